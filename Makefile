@@ -1,0 +1,75 @@
+# shipyard.ecs: every target sets itself up; nothing depends on what was installed by hand.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+COLLECTION_LINK := .collections/ansible_collections/shipyard/ecs
+SANITY_ROOT := build/sanity/ansible_collections/shipyard/ecs
+LOCAL_AWS := $(BIN)/python tests/emulator/launcher.py
+PYTEST_ARGS ?=
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_LOCAL_TEMP := $(CURDIR)/.cache/ansible-tmp
+export ANSIBLE_HOME := $(CURDIR)/.cache/ansible-home
+
+.PHONY: help setup demo test unit integration molecule sanity lint bench clean local-aws local-aws-stop
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+$(COLLECTION_LINK):
+	@mkdir -p $(dir $@)
+	@ln -sfn ../../.. $@
+
+setup: $(STAMP) $(COLLECTION_LINK) ## create or refresh .venv and the collection link
+	@mkdir -p .cache/ansible-tmp .cache/ansible-home
+
+local-aws: setup ## start the local emulated AWS in the background (prints the endpoint)
+	@$(LOCAL_AWS) start
+
+local-aws-stop: ## stop the local emulated AWS (by PID)
+	@test -x $(BIN)/python && $(LOCAL_AWS) stop || true
+
+demo: setup ## start local AWS, deploy the reference app, show it, stop local AWS
+	@bash tools/demo.sh
+
+unit: setup ## unit tests (module_utils against moto in-process and scripted responses)
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+integration: setup ## modules, playbooks and emulator fidelity against the local emulated AWS
+	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
+
+molecule: setup ## Molecule scenarios against the local emulated AWS
+	@bash tools/molecule.sh
+
+sanity: setup ## ansible-test sanity on a copy of the checkout under ansible_collections/
+	@rm -rf build/sanity && mkdir -p $(SANITY_ROOT)
+	@git ls-files -co --exclude-standard -z | tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C $(SANITY_ROOT)
+	cd $(SANITY_ROOT) && git init -q && git add -A && \
+	  $(BIN)/ansible-test sanity --venv --python 3.11 --color no --exclude tests/output/
+
+lint: setup ## ansible-lint (production profile)
+	$(BIN)/ansible-lint --profile production
+
+test: setup ## everything that must pass: unit, integration, Molecule, sanity, lint
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory molecule
+	@$(MAKE) --no-print-directory sanity
+	@$(MAKE) --no-print-directory lint
+
+bench: setup ## benchmarks: figures, not pass/fail
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean: local-aws-stop ## remove the venv, caches and build output
+	rm -rf $(VENV) .collections .cache build .pytest_cache .local-aws
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

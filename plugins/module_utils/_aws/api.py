@@ -1,0 +1,203 @@
+# -*- coding: utf-8 -*-
+# Copyright: shipyard.ecs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module_util is private to the shipyard.ecs collection: it may change without notice.
+
+"""One place where every AWS call goes through: retries, error translation, call accounting.
+
+Each area defines a subclass of :class:`AwsApi` for one AWS service with one small method per
+API operation (``describe_services``, ``create_rule``, ...).  Those methods call
+:meth:`AwsApi.call` (or :meth:`AwsApi.paginate`), which
+
+* retries throttling, 5xx and connection errors with capped, jittered exponential backoff;
+* turns a ``botocore`` ``ClientError`` into the area's exception, naming the operation;
+* counts calls per operation and tells reads from writes, so a module can prove that a
+  no-op run made no write call and check mode never writes.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from typing import Any, Callable, Dict, Iterator, List, Optional, Type
+
+try:
+    from botocore.exceptions import (
+        ClientError,
+        ConnectionClosedError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+    )
+except ImportError:  # pragma: no cover - reported by AnsibleAWSModule
+    ClientError = ConnectionClosedError = EndpointConnectionError = ReadTimeoutError = None  # type: ignore
+
+from .errors import AwsApiError
+
+THROTTLING_CODES = frozenset(
+    (
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "SlowDown",
+        "EC2ThrottledException",
+        "PriorRequestNotComplete",
+    )
+)
+TRANSIENT_CODES = frozenset(
+    ("ServiceUnavailable", "ServiceUnavailableException", "InternalFailure", "InternalError",
+     "InternalServerError", "ServerException", "RequestTimeout", "RequestTimeoutException")
+)
+READ_PREFIXES = ("describe_", "list_", "get_", "batch_get_", "batch_check_")
+
+
+def is_read_operation(operation: str) -> bool:
+    """True for operations that never change AWS state (by AWS's naming convention)."""
+    return operation.startswith(READ_PREFIXES)
+
+
+def error_code(exc: BaseException) -> Optional[str]:
+    """The AWS error code of a ``ClientError``, else None."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return response.get("Error", {}).get("Code")
+    return None
+
+
+def error_message(exc: BaseException) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return response.get("Error", {}).get("Message") or str(exc)
+    return str(exc)
+
+
+def http_status(exc: BaseException) -> Optional[int]:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return None
+
+
+class RetryPolicy:
+    """Capped exponential backoff with full jitter (AWS's recommended scheme)."""
+
+    def __init__(
+        self,
+        max_attempts: int = 8,
+        base_delay: float = 0.25,
+        max_delay: float = 8.0,
+        sleep: Callable[[float], None] = time.sleep,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.sleep = sleep
+        self.rand = rand
+
+    def delay(self, attempt: int) -> float:
+        """Delay before retry number ``attempt`` (1-based)."""
+        cap = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        return cap * (0.5 + self.rand() / 2)
+
+    def is_retryable(self, exc: BaseException) -> bool:
+        if ClientError is not None and isinstance(exc, ClientError):
+            code = error_code(exc)
+            if code in THROTTLING_CODES or code in TRANSIENT_CODES:
+                return True
+            status = http_status(exc)
+            return status is not None and (status >= 500 or status == 429)
+        retryable = tuple(c for c in (ConnectionClosedError, EndpointConnectionError, ReadTimeoutError) if c)
+        return bool(retryable) and isinstance(exc, retryable)
+
+
+class AwsApi:
+    """Base of the per-service API wrappers.
+
+    ``client`` is a boto3 client (or anything with the same methods, such as a stub in tests).
+    Subclasses set ``error`` to their area's exception type.
+    """
+
+    error: Type[AwsApiError] = AwsApiError
+    service: str = ""
+
+    def __init__(self, client: Any, retry: Optional[RetryPolicy] = None) -> None:
+        self.client = client
+        self.retry = retry or RetryPolicy()
+        self.calls: Counter = Counter()
+        self.retries: Counter = Counter()
+
+    # accounting ------------------------------------------------------------------------------
+    @property
+    def write_calls(self) -> Dict[str, int]:
+        return {op: n for op, n in self.calls.items() if not is_read_operation(op)}
+
+    @property
+    def read_calls(self) -> Dict[str, int]:
+        return {op: n for op, n in self.calls.items() if is_read_operation(op)}
+
+    # calls -----------------------------------------------------------------------------------
+    def call(self, operation: str, **kwargs: Any) -> Dict[str, Any]:
+        """Call ``operation`` (snake_case boto3 name) with retries; translate errors."""
+        method = getattr(self.client, operation)
+        attempt = 0
+        while True:
+            attempt += 1
+            self.calls[operation] += 1
+            try:
+                return method(**kwargs)
+            except Exception as exc:  # pylint: disable=broad-except
+                if attempt < self.retry.max_attempts and self.retry.is_retryable(exc):
+                    self.retries[operation] += 1
+                    self.retry.sleep(self.retry.delay(attempt))
+                    continue
+                raise self.translate(operation, exc) from exc
+
+    def paginate(self, operation: str, result_key: str, **kwargs: Any) -> List[Any]:
+        """Every item of ``result_key`` across pages of ``operation`` (NextToken / Marker)."""
+        return list(self.iter_pages(operation, result_key, **kwargs))
+
+    def iter_pages(self, operation: str, result_key: str, **kwargs: Any) -> Iterator[Any]:
+        token_in, token_out = self._token_names(operation)
+        params = dict(kwargs)
+        while True:
+            page = self.call(operation, **params)
+            for item in page.get(result_key, []) or []:
+                yield item
+            token = page.get(token_out)
+            if not token:
+                return
+            params[token_in] = token
+
+    @staticmethod
+    def _token_names(operation: str):
+        # ELBv2, IAM and autoscaling (query APIs) page with Marker/NextMarker; JSON APIs with
+        # nextToken or NextToken.  Subclasses override when a service differs.
+        return ("NextToken", "NextToken")
+
+    def translate(self, operation: str, exc: BaseException) -> AwsApiError:
+        """The area's exception for a failed call, naming the operation and AWS's words."""
+        code = error_code(exc)
+        if code:
+            msg = "%s failed: %s: %s" % (operation, code, error_message(exc))
+        else:
+            msg = "%s failed: %s" % (operation, exc)
+        return self.error(msg, operation=operation, code=code)
+
+
+def combined_calls(apis: List[AwsApi]) -> Dict[str, Dict[str, int]]:
+    """Per-service read/write call counts of several API wrappers, for a module's result."""
+    out: Dict[str, Dict[str, int]] = {}
+    for api in apis:
+        name = api.service or type(api).__name__
+        entry = out.setdefault(name, {"read": 0, "write": 0})
+        entry["read"] += sum(api.read_calls.values())
+        entry["write"] += sum(api.write_calls.values())
+    return out

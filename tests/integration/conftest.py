@@ -1,0 +1,63 @@
+"""Integration fixtures: one emulator per test session, reset before each test.
+
+``local_aws`` is the running emulator (see tests/emulator/launcher.py); ``aws`` resets it and
+hands it to the test; ``run_module`` / ``run_playbook`` run Ansible against it the way a user
+does (``ansible-playbook`` with this checkout's ansible.cfg) and return parsed results.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pytest
+
+from emulator.launcher import LocalAws
+from integration.ansible_runner_helpers import AnsibleRun
+
+
+@pytest.fixture(scope="session")
+def local_aws():
+    state_dir = tempfile.mkdtemp(prefix="shipyard-local-aws-")
+    aws = LocalAws(state_dir).start()
+    try:
+        yield aws
+    finally:
+        aws.stop()
+
+
+@pytest.fixture
+def aws(local_aws):
+    local_aws.reset()
+    return local_aws
+
+
+@pytest.fixture
+def boto3_client(aws):
+    import boto3
+
+    session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1")
+
+    def make(service):
+        return session.client(service, endpoint_url=aws.endpoint)
+
+    return make
+
+
+@pytest.fixture
+def ansible(aws, tmp_path):
+    return AnsibleRun(aws, str(tmp_path))
+
+
+@pytest.fixture
+def run_module(ansible):
+    return ansible.module
+
+
+@pytest.fixture
+def run_playbook(ansible):
+    return ansible.playbook
+
+
+def pytest_configure(config):
+    os.environ.setdefault("ANSIBLE_LOCAL_TEMP", tempfile.mkdtemp(prefix="shipyard-ansible-tmp-"))
