@@ -7,7 +7,10 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 COLLECTION_LINK := .collections/ansible_collections/shipyard/ecs
-SANITY_ROOT := build/sanity/ansible_collections/shipyard/ecs
+SANITY_BUILD ?= build/sanity
+SANITY_ROOT := $(SANITY_BUILD)/ansible_collections/shipyard/ecs
+SANITY_HOME := $(CURDIR)/.cache/sanity-home
+SANITY_ARGS ?=
 LOCAL_AWS := $(BIN)/python tests/emulator/launcher.py
 PYTEST_ARGS ?=
 
@@ -53,10 +56,11 @@ molecule: setup ## Molecule scenarios against the local emulated AWS
 	@bash tools/molecule.sh
 
 sanity: setup ## ansible-test sanity on a copy of the checkout under ansible_collections/
-	@rm -rf build/sanity && mkdir -p $(SANITY_ROOT)
+	@rm -rf $(SANITY_BUILD) && mkdir -p $(SANITY_ROOT) $(SANITY_HOME)/.ansible/test/cache
 	@git ls-files -co --exclude-standard -z | tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C $(SANITY_ROOT)
+	@for v in 24_2 25_0 25_1 25_3; do cp tools/get_pip_shim.py $(SANITY_HOME)/.ansible/test/cache/get_pip_$$v.py; done
 	cd $(SANITY_ROOT) && git init -q && git add -A && \
-	  $(BIN)/ansible-test sanity --venv --python 3.11 --color no --exclude tests/output/
+	  HOME=$(SANITY_HOME) $(BIN)/ansible-test sanity --python 3.11 --color no $(SANITY_ARGS)
 
 lint: setup ## ansible-lint (production profile)
 	$(BIN)/ansible-lint --profile production
