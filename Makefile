@@ -58,6 +58,8 @@ molecule: setup ## Molecule scenarios against the local emulated AWS
 sanity: setup ## ansible-test sanity on a copy of the checkout under ansible_collections/
 	@rm -rf $(SANITY_BUILD) && mkdir -p $(SANITY_ROOT) $(SANITY_HOME)/.ansible/test/cache
 	@git ls-files -co --exclude-standard -z | tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C $(SANITY_ROOT)
+	@site=$$($(BIN)/python -c 'import os, ansible_collections as a; print([p for p in a.__path__ if os.path.isdir(p + "/amazon")][0])'); \
+	  for ns in amazon community; do ln -sfn $$site/$$ns $(SANITY_BUILD)/ansible_collections/$$ns; done
 	@for v in 24_2 25_0 25_1 25_3; do cp tools/get_pip_shim.py $(SANITY_HOME)/.ansible/test/cache/get_pip_$$v.py; done
 	cd $(SANITY_ROOT) && git init -q && git add -A && \
 	  HOME=$(SANITY_HOME) $(BIN)/ansible-test sanity --python 3.11 --color no $(SANITY_ARGS)

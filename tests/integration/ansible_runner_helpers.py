@@ -96,7 +96,7 @@ class AnsibleRun:
         if extra_vars:
             cmd += ["-e", json.dumps(extra_vars)]
         cmd += args or []
-        proc = subprocess.run(cmd, cwd=REPO, env=self.env(env), capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(cmd, cwd=REPO, env=self.env(env), capture_output=True, text=True, timeout=timeout, check=False)
         try:
             doc = json.loads(proc.stdout[proc.stdout.index("{"):]) if "{" in proc.stdout else {}
         except ValueError:

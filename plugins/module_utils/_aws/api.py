@@ -169,8 +169,7 @@ class AwsApi:
         params = dict(kwargs)
         while True:
             page = self.call(operation, **params)
-            for item in page.get(result_key, []) or []:
-                yield item
+            yield from page.get(result_key, []) or []
             token = page.get(token_out)
             if not token:
                 return
