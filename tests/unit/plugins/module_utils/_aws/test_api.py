@@ -1,0 +1,111 @@
+"""AwsApi: retries, error translation and call accounting."""
+
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi, RetryPolicy, combined_calls, is_read_operation
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import AwsApiError
+
+
+class AreaError(AwsApiError):
+    pass
+
+
+class AreaApi(AwsApi):
+    error = AreaError
+    service = "area"
+
+
+def client_error(code, status=400, op="DescribeThings"):
+    return ClientError({"Error": {"Code": code, "Message": "it went wrong"}, "ResponseMetadata": {"HTTPStatusCode": status}}, op)
+
+
+class ScriptedClient:
+    """Answers each call with the next scripted outcome (an exception is raised)."""
+
+    def __init__(self, outcomes):
+        self.outcomes = list(outcomes)
+        self.seen = []
+
+    def __getattr__(self, name):
+        def method(**kwargs):
+            self.seen.append((name, kwargs))
+            outcome = self.outcomes.pop(0)
+            if isinstance(outcome, BaseException):
+                raise outcome
+            return outcome
+
+        return method
+
+
+def api_for(outcomes, max_attempts=5):
+    sleeps = []
+    api = AreaApi(ScriptedClient(outcomes), RetryPolicy(max_attempts=max_attempts, sleep=sleeps.append, rand=lambda: 1.0))
+    return api, sleeps
+
+
+def test_throttling_is_retried_until_success():
+    api, sleeps = api_for([client_error("ThrottlingException"), client_error("Throttling"), {"ok": 1}])
+    assert api.call("describe_things") == {"ok": 1}
+    assert api.calls["describe_things"] == 3
+    assert api.retries["describe_things"] == 2
+    assert len(sleeps) == 2
+
+
+def test_backoff_grows_and_is_capped():
+    policy = RetryPolicy(base_delay=1.0, max_delay=4.0, rand=lambda: 1.0)
+    assert [policy.delay(n) for n in range(1, 6)] == [1.0, 2.0, 4.0, 4.0, 4.0]
+
+
+def test_server_errors_are_retried():
+    api, _ = api_for([client_error("InternalFailure", 500), client_error("Whatever", 503), {"ok": 2}])
+    assert api.call("describe_things") == {"ok": 2}
+
+
+def test_connection_errors_are_retried():
+    api, _ = api_for([EndpointConnectionError(endpoint_url="http://x"), {"ok": 3}])
+    assert api.call("describe_things") == {"ok": 3}
+
+
+def test_client_errors_are_not_retried_and_name_the_operation():
+    api, sleeps = api_for([client_error("ValidationException")])
+    with pytest.raises(AreaError) as info:
+        api.call("create_thing", Name="x")
+    assert info.value.code == "ValidationException"
+    assert info.value.operation == "create_thing"
+    assert "create_thing failed: ValidationException: it went wrong" == info.value.msg
+    assert sleeps == []
+
+
+def test_retries_give_up_after_max_attempts():
+    api, sleeps = api_for([client_error("Throttling")] * 3, max_attempts=3)
+    with pytest.raises(AreaError) as info:
+        api.call("describe_things")
+    assert info.value.code == "Throttling"
+    assert api.calls["describe_things"] == 3
+    assert len(sleeps) == 2
+
+
+def test_paginate_follows_tokens():
+    api, _ = api_for([{"Items": [1, 2], "NextToken": "t1"}, {"Items": [3], "NextToken": "t2"}, {"Items": []}])
+    assert api.paginate("list_things", "Items", Filter="f") == [1, 2, 3]
+    assert [kw for _, kw in api.client.seen] == [{"Filter": "f"}, {"Filter": "f", "NextToken": "t1"}, {"Filter": "f", "NextToken": "t2"}]
+
+
+def test_reads_and_writes_are_counted_apart():
+    api, _ = api_for([{}, {}, {}, {}])
+    api.call("describe_things")
+    api.call("list_things")
+    api.call("get_thing")
+    api.call("create_thing")
+    assert api.read_calls == {"describe_things": 1, "list_things": 1, "get_thing": 1}
+    assert api.write_calls == {"create_thing": 1}
+    assert combined_calls([api]) == {"area": {"read": 3, "write": 1}}
+
+
+@pytest.mark.parametrize("operation,read", [
+    ("describe_services", True), ("list_tasks", True), ("get_authorization_token", True),
+    ("batch_get_image", True), ("update_service", False), ("put_image", False), ("register_task_definition", False),
+])
+def test_read_operations_follow_aws_naming(operation, read):
+    assert is_read_operation(operation) is read
