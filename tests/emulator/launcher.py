@@ -165,6 +165,39 @@ class LocalAws:
     def write_calls(self) -> List[Dict[str, Any]]:
         return [c for c in self.calls() if c["write"]]
 
+    # behaviours, time and faults (fidelity layer; see tests/emulator/README.md) -----------------
+    def set_behaviour(self, image: str, kind: str = "healthy", **params: Any) -> Dict[str, Any]:
+        """Say how containers of ``image`` (exact reference, or a prefix ending in ``*``) behave."""
+        behaviour = dict(params, kind=kind)
+        return self.control("POST", "behaviours", {"image": image, "behaviour": behaviour})["behaviour"]
+
+    def reset_behaviours(self) -> None:
+        self.control("POST", "behaviours/reset", {})
+
+    def set_time_scale(self, scale: float) -> Dict[str, Any]:
+        """AWS seconds that pass per wall-clock second from now on."""
+        return self.control("POST", "time", {"scale": scale})
+
+    def advance_time(self, seconds: float) -> Dict[str, Any]:
+        """Let ``seconds`` of AWS time pass at once."""
+        return self.control("POST", "time", {"advance_seconds": seconds})
+
+    def time(self) -> Dict[str, Any]:
+        """``{"scale": ..., "now": virtual seconds since reset, "default_scale": ...}``."""
+        return self.control("GET", "time")
+
+    def inject_fault(self, service: str, operation: str = "*", throttle_rate: float = 0, error_rate: float = 0,
+                     latency_ms: float = 0, seed: Optional[int] = None) -> Dict[str, Any]:
+        """Make calls to ``service``/``operation`` throttle, fail with 5xx, or slow down."""
+        body: Dict[str, Any] = {"service": service, "operation": operation, "throttle_rate": throttle_rate,
+                                "error_rate": error_rate, "latency_ms": latency_ms}
+        if seed is not None:
+            body["seed"] = seed
+        return self.control("POST", "faults", body)["fault"]
+
+    def clear_faults(self) -> None:
+        self.control("POST", "faults/reset", {})
+
     def env(self) -> Dict[str, str]:
         """Environment for a process that should talk to this emulator (boto3 or Ansible)."""
         assert self.endpoint
