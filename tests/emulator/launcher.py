@@ -67,7 +67,9 @@ class LocalAws:
         env = dict(os.environ)
         # The server is a plain process: its own fake credentials, never the user's.
         env.update({"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-                    "MOTO_ALLOW_NONEXISTENT_REGION": "true"})
+                    "MOTO_ALLOW_NONEXISTENT_REGION": "true",
+                    # AWS managed policies (AmazonECSTaskExecutionRolePolicy...) exist in every account.
+                    "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"})
         env.pop("AWS_PROFILE", None)
         with open(self.log_file, "ab") as log:
             proc = subprocess.Popen(
