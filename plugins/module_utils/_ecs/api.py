@@ -208,3 +208,10 @@ class AppAutoscalingApi(AwsApi):
     def delete_scaling_policy(self, name: str, resource_id: str) -> None:
         self.call("delete_scaling_policy", ServiceNamespace="ecs", PolicyName=name, ResourceId=resource_id,
                   ScalableDimension="ecs:service:DesiredCount")
+
+    def describe_all_scaling_policies(self) -> List[Dict[str, Any]]:
+        """Every ECS scaling policy of the account and region, fifty per page.
+
+        Cheaper than one call per service once several services are autoscaled.
+        """
+        return self.paginate("describe_scaling_policies", "ScalingPolicies", ServiceNamespace="ecs", MaxResults=50)
