@@ -1,0 +1,15 @@
+# -*- coding: utf-8 -*-
+# Copyright: shipyard.ecs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module_util is private to the shipyard.ecs collection: it may change without notice.
+
+"""The ecs_rolling_deploy error type."""
+
+from __future__ import annotations
+
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ShipyardError
+
+
+class DeployError(ShipyardError):
+    """A release that could not be planned, applied or verified."""

@@ -1,0 +1,154 @@
+# -*- coding: utf-8 -*-
+# Copyright: shipyard.ecs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module_util is private to the shipyard.ecs collection: it may change without notice.
+
+"""One-off tasks gated on their exit code (migrations), and reading containers' last log lines."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.waiter import Verdict, Waiter
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsApi, EcsError, LogsApi
+
+from .errors import DeployError
+from .readiness import stop_summary
+from .watcher import Timeline
+
+
+def container_definitions(task_definition: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """Container definitions of a described definition (whole response or its ``taskDefinition``)."""
+    td = task_definition.get("taskDefinition", task_definition)
+    return td.get("containerDefinitions") or []
+
+
+def essential_containers(task_definition: Dict[str, Any]) -> List[str]:
+    """Names of the essential containers (``essential`` defaults to true in ECS)."""
+    return [c["name"] for c in container_definitions(task_definition) if c.get("essential", True)]
+
+
+def log_tail(logs: Optional[LogsApi], task_definition: Dict[str, Any], task: Dict[str, Any], lines: int) -> Dict[str, List[str]]:
+    """The last ``lines`` log lines of each container of ``task`` that logs with awslogs.
+
+    awslogs names a task's stream ``<stream-prefix>/<container>/<task-id>``; without a prefix
+    the stream name is not derivable, so such containers are skipped.  Missing streams (the
+    task never started) give no lines rather than an error: the log is a diagnosis aid.
+    """
+    out: Dict[str, List[str]] = {}
+    if logs is None or lines <= 0:
+        return out
+    task_id = (task.get("taskArn") or "").rsplit("/", 1)[-1]
+    for container in container_definitions(task_definition):
+        conf = container.get("logConfiguration") or {}
+        options = conf.get("options") or {}
+        if conf.get("logDriver") != "awslogs" or not options.get("awslogs-group") or not options.get("awslogs-stream-prefix"):
+            continue
+        stream = "%s/%s/%s" % (options["awslogs-stream-prefix"], container["name"], task_id)
+        try:
+            events = logs.get_log_events(options["awslogs-group"], stream, limit=lines)
+        except EcsError:
+            continue
+        out[container["name"]] = [e.get("message", "") for e in events][-lines:]
+    return out
+
+
+class MigrationRunner:
+    """Run a command on a revision as a one-off task, wait for it to stop, gate on exit codes."""
+
+    def __init__(self, ecs: EcsApi, logs: Optional[LogsApi], timeline: Timeline, timeout: float = 600.0,
+                 interval: float = 5.0, max_interval: float = 30.0, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep, log_lines: int = 20) -> None:
+        self.ecs = ecs
+        self.logs = logs
+        self.timeline = timeline
+        self.timeout = timeout
+        self.interval = interval
+        self.max_interval = max(interval, max_interval)
+        self.clock = clock
+        self.sleep = sleep
+        self.log_lines = log_lines
+
+    @staticmethod
+    def run_task_kwargs(cluster: str, service: Dict[str, Any], revision: str, container: str,
+                        command: List[str]) -> Dict[str, Any]:
+        """``run_task`` arguments: the service's network and capacity, our command override."""
+        kwargs: Dict[str, Any] = {
+            "cluster": cluster,
+            "taskDefinition": revision,
+            "count": 1,
+            "startedBy": "shipyard-migration",
+            "overrides": {"containerOverrides": [{"name": container, "command": list(command)}]},
+        }
+        if service.get("networkConfiguration"):
+            kwargs["networkConfiguration"] = service["networkConfiguration"]
+        if service.get("capacityProviderStrategy"):
+            kwargs["capacityProviderStrategy"] = service["capacityProviderStrategy"]
+        elif service.get("launchType"):
+            kwargs["launchType"] = service["launchType"]
+        if service.get("platformVersion") and service.get("launchType", "FARGATE") == "FARGATE":
+            kwargs["platformVersion"] = service["platformVersion"]
+        return kwargs
+
+    def run(self, cluster: str, service: Dict[str, Any], revision: str, task_definition: Dict[str, Any],
+            container: Optional[str], command: List[str]) -> Dict[str, Any]:
+        """Run and await the migration; return its outcome, raise :class:`DeployError` on failure."""
+        essentials = essential_containers(task_definition)
+        container = container or (essentials[0] if essentials else None)
+        if not container:
+            raise DeployError("migration: the task definition %s has no container to run the command in" % revision)
+        kwargs = self.run_task_kwargs(cluster, service, revision, container, command)
+        self.timeline.add(service.get("serviceName"), "migration_started", " ".join(command), revision=revision)
+        answer = self.ecs.run_task(**kwargs)
+        tasks = answer.get("tasks") or []
+        if not tasks:
+            reasons = "; ".join("%s: %s" % (f.get("arn", ""), f.get("reason", "")) for f in answer.get("failures") or [])
+            self.timeline.add(service.get("serviceName"), "migration_failed", reasons or "no task started")
+            raise DeployError("migration did not start: %s" % (reasons or "run_task returned no task"),
+                              details={"migration": {"failures": answer.get("failures") or [], "command": command}})
+        arn = tasks[0]["taskArn"]
+        waiter = Waiter(timeout=self.timeout, interval=self.interval, max_interval=self.max_interval, backoff=1.5,
+                        clock=self.clock, sleep=self.sleep)
+
+        def describe() -> Dict[str, Any]:
+            found = self.ecs.describe_tasks(cluster, [arn])
+            return found[0] if found else {}
+
+        def stopped(task: Dict[str, Any]) -> Verdict:
+            status = task.get("lastStatus", "?")
+            return Verdict.done(status) if status == "STOPPED" else Verdict.waiting(status)
+
+        outcome = waiter.wait(describe, stopped, what="migration task %s" % arn, raise_on_timeout=False)
+        task = outcome.state or {}
+        result = {"task_arn": arn, "command": list(command), "container": container, "revision": revision}
+        result.update({k: v for k, v in stop_summary(task).items() if k not in ("task", "task_arn")})
+        result["log_lines"] = log_tail(self.logs, task_definition, task, self.log_lines)
+        if outcome.verdict.status != "done":
+            self.timeline.add(service.get("serviceName"), "migration_timeout", outcome.verdict.reason)
+            raise DeployError("migration task %s did not stop within %ss (left running)" % (arn, self.timeout),
+                              details={"migration": result})
+        failure = migration_failure(task, essentials)
+        result["failed"] = bool(failure)
+        self.timeline.add(service.get("serviceName"), "migration_failed" if failure else "migration_succeeded",
+                          failure or "exit codes %s" % result["exit_codes"])
+        if failure:
+            raise DeployError("migration failed: %s" % failure, details={"migration": result})
+        return result
+
+
+def migration_failure(task: Dict[str, Any], essentials: List[str]) -> str:
+    """Why a stopped one-off task counts as failed, or "" when every essential container exited 0."""
+    if task.get("stopCode") == "TaskFailedToStart":
+        return "task failed to start: %s" % (task.get("stoppedReason") or "TaskFailedToStart")
+    codes = {c.get("name"): c.get("exitCode") for c in task.get("containers") or []}
+    bad = []
+    for name in essentials:
+        code = codes.get(name)
+        if code is None:
+            reasons = [c.get("reason") for c in task.get("containers") or [] if c.get("name") == name and c.get("reason")]
+            bad.append("%s has no exit code (%s)" % (name, reasons[0] if reasons else task.get("stoppedReason") or "never ran"))
+        elif code != 0:
+            bad.append("%s exited with %s" % (name, code))
+    return "; ".join(bad)

@@ -1,0 +1,130 @@
+# -*- coding: utf-8 -*-
+# Copyright: shipyard.ecs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module_util is private to the shipyard.ecs collection: it may change without notice.
+
+"""Release options, validated before any AWS call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional
+
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
+
+from .planner import ServiceRequest
+from .readiness import Policy
+
+PREVIOUS = "previous"
+
+
+@dataclass
+class ReleaseOptions:
+    """Everything a release needs to know besides AWS's answers."""
+
+    services: List[ServiceRequest]
+    migration: Optional[Dict[str, Any]] = None
+    force_new_deployment: bool = False
+    wait: bool = True
+    timeout: float = 900.0
+    poll_interval: float = 5.0
+    max_poll_interval: float = 30.0
+    policy: Policy = field(default_factory=Policy)
+    rollback: bool = True
+    rollback_scope: str = "release"
+    keep_revisions: Optional[int] = None
+    log_lines: int = 20
+    check_mode: bool = False
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], check_mode: bool = False) -> "ReleaseOptions":
+        """Build and validate options from module parameters; raise ``ValidationError``."""
+        cluster = params.get("cluster")
+        if not cluster:
+            raise ValidationError("cluster", cluster, "a cluster name or ARN is required")
+        raw_services = params.get("services") or []
+        if not raw_services:
+            raise ValidationError("services", raw_services, "name at least one service to release")
+        services: List[ServiceRequest] = []
+        seen = set()
+        for index, item in enumerate(raw_services):
+            services.append(_service(index, item, cluster, seen))
+        for name in ("timeout", "poll_interval"):
+            if params.get(name) is not None and params[name] <= 0:
+                raise ValidationError(name, params[name], "must be greater than 0")
+        for name in ("max_failed_tasks", "unhealthy_timeout", "log_lines"):
+            if params.get(name) is not None and params[name] < 0:
+                raise ValidationError(name, params[name], "must be 0 (off) or more")
+        keep = params.get("keep_revisions")
+        if keep is not None and keep < 1:
+            raise ValidationError("keep_revisions", keep, "must be 1 or more (omit it to keep every revision)")
+        scope = params.get("rollback_scope") or "release"
+        if scope not in ("release", "service"):
+            raise ValidationError("rollback_scope", scope, "must be release or service")
+        migration = _migration(params.get("migration"), services)
+        poll = float(params.get("poll_interval") or 5.0)
+        return cls(
+            services=services,
+            migration=migration,
+            force_new_deployment=bool(params.get("force_new_deployment")),
+            wait=params.get("wait", True) is not False,
+            timeout=float(params.get("timeout") or 900),
+            poll_interval=poll,
+            max_poll_interval=max(poll, float(params.get("max_poll_interval") or 30.0)),
+            policy=Policy(
+                max_failed_tasks=int(params.get("max_failed_tasks") if params.get("max_failed_tasks") is not None else 3),
+                unhealthy_timeout=float(params.get("unhealthy_timeout") if params.get("unhealthy_timeout") is not None else 120),
+                wait_for_drain=bool(params.get("wait_for_drain")),
+            ),
+            rollback=params.get("rollback", True) is not False,
+            rollback_scope=scope,
+            keep_revisions=keep,
+            log_lines=int(params.get("log_lines") if params.get("log_lines") is not None else 20),
+            check_mode=check_mode,
+        )
+
+
+def _service(index: int, item: Mapping[str, Any], cluster: str, seen: set) -> ServiceRequest:
+    where = "services[%d]" % index
+    if not isinstance(item, Mapping) or not item.get("name"):
+        raise ValidationError(where + ".name", item.get("name") if isinstance(item, Mapping) else item, "a service name is required")
+    request = ServiceRequest(
+        name=item["name"],
+        cluster=item.get("cluster") or cluster,
+        images=item.get("images"),
+        environment=item.get("environment"),
+        secrets=item.get("secrets"),
+        container_definitions=item.get("container_definitions"),
+        task_definition=item.get("task_definition"),
+        order=int(item.get("order") or 0),
+    )
+    if request.key in seen:
+        raise ValidationError(where + ".name", request.name, "the service is listed twice in the release")
+    seen.add(request.key)
+    if request.images is not None and not isinstance(request.images, (str, Mapping)):
+        raise ValidationError(where + ".images", request.images, "must be an image URI or a mapping of container name to image URI")
+    if isinstance(request.images, Mapping):
+        for container, image in request.images.items():
+            if not isinstance(image, str) or not image.strip():
+                raise ValidationError(where + ".images." + str(container), image, "must be an image URI")
+    if request.task_definition and request.has_changes:
+        raise ValidationError(where + ".task_definition", request.task_definition,
+                              "name a revision or changes (images, environment, secrets, container_definitions), not both")
+    return request
+
+
+def _migration(raw: Optional[Mapping[str, Any]], services: List[ServiceRequest]) -> Optional[Dict[str, Any]]:
+    if not raw:
+        return None
+    names = [s.name for s in services]
+    if raw.get("service") not in names:
+        raise ValidationError("migration.service", raw.get("service"), "must be one of the released services (%s)" % ", ".join(names))
+    command = raw.get("command")
+    if not command or not isinstance(command, (list, tuple)):
+        raise ValidationError("migration.command", command, "a non-empty list of arguments is required")
+    timeout = raw.get("timeout") or 600
+    if timeout <= 0:
+        raise ValidationError("migration.timeout", timeout, "must be greater than 0")
+    return {"service": raw["service"], "container": raw.get("container"), "command": [str(c) for c in command],
+            "timeout": float(timeout)}

@@ -1,0 +1,495 @@
+# -*- coding: utf-8 -*-
+# Copyright: shipyard.ecs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module_util is private to the shipyard.ecs collection: it may change without notice.
+
+"""The release: read, plan, register, migrate, update, watch, roll back or clean up.
+
+Reads come first and every option is validated before the first write; the plan (pure, see
+:mod:`planner`) is what check mode returns; applying it follows the plan step by step, and
+``changed`` is the plan's.  A release is successful only when the watcher saw each deployment
+we started complete; anything else ends in :class:`DeployError` after the rollback, carrying
+what an operator needs to act (why, stopped tasks, events, log lines, end state, timeline).
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import combined_calls
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ShipyardError, ValidationError
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.result import Result
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsApi, EcsError, LogsApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.taskdef import apply_overrides
+
+from .errors import DeployError
+from .migration import MigrationRunner, log_tail
+from .options import PREVIOUS, ReleaseOptions
+from .planner import AWAIT, DEPLOY, NOOP, RevisionChoice, ServicePlan, build_plan, choose_revision, classify
+from .readiness import (
+    DONE,
+    FAILED,
+    KIND_ECS_ROLLBACK,
+    KIND_REPLACED,
+    Judgement,
+    Policy,
+    Track,
+    deployment_by_id,
+    judge,
+    primary_deployment,
+    stop_summary,
+)
+from .targets import TargetHealthApi
+from .watcher import Observer, RolloutWatcher, Timeline
+
+Key = Tuple[str, str]
+REUSE_LOOKBACK = 5
+PREVIOUS_LOOKBACK = 25
+RELEASED_TAG = "shipyard.ecs:released-at"
+MAX_STOPPED_REPORTED = 10
+MAX_EVENTS_REPORTED = 10
+MAX_TASKS_WITH_LOGS = 2
+
+
+def revisions_to_deregister(arns_newest_first: List[str], keep: int, in_use: set) -> List[str]:
+    """ACTIVE revisions beyond the newest ``keep`` that no deployment of any service uses."""
+    return [arn for arn in arns_newest_first[keep:] if arn not in in_use]
+
+
+def family_of(arn: str) -> str:
+    """``arn:...:task-definition/users:7`` -> ``users``."""
+    return arn.rsplit("/", 1)[-1].rsplit(":", 1)[0]
+
+
+class ReleaseRunner:
+    """Runs one release of one or more services."""
+
+    def __init__(self, options: ReleaseOptions, ecs: EcsApi, elbv2: Optional[TargetHealthApi] = None,
+                 logs: Optional[LogsApi] = None, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.options = options
+        self.ecs = ecs
+        self.elbv2 = elbv2
+        self.logs = logs
+        self.clock = clock
+        self.sleep = sleep
+        self.timeline = Timeline(clock)
+        self.observer = Observer(ecs, elbv2, clock, look_at_stopped=True)
+        self._described: Dict[str, Dict[str, Any]] = {}
+        self.plans: List[ServicePlan] = []
+        self.tracks: Dict[Key, Track] = {}
+        self.outcomes: Dict[Key, Dict[str, Any]] = {}
+        self.watcher: Optional[RolloutWatcher] = None
+
+    @classmethod
+    def from_module(cls, module: Any) -> "ReleaseRunner":
+        """Build a runner from an ``AnsibleAWSModule``."""
+        options = ReleaseOptions.from_params(module.params, check_mode=module.check_mode)
+        return cls(options, EcsApi(module.client("ecs")), TargetHealthApi(module.client("elbv2")),
+                   LogsApi(module.client("logs")))
+
+    # --------------------------------------------------------------------------------------
+    def run(self) -> Result:
+        """Plan the release; in check mode return the plan, else apply and verify it."""
+        try:
+            return self._run()
+        except DeployError as exc:
+            exc.details.setdefault("timeline", self.timeline.events)
+            exc.details.setdefault("api_calls", self._calls())
+            raise
+        except ValidationError:
+            raise
+        except ShipyardError as exc:
+            raise DeployError(exc.msg, operation=exc.operation, code=exc.code, state=exc.state,
+                              details=dict(exc.details, timeline=self.timeline.events, api_calls=self._calls(),
+                                           services=self._services_report())) from exc
+
+    def _run(self) -> Result:
+        self.plans = self.plan()
+        plan = build_plan(self.plans, self.options.migration)
+        self.timeline.add(None, "planned", "%d service(s): %s" % (len(self.plans), ", ".join(
+            "%s=%s" % (p.name, p.decision) for p in self.plans)))
+        if self.options.check_mode:
+            return self._result(plan, check_mode=True)
+        self.register_revisions()
+        migration = self.migrate()
+        self.release()
+        cleanup: List[str] = []
+        if self.options.wait:
+            self.mark_released()
+            cleanup = self.cleanup()
+        return self._result(plan, migration=migration, deregistered=cleanup)
+
+    # planning -----------------------------------------------------------------------------
+    def describe_task_definition(self, arn: str) -> Dict[str, Any]:
+        """Described definition (with tags), cached for the run."""
+        if arn not in self._described:
+            answer = self.ecs.describe_task_definition(arn)
+            self._described[arn] = answer
+            self._described.setdefault(answer["taskDefinition"]["taskDefinitionArn"], answer)
+        return self._described[arn]
+
+    def plan(self) -> List[ServicePlan]:
+        """Read every service and its revision; decide no-op / await / deploy for each."""
+        requests = self.options.services
+        described = self.observer.describe([r.key for r in requests])
+        for index, request in enumerate(requests):
+            svc = described.get(request.key)
+            if not svc or svc.get("status") != "ACTIVE":
+                raise ValidationError("services[%d].name" % index, request.name, "no ACTIVE service of that name in cluster %s (%s)"
+                                      % (request.cluster, svc.get("status") if svc else "not found"))
+            controller = (svc.get("deploymentController") or {}).get("type", "ECS")
+            if controller != "ECS":
+                raise ValidationError("services[%d].name" % index, request.name,
+                                      "uses the %s deployment controller; only rolling (ECS) deployments are supported" % controller)
+        choices = [self._choose(i, r, described[r.key]) for i, r in enumerate(requests)]
+        steady_tracks = []
+        for request, choice in zip(requests, choices):
+            primary = primary_deployment(described[request.key]) or {}
+            if choice.arn and primary.get("taskDefinition") == choice.arn:
+                steady_tracks.append(Track(request.cluster, request.name, choice.arn, primary.get("id")))
+        steady: Dict[Key, Judgement] = {}
+        if steady_tracks:
+            observations = self.observer.observe(steady_tracks)
+            readiness_only = Policy(max_failed_tasks=0, unhealthy_timeout=0, wait_for_drain=self.options.policy.wait_for_drain)
+            for track in steady_tracks:
+                steady[track.key] = judge(track, observations[track.key], readiness_only)
+        plans = [classify(r, described[r.key], c, steady.get(r.key), self.options.force_new_deployment)
+                 for r, c in zip(requests, choices)]
+        self._check_migration(plans)
+        return plans
+
+    def _choose(self, index: int, request: Any, service: Dict[str, Any]) -> RevisionChoice:
+        current = self.describe_task_definition(service["taskDefinition"])
+        where = "services[%d]" % index
+        if request.task_definition:
+            name = request.task_definition
+            if name == PREVIOUS:
+                name = self.previous_good_revision(index, service)
+            try:
+                explicit = self.describe_task_definition(name)
+            except EcsError as exc:
+                raise ValidationError(where + ".task_definition", request.task_definition, exc.msg) from exc
+            return choose_revision(current, None, [], explicit)
+        if not request.has_changes:
+            return choose_revision(current, None, [])
+        try:
+            rendered = apply_overrides(current, images=request.images, environment=request.environment,
+                                       secrets=request.secrets, container_definitions=request.container_definitions)
+        except ValidationError as exc:
+            raise ValidationError("%s.%s" % (where, exc.option), exc.value, exc.reason) from exc
+        choice = choose_revision(current, rendered, [])
+        if choice.arn is not None:
+            return choice
+        candidates = []
+        for arn in self.ecs.list_task_definitions(family_of(service["taskDefinition"]))[:REUSE_LOOKBACK]:
+            if arn != current["taskDefinition"]["taskDefinitionArn"]:
+                candidates.append(self.describe_task_definition(arn))
+        return choose_revision(current, rendered, candidates)
+
+    def previous_good_revision(self, index: int, service: Dict[str, Any]) -> str:
+        """The revision the service ran well on before its current one.
+
+        While a deployment is under way or failed, that is the revision of the last COMPLETED
+        deployment; otherwise the newest revision a release verified (tagged by this module)
+        other than the current one.
+        """
+        current = service["taskDefinition"]
+        for dep in service.get("deployments") or []:
+            if dep.get("rolloutState") == "COMPLETED" and dep.get("taskDefinition") != current:
+                return dep["taskDefinition"]
+        best: Tuple[str, str] = ("", "")
+        for arn in self.ecs.list_task_definitions(family_of(current))[:PREVIOUS_LOOKBACK]:
+            if arn == current:
+                continue
+            tags = {t.get("key"): t.get("value") for t in self.describe_task_definition(arn).get("tags") or []}
+            stamp = tags.get(RELEASED_TAG) or ""
+            if stamp and stamp > best[0]:
+                best = (stamp, arn)
+        if not best[1]:
+            raise ValidationError("services[%d].task_definition" % index, PREVIOUS,
+                                  "no earlier revision of %s was released by this module; name the revision to return to"
+                                  % family_of(current))
+        return best[1]
+
+    def _check_migration(self, plans: List[ServicePlan]) -> None:
+        migration = self.options.migration
+        if not migration:
+            return
+        sp = next(p for p in plans if p.name == migration["service"])
+        names = [c.get("name") for c in (self.describe_task_definition(sp.current_revision or sp.service["taskDefinition"])
+                                         ["taskDefinition"].get("containerDefinitions") or [])]
+        if migration.get("container") and migration["container"] not in names:
+            raise ValidationError("migration.container", migration["container"],
+                                  "no container of that name in %s (containers: %s)" % (sp.current_revision, ", ".join(names)))
+
+    # applying -----------------------------------------------------------------------------
+    def register_revisions(self) -> None:
+        """Register the revisions the plan needs (only those that differ and exist nowhere)."""
+        for sp in self.plans:
+            if sp.decision != DEPLOY or sp.revision.register_kwargs is None:
+                continue
+            registered = self.ecs.register_task_definition(**sp.revision.register_kwargs)
+            sp.revision.arn = registered["taskDefinitionArn"]
+            self._described[sp.revision.arn] = {"taskDefinition": registered, "tags": sp.revision.register_kwargs.get("tags", [])}
+            self.timeline.add(sp.name, "registered", sp.revision.arn)
+
+    def migrate(self) -> Optional[Dict[str, Any]]:
+        """Run the migration on its service's new revision, before any service update."""
+        migration = self.options.migration
+        if not migration or not any(p.decision == DEPLOY for p in self.plans):
+            return None
+        sp = next(p for p in self.plans if p.name == migration["service"])
+        revision = sp.revision.arn or sp.current_revision
+        runner = MigrationRunner(self.ecs, self.logs, self.timeline, timeout=migration["timeout"],
+                                 interval=self.options.poll_interval, max_interval=self.options.max_poll_interval,
+                                 clock=self.clock, sleep=self.sleep, log_lines=self.options.log_lines)
+        try:
+            return runner.run(sp.request.cluster, sp.service, revision, self.describe_task_definition(revision),
+                              migration.get("container"), migration["command"])
+        except DeployError as exc:
+            exc.details["services"] = self._services_report()
+            exc.msg = "release stopped before any service update: %s" % exc.msg
+            exc.args = (exc.msg,)
+            raise
+
+    def release(self) -> None:
+        """Update services group by group (``order``), watching each group before the next."""
+        orders = sorted({p.request.order for p in self.plans})
+        started: List[ServicePlan] = []
+        for order in orders:
+            group = [p for p in self.plans if p.request.order == order]
+            tracks = []
+            for sp in group:
+                if sp.decision == NOOP:
+                    self.outcomes[sp.request.key] = {"status": "unchanged"}
+                    continue
+                if sp.decision == DEPLOY:
+                    tracks.append(self.update(sp, sp.revision.arn, sp.force, "release"))
+                    started.append(sp)
+                else:
+                    track = Track(sp.request.cluster, sp.name, sp.current_revision, sp.await_deployment,
+                                  sp.previous_revision, "await")
+                    self.timeline.add(sp.name, "awaiting", sp.reason, deployment=sp.await_deployment)
+                    tracks.append(track)
+                self.tracks[sp.request.key] = tracks[-1]
+            if not self.options.wait:
+                for track in tracks:
+                    self.outcomes[track.key] = {"status": "started" if track.purpose == "release" else "in_progress"}
+                continue
+            verdicts = self._watcher().watch(tracks, stop_on_first_failure=self.options.rollback_scope == "release")
+            for key, verdict in verdicts.items():
+                status = {DONE: "completed", FAILED: "failed"}.get(verdict.status, "not_awaited")
+                self.outcomes[key] = {"status": status, "reason": verdict.reason, "kind": verdict.kind}
+            failed = [k for k, v in verdicts.items() if v.status == FAILED]
+            if failed:
+                self.fail(failed, verdicts, started)
+
+    def _watcher(self) -> RolloutWatcher:
+        if self.watcher is None:
+            self.watcher = RolloutWatcher(self.observer, self.options.policy, self.timeline, timeout=self.options.timeout,
+                                          interval=self.options.poll_interval, max_interval=self.options.max_poll_interval,
+                                          clock=self.clock, sleep=self.sleep)
+        return self.watcher
+
+    def update(self, sp: ServicePlan, revision: Optional[str], force: bool, purpose: str) -> Track:
+        """``update_service`` to ``revision`` and pin the deployment it started."""
+        before = {d.get("id") for d in sp.service.get("deployments") or []}
+        kwargs: Dict[str, Any] = {"cluster": sp.request.cluster, "service": sp.name, "taskDefinition": revision}
+        if force:
+            kwargs["forceNewDeployment"] = True
+        updated = self.ecs.update_service(**kwargs)
+        sp.service = updated
+        deployment = None
+        for dep in updated.get("deployments") or []:
+            if dep.get("status") == "PRIMARY" and dep.get("taskDefinition") == revision:
+                deployment = dep
+                if dep.get("id") not in before:
+                    break
+        dep_id = deployment.get("id") if deployment else None
+        self.timeline.add(sp.name, "%s_update" % purpose, "update_service to %s" % revision, deployment=dep_id)
+        if dep_id is None:
+            raise DeployError("update_service on %s returned no PRIMARY deployment of %s" % (sp.name, revision))
+        return Track(sp.request.cluster, sp.name, revision, dep_id, sp.previous_revision, purpose)
+
+    # failure and rollback -----------------------------------------------------------------
+    def fail(self, failed: List[Key], verdicts: Dict[Key, Judgement], started: List[ServicePlan]) -> None:
+        """Roll back what the options say, gather the diagnosis, and raise."""
+        by_key = {p.request.key: p for p in self.plans}
+        diagnosis = {k: self.diagnose(by_key[k], verdicts[k]) for k in failed}
+        rollback_notes: Dict[Key, str] = {}
+        if self.options.rollback:
+            scope = failed if self.options.rollback_scope == "service" else [p.request.key for p in started]
+            to_roll = [by_key[k] for k in scope if by_key[k] in started]
+            rollback_notes = self.roll_back(to_roll, verdicts)
+        end_state = self.end_state()
+        names = ", ".join(k[1] for k in failed)
+        reasons = "; ".join("%s: %s" % (k[1], verdicts[k].reason) for k in failed)
+        rolled = ", ".join("%s %s" % (k[1], note) for k, note in rollback_notes.items())
+        msg = "release failed on %s: %s" % (names, reasons)
+        msg += ("; rollback: %s" % rolled) if rolled else ("; not rolled back (rollback=false)" if not self.options.rollback else "")
+        self.timeline.add(None, "release_failed", msg)
+        raise DeployError(msg, state=end_state, details={
+            "failed_services": [k[1] for k in failed],
+            "failures": [diagnosis[k] for k in failed],
+            "services": self._services_report(),
+        })
+
+    def roll_back(self, plans: List[ServicePlan], verdicts: Dict[Key, Judgement]) -> Dict[Key, str]:
+        """Return each service to its last completed revision (or await ECS's own rollback)."""
+        notes: Dict[Key, str] = {}
+        tracks: List[Track] = []
+        if not plans:
+            return notes
+        described = self.observer.describe([p.request.key for p in plans])
+        for sp in plans:
+            key = sp.request.key
+            ours = self.tracks[key]
+            verdict = verdicts.get(key)
+            svc = described.get(key) or {}
+            primary = primary_deployment(svc) or {}
+            our_dep = deployment_by_id(svc, ours.deployment_id) or {}
+            breaker = ((svc.get("deploymentConfiguration") or {}).get("deploymentCircuitBreaker") or {})
+            if verdict is not None and verdict.kind == KIND_REPLACED:
+                notes[key] = "not rolled back: deployment %s replaced it" % primary.get("id")
+                self.outcomes[key]["status"] = "replaced"
+                continue
+            ecs_rolling_back = verdict is not None and verdict.kind == KIND_ECS_ROLLBACK
+            if primary and primary.get("id") != ours.deployment_id and (ecs_rolling_back or our_dep.get("rolloutState") == "FAILED"):
+                tracks.append(Track(sp.request.cluster, sp.name, primary.get("taskDefinition"), primary.get("id"),
+                                    None, "rollback"))
+                self.timeline.add(sp.name, "rollback_by_ecs", "awaiting ECS's rollback to %s" % primary.get("taskDefinition"),
+                                  deployment=primary.get("id"))
+                continue
+            if our_dep.get("rolloutState") == "FAILED" and breaker.get("enable") and breaker.get("rollback"):
+                tracks.append(Track(sp.request.cluster, sp.name, None, None, None, "rollback",
+                                    exclude_deployment=ours.deployment_id))
+                self.timeline.add(sp.name, "rollback_by_ecs", "awaiting the circuit breaker's rollback deployment")
+                continue
+            if not sp.previous_revision:
+                notes[key] = "not rolled back: no completed revision known before this release"
+                self.outcomes[key]["status"] = "failed"
+                continue
+            sp.service = svc or sp.service
+            tracks.append(self.update(sp, sp.previous_revision, sp.previous_revision == svc.get("taskDefinition"), "rollback"))
+        rollback_verdicts = self._watcher().watch(tracks) if tracks else {}
+        for track in tracks:
+            verdict = rollback_verdicts[track.key]
+            ok = verdict.status == DONE
+            notes[track.key] = ("rolled back to %s" % track.revision) if ok else ("rollback to %s failed: %s" % (
+                track.revision, verdict.reason))
+            outcome = self.outcomes.setdefault(track.key, {})
+            outcome["status"] = "rolled_back" if ok else "rollback_failed"
+            outcome["rollback"] = {"revision": track.revision, "deployment_id": track.deployment_id,
+                                   "status": "completed" if ok else "failed", "reason": verdict.reason}
+        return notes
+
+    def diagnose(self, sp: ServicePlan, verdict: Judgement) -> Dict[str, Any]:
+        """Why one service failed: stopped tasks, recent events, last log lines."""
+        key = sp.request.key
+        obs = self._watcher().last_observations.get(key)
+        stopped = sorted((obs.stopped_tasks if obs else []), key=lambda t: str(t.get("stoppedAt") or ""), reverse=True)
+        track = self.tracks.get(key)
+        revision = track.revision if track else sp.revision.arn
+        doc = self.describe_task_definition(revision) if revision else {}
+        logs = {}
+        for task in stopped[:MAX_TASKS_WITH_LOGS]:
+            lines = log_tail(self.logs, doc, task, self.options.log_lines)
+            if lines:
+                logs[task.get("taskArn", "").rsplit("/", 1)[-1]] = lines
+        events = sorted(((obs.service or {}).get("events") or []) if obs else [], key=lambda e: str(e.get("createdAt") or ""),
+                        reverse=True)[:MAX_EVENTS_REPORTED]
+        return {
+            "service": sp.name,
+            "cluster": sp.request.cluster,
+            "reason": verdict.reason,
+            "kind": verdict.kind,
+            "deployment_id": track.deployment_id if track else None,
+            "revision": revision,
+            "progress": verdict.summary,
+            "stopped_tasks": [stop_summary(t) for t in stopped[:MAX_STOPPED_REPORTED]],
+            "events": [{"created_at": str(e.get("createdAt")), "message": e.get("message")} for e in events],
+            "log_lines": logs,
+        }
+
+    def end_state(self) -> List[Dict[str, Any]]:
+        """Where each service of the release ended: its PRIMARY revision and rollout state."""
+        described = self.observer.describe([p.request.key for p in self.plans])
+        out = []
+        for sp in self.plans:
+            svc = described.get(sp.request.key) or {}
+            primary = primary_deployment(svc) or {}
+            out.append({"service": sp.name, "cluster": sp.request.cluster, "task_definition": svc.get("taskDefinition"),
+                        "primary_deployment": primary.get("id"), "rollout_state": primary.get("rolloutState"),
+                        "running": svc.get("runningCount"), "desired": svc.get("desiredCount"),
+                        "deployments": len(svc.get("deployments") or [])})
+        return out
+
+    # after success ------------------------------------------------------------------------
+    def mark_released(self) -> None:
+        """Tag each revision a release verified, so ``task_definition: previous`` can find it."""
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for sp in self.plans:
+            if sp.decision == DEPLOY and sp.revision.arn:
+                self.ecs.tag_resource(sp.revision.arn, {RELEASED_TAG: stamp})
+
+    def cleanup(self) -> List[str]:
+        """Deregister revisions beyond the newest ``keep_revisions`` that no service uses."""
+        keep = self.options.keep_revisions
+        if not keep or not any(p.decision == DEPLOY for p in self.plans):
+            return []
+        in_use = set()
+        for cluster in sorted({p.request.cluster for p in self.plans}):
+            arns = self.ecs.list_services(cluster)
+            for svc in self.ecs.describe_services(cluster, arns)["services"] if arns else []:
+                in_use.add(svc.get("taskDefinition"))
+                in_use.update(d.get("taskDefinition") for d in svc.get("deployments") or [])
+        removed = []
+        for family in sorted({family_of(p.revision.arn) for p in self.plans if p.decision == DEPLOY and p.revision.arn}):
+            for arn in revisions_to_deregister(self.ecs.list_task_definitions(family), keep, in_use):
+                self.ecs.deregister_task_definition(arn)
+                removed.append(arn)
+                self.timeline.add(None, "deregistered", arn)
+        return removed
+
+    # reporting ----------------------------------------------------------------------------
+    def _calls(self) -> Dict[str, Dict[str, int]]:
+        return combined_calls([a for a in (self.ecs, self.elbv2, self.logs) if a is not None])
+
+    def _services_report(self) -> List[Dict[str, Any]]:
+        out = []
+        for sp in self.plans:
+            track = self.tracks.get(sp.request.key)
+            entry = {
+                "name": sp.name,
+                "cluster": sp.request.cluster,
+                "action": sp.decision,
+                "reason": sp.reason,
+                "revision_before": sp.current_revision,
+                "previous_good_revision": sp.previous_revision,
+                "revision": sp.revision.arn,
+                "registered": sp.revision.register_kwargs is not None and sp.decision == DEPLOY,
+                "reused_revision": sp.revision.reused,
+                "task_definition_changes": sp.revision.changes,
+                "deployment_id": track.deployment_id if track and track.purpose != "rollback" else None,
+            }
+            entry.update(self.outcomes.get(sp.request.key, {"status": "planned" if self.options.check_mode else "not_started"}))
+            out.append(entry)
+        return out
+
+    def _result(self, plan: Any, check_mode: bool = False, migration: Optional[Dict[str, Any]] = None,
+                deregistered: Optional[List[str]] = None) -> Result:
+        data: Dict[str, Any] = {
+            "services": self._services_report(),
+            "timeline": self.timeline.events,
+            "api_calls": self._calls(),
+            "deregistered": deregistered or [],
+        }
+        if migration is not None:
+            data["migration"] = migration
+        elif self.options.migration and check_mode and any(p.decision == DEPLOY for p in self.plans):
+            data["migration"] = {"command": self.options.migration["command"], "status": "would run"}
+        return Result(changed=plan.changed, plan=plan, data=data)

@@ -1,0 +1,206 @@
+# -*- coding: utf-8 -*-
+# Copyright: shipyard.ecs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module_util is private to the shipyard.ecs collection: it may change without notice.
+
+"""One watcher for every service of a release.
+
+Each poll describes all followed services together (ten per ``describe_services`` call),
+lists the tasks of each, describes them in batches, and reads the health of every target group
+once; then :func:`readiness.judge` decides per service.  Polling backs off up to a cap;
+throttling is absorbed by the API wrappers' retries.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.waiter import Verdict, Waiter
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsApi
+
+from .readiness import (
+    DONE,
+    FAILED,
+    KIND_TIMEOUT,
+    WAITING,
+    Judgement,
+    Observation,
+    Policy,
+    Track,
+    deployment_by_id,
+    judge,
+    primary_deployment,
+    task_of_deployment,
+)
+from .targets import TargetHealthApi
+
+Key = Tuple[str, str]
+
+
+class Timeline:
+    """What happened when, relative to the start of the release."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.start = clock()
+        self.events: List[Dict[str, Any]] = []
+
+    def add(self, service: Optional[str], event: str, note: str = "", **extra: Any) -> None:
+        """Record one event (``service`` None for release-wide events)."""
+        entry: Dict[str, Any] = {"t": round(self.clock() - self.start, 3), "event": event}
+        if service:
+            entry["service"] = service
+        if note:
+            entry["note"] = note
+        entry.update({k: v for k, v in extra.items() if v is not None})
+        self.events.append(entry)
+
+
+class Observer:
+    """Reads the state of several services (and their deployments' tasks and targets) at once."""
+
+    def __init__(self, ecs: EcsApi, elbv2: Optional[TargetHealthApi], clock: Callable[[], float] = time.monotonic,
+                 look_at_stopped: bool = True) -> None:
+        self.ecs = ecs
+        self.elbv2 = elbv2
+        self.clock = clock
+        self.look_at_stopped = look_at_stopped
+
+    def describe(self, keys: List[Key]) -> Dict[Key, Optional[Dict[str, Any]]]:
+        """Described services by (cluster, name); None for a service ECS does not know."""
+        out: Dict[Key, Optional[Dict[str, Any]]] = {k: None for k in keys}
+        by_cluster: Dict[str, List[str]] = {}
+        for cluster, name in keys:
+            by_cluster.setdefault(cluster, []).append(name)
+        for cluster, names in by_cluster.items():
+            found = self.ecs.describe_services(cluster, names)["services"]
+            for svc in found:
+                for name in names:
+                    if svc.get("serviceName") == name or svc.get("serviceArn") == name:
+                        out[(cluster, name)] = svc
+        return out
+
+    def observe(self, tracks: List[Track]) -> Dict[Key, Observation]:
+        """One observation per track, all services read together."""
+        services = self.describe([t.key for t in tracks])
+        now = self.clock()
+        arns_by_cluster: Dict[str, List[str]] = {}
+        listed: Dict[Key, Tuple[List[str], List[str]]] = {}
+        for track in tracks:
+            svc = services.get(track.key)
+            if not svc:
+                continue
+            running = self.ecs.list_tasks(track.cluster, serviceName=track.service)
+            stopped = self.ecs.list_tasks(track.cluster, "STOPPED", serviceName=track.service) if self.look_at_stopped else []
+            listed[track.key] = (running, stopped)
+            arns_by_cluster.setdefault(track.cluster, []).extend(running + stopped)
+        tasks: Dict[str, Dict[str, Any]] = {}
+        for cluster, arns in arns_by_cluster.items():
+            if arns:
+                for task in self.ecs.describe_tasks(cluster, sorted(set(arns))):
+                    tasks[task.get("taskArn")] = task
+        wanted_groups = set()
+        for track in tracks:
+            svc = services.get(track.key)
+            for binding in (svc or {}).get("loadBalancers") or []:
+                if binding.get("targetGroupArn"):
+                    wanted_groups.add(binding["targetGroupArn"])
+        health: Dict[str, List[Dict[str, Any]]] = {}
+        if self.elbv2 is not None:
+            for arn in sorted(wanted_groups):
+                health[arn] = self.elbv2.describe_target_health(arn)
+        out: Dict[Key, Observation] = {}
+        for track in tracks:
+            svc = services.get(track.key)
+            obs = Observation(service=svc, at=now)
+            if svc:
+                dep = deployment_by_id(svc, track.deployment_id) if track.deployment_id else primary_deployment(svc)
+                running, stopped = listed.get(track.key, ([], []))
+                if dep:
+                    obs.running_tasks = [tasks[a] for a in running if a in tasks and task_of_deployment(tasks[a], dep)
+                                         and tasks[a].get("desiredStatus", "RUNNING") == "RUNNING"]
+                    obs.stopped_tasks = [tasks[a] for a in stopped if a in tasks and task_of_deployment(tasks[a], dep)]
+                obs.targets = {b["targetGroupArn"]: health.get(b["targetGroupArn"], [])
+                               for b in svc.get("loadBalancers") or [] if b.get("targetGroupArn")}
+            out[track.key] = obs
+        return out
+
+
+class RolloutWatcher:
+    """Follow several deployments at once until each is done or failed, or time runs out."""
+
+    def __init__(
+        self,
+        observer: Observer,
+        policy: Policy,
+        timeline: Timeline,
+        timeout: float = 600.0,
+        interval: float = 5.0,
+        max_interval: float = 30.0,
+        backoff: float = 1.5,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.observer = observer
+        self.policy = policy
+        self.timeline = timeline
+        self.timeout = timeout
+        self.interval = interval
+        self.max_interval = max(max_interval, interval)
+        self.backoff = backoff
+        self.clock = clock
+        self.sleep = sleep
+        self.polls = 0
+        self.last_observations: Dict[Key, Observation] = {}
+
+    def watch(self, tracks: List[Track], stop_on_first_failure: bool = False) -> Dict[Key, Judgement]:
+        """Poll until every track is done or failed; a track still open at the timeout fails.
+
+        With ``stop_on_first_failure`` the watch ends as soon as one track fails (the whole
+        release is rolled back then, so waiting for the others is wasted time).
+        """
+        verdicts: Dict[Key, Judgement] = {}
+        last: Dict[Key, Judgement] = {}
+        open_tracks = {t.key: t for t in tracks}
+
+        def describe() -> Dict[Key, Observation]:
+            self.polls += 1
+            observations = self.observer.observe(list(open_tracks.values()))
+            self.last_observations.update(observations)
+            return observations
+
+        def predicate(observations: Dict[Key, Observation]) -> Verdict:
+            for key, obs in observations.items():
+                track = open_tracks[key]
+                verdict = judge(track, obs, self.policy)
+                previous = last.get(key)
+                if previous is None or previous.reason != verdict.reason or previous.status != verdict.status:
+                    self.timeline.add(track.service, "%s_%s" % (track.purpose, verdict.status), verdict.reason,
+                                      deployment=track.deployment_id)
+                last[key] = verdict
+                if verdict.status in (DONE, FAILED):
+                    verdicts[key] = verdict
+                    del open_tracks[key]
+            if not open_tracks:
+                return Verdict.done()
+            if stop_on_first_failure and any(v.status == FAILED for v in verdicts.values()):
+                return Verdict.done()
+            return Verdict.waiting("; ".join("%s: %s" % (k[1], last[k].reason) for k in open_tracks if k in last))
+
+        if tracks:
+            waiter = Waiter(timeout=self.timeout, interval=self.interval, max_interval=self.max_interval,
+                            backoff=self.backoff, clock=self.clock, sleep=self.sleep)
+            waiter.wait(describe, predicate, what="deployments", raise_on_timeout=False)
+        for key, track in open_tracks.items():
+            seen = last.get(key)
+            note = seen.reason if seen else "no observation"
+            verdict = Judgement(FAILED, "timed out after %.0fs waiting for deployment %s of %s: %s" % (
+                self.timeout, track.deployment_id, track.service, note), KIND_TIMEOUT, seen.summary if seen else {})
+            if stop_on_first_failure and any(v.status == FAILED for v in verdicts.values()):
+                verdict = Judgement(WAITING, "not awaited: another service of the release failed", "", verdict.summary)
+            else:
+                self.timeline.add(track.service, "%s_timeout" % track.purpose, verdict.reason)
+            verdicts[key] = verdict
+        return verdicts

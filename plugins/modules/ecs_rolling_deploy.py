@@ -1,0 +1,413 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: shipyard.ecs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: ecs_rolling_deploy
+short_description: Release new revisions of ECS services safely
+version_added: 0.1.0
+description:
+  - Releases one or several ECS services as one release. For each service it renders the next task definition revision
+    from the one the service runs plus the requested changes (images, environment, secrets, container definition keys),
+    and registers it only when it differs; an identical revision already registered in the family is reused.
+  - A service already COMPLETED on the desired revision, with every task running and every target healthy, is left alone
+    (V(changed=false), no write call). A service whose rollout to the desired revision is still in progress is waited for.
+  - An optional migration runs as a one-off task on the new revision before any service is updated; a non-zero exit code
+    of an essential container, or a task that fails to start, stops the release.
+  - Services are updated in parallel (or in ordered groups, see O(services[].order)) and the module follows the deployment
+    it started on each, not the service as a whole. A release succeeds only when each of those deployments is COMPLETED
+    (or, without rollout state, is the only deployment), runs the new revision with as many running tasks as desired, and
+    every target of its tasks is healthy in every target group of the service.
+  - It fails when a deployment FAILED, was replaced or rolled back by ECS (never reported as success), when
+    O(max_failed_tasks) tasks of it stopped, when a target stayed unhealthy for O(unhealthy_timeout) seconds, or on
+    O(timeout).
+  - On failure it rolls back (unless O(rollback=false)), waiting for the ECS circuit breaker's rollback when one is under
+    way, otherwise returning each service to the last revision it had COMPLETED on before the release. It always fails
+    after a rollback, with the failed service, the reasons and exit codes of stopped tasks, recent service events, the
+    failed tasks' last log lines from CloudWatch Logs, the state each service ended in and a timeline.
+  - After a verified success it tags each released revision (C(shipyard.ecs:released-at)), which lets
+    O(services[].task_definition=previous) find the last released revision, and deregisters old revisions when
+    O(keep_revisions) is set.
+  - Long releases do not need to block a play; run the task with C(async) and C(poll) (see the examples).
+author:
+  - shipyard.ecs contributors
+options:
+  cluster:
+    description:
+      - Name or ARN of the cluster of the services (each service may name its own with O(services[].cluster)).
+    type: str
+    required: true
+  services:
+    description:
+      - The services of the release. Each keeps its current task definition except for the changes given.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description:
+          - Name of the service.
+        type: str
+        required: true
+      cluster:
+        description:
+          - Cluster of this service, when it is not O(cluster).
+        type: str
+      images:
+        description:
+          - Image per container, as a mapping of container name to image URI (preferably pinned by digest,
+            C(repo@sha256:...)). A plain string sets the image of a single-container task definition.
+        type: raw
+      environment:
+        description:
+          - Environment variables to set per container, as a mapping of container name to a mapping of variable names to
+            values. A null value removes the variable; variables not named are kept.
+        type: dict
+      secrets:
+        description:
+          - Secrets to set per container, as a mapping of container name to a mapping of variable names to the
+            C(valueFrom) ARN or parameter name. A null value removes the secret.
+        type: dict
+      container_definitions:
+        description:
+          - Container definition keys (camelCase, as in the ECS API) to set per container, as a mapping of container name
+            to a mapping of keys to values, merged into the current container definition. A null value removes the key.
+        type: dict
+      task_definition:
+        description:
+          - Run this existing revision (ARN or C(family:revision)) instead of rendering one. Mutually exclusive with the
+            changes above.
+          - V(previous) means the revision the service last ran well on before its current one, that is the last
+            COMPLETED deployment when a rollout is under way or failed, else the newest revision a release of this
+            module verified other than the current one.
+        type: str
+      order:
+        description:
+          - Services are released in groups of equal O(services[].order), lowest first; a group starts once the previous
+            one succeeded. Services of a group roll out in parallel.
+        type: int
+        default: 0
+  migration:
+    description:
+      - A one-off task to run on the new revision of one service before any service is updated (database migrations).
+      - It runs with the service's network configuration and launch type or capacity provider strategy. It is not run
+        when no service needs a deployment, nor in check mode.
+    type: dict
+    suboptions:
+      service:
+        description:
+          - The service (one of O(services)) whose new revision runs the command.
+        type: str
+        required: true
+      command:
+        description:
+          - The command, as a list of arguments, overriding the container's.
+        type: list
+        elements: str
+        required: true
+      container:
+        description:
+          - Container that runs the command. Defaults to the first essential container.
+        type: str
+      timeout:
+        description:
+          - Seconds to wait for the task to stop.
+        type: int
+        default: 600
+  force_new_deployment:
+    description:
+      - Start a deployment even of services that already run the desired revision.
+    type: bool
+    default: false
+  wait:
+    description:
+      - Wait for each deployment to complete, and roll back on failure. With V(false) the module returns once the services
+        were updated; nothing is verified, rolled back or cleaned up then.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for the deployments of a group (and, separately, for a rollback) before failing.
+    type: int
+    default: 900
+  poll_interval:
+    description:
+      - Seconds between two looks at the deployments; the interval grows by half after each look up to O(max_poll_interval).
+    type: float
+    default: 5.0
+  max_poll_interval:
+    description:
+      - Cap of the poll interval, in seconds.
+    type: float
+    default: 30.0
+  wait_for_drain:
+    description:
+      - Also wait until the tasks of older deployments are gone before calling a deployment done.
+    type: bool
+    default: false
+  max_failed_tasks:
+    description:
+      - Fail a deployment as soon as this many of its tasks stopped (crash loop, failed health checks, failure to start),
+        often well before the ECS circuit breaker would. V(0) disables the check.
+    type: int
+    default: 3
+  unhealthy_timeout:
+    description:
+      - Fail a deployment when a target of one of its tasks stays C(unhealthy) for this many seconds. V(0) disables the
+        check.
+    type: int
+    default: 120
+  rollback:
+    description:
+      - Roll back on failure. The module fails either way.
+    type: bool
+    default: true
+  rollback_scope:
+    description:
+      - V(release) returns every service whose deployment this release started to its previous revision when any fails;
+        V(service) only the services that failed.
+    type: str
+    choices: [release, service]
+    default: release
+  keep_revisions:
+    description:
+      - After a verified success, deregister the ACTIVE revisions of each released family beyond the newest
+        O(keep_revisions) that no service of the released clusters uses. Omit to keep every revision.
+    type: int
+  log_lines:
+    description:
+      - How many last log lines of failed tasks (and of the migration) to return, read from CloudWatch Logs for containers
+        that log with C(awslogs) and a stream prefix.
+    type: int
+    default: 20
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details:
+      - Reports which services would be released and the task definition changes; makes no write call and runs no
+        migration.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+notes:
+  - The module changes only which revision a service runs; the shape of services belongs to C(shipyard.ecs.ecs_stack).
+  - Revisions are never deregistered while a service of the released clusters uses them.
+"""
+
+EXAMPLES = r"""
+- name: Release new images of two services as one release
+  shipyard.ecs.ecs_rolling_deploy:
+    cluster: flask-microservices
+    services:
+      - name: users
+        images:
+          users: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/users@sha256:4f1c..."
+        environment:
+          users:
+            APP_SETTINGS: project.config.ProductionConfig
+      - name: client
+        images: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/client@sha256:9ab2..."
+    max_failed_tasks: 2
+    unhealthy_timeout: 90
+    keep_revisions: 10
+
+- name: Migrate the database on the new revision, then release users before client
+  shipyard.ecs.ecs_rolling_deploy:
+    cluster: flask-microservices
+    migration:
+      service: users
+      command: ["python", "manage.py", "recreate_db"]
+    services:
+      - name: users
+        images: {users: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/users:1.4.0"}
+        order: 1
+      - name: client
+        images: {client: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/client:1.4.0"}
+        order: 2
+    rollback_scope: release
+
+- name: Release in the background so a long rollout does not look hung
+  shipyard.ecs.ecs_rolling_deploy:
+    cluster: flask-microservices
+    services:
+      - name: users
+        images: {users: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/users:1.4.1"}
+    timeout: 1200
+  async: 1500
+  poll: 0
+  register: release_job
+
+- name: Wait for the release, reporting every 15 seconds
+  ansible.builtin.async_status:
+    jid: "{{ release_job.ansible_job_id }}"
+  register: release
+  until: release.finished
+  retries: 100
+  delay: 15
+
+- name: Show what would be released, without changing anything
+  shipyard.ecs.ecs_rolling_deploy:
+    cluster: flask-microservices
+    services:
+      - name: users
+        images: {users: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/users:1.5.0"}
+  check_mode: true
+  diff: true
+
+- name: Put a service back on the revision it last ran well on
+  shipyard.ecs.ecs_rolling_deploy:
+    cluster: flask-microservices
+    services:
+      - name: users
+        task_definition: previous
+"""
+
+RETURN = r"""
+services:
+  description: One entry per service of the release, in the order given.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Service name.
+      type: str
+      sample: users
+    action:
+      description: V(noop) (already completed on the desired revision), V(await) (a rollout to it was under way) or V(deploy).
+      type: str
+      sample: deploy
+    reason:
+      description: Why the planner chose that action.
+      type: str
+      sample: "runs arn:aws:ecs:eu-west-1:123456789012:task-definition/users:4, release wants a new revision of users"
+    revision_before:
+      description: Task definition the service's PRIMARY deployment ran before the release.
+      type: str
+    previous_good_revision:
+      description: The revision the service had last completed a deployment on before the release (the rollback target).
+      type: str
+    revision:
+      description: Task definition the release put the service on (null in check mode when it is still to be registered).
+      type: str
+    registered:
+      description: Whether the release registered a new revision for the service.
+      type: bool
+    reused_revision:
+      description: Whether an existing identical revision was reused rather than registering a duplicate.
+      type: bool
+    task_definition_changes:
+      description: Differences between the current and the desired task definition, as C(path), C(before), C(after).
+      type: list
+      elements: dict
+    deployment_id:
+      description: The deployment the release started (or awaited) and followed.
+      type: str
+      sample: ecs-svc/1234567890123456789
+    status:
+      description: >-
+        V(unchanged), V(completed), V(started) (O(wait=false)), V(in_progress), V(failed), V(rolled_back),
+        V(rollback_failed), V(replaced), V(not_awaited), V(not_started) or V(planned) (check mode).
+      type: str
+      sample: completed
+plan:
+  description: The planned actions (register, run_task, update) with their reasons; what check mode reports.
+  returned: always
+  type: list
+  elements: dict
+migration:
+  description: The migration task, its exit codes per container, stop code and reason, and its last log lines.
+  returned: when a migration ran (or would run, in check mode)
+  type: dict
+  sample: {"task_arn": "arn:aws:ecs:...:task/flask/0f3c...", "exit_codes": {"users": 0}, "log_lines": {"users": ["done"]}}
+timeline:
+  description: What happened when, in seconds since the start of the run.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"t": 0.4, "event": "release_update", "service": "users", "deployment": "ecs-svc/123"}]
+deregistered:
+  description: Revisions deregistered by the cleanup (O(keep_revisions)).
+  returned: always
+  type: list
+  elements: str
+api_calls:
+  description: Read and write API calls made, per AWS service.
+  returned: always
+  type: dict
+  sample: {"ecs": {"read": 12, "write": 2}, "elbv2": {"read": 4, "write": 0}}
+failures:
+  description: >-
+    On failure, per failed service - the reason and its kind (V(deployment_failed), V(rolled_back_by_ecs), V(replaced),
+    V(tasks_failed), V(targets_unhealthy), V(timeout)), the stopped tasks with reasons and exit codes, recent service
+    events and the last log lines of failed tasks.
+  returned: failure
+  type: list
+  elements: dict
+state_left:
+  description: On failure, the state each service ended in (PRIMARY revision, rollout state, running and desired counts).
+  returned: failure
+  type: list
+  elements: dict
+"""
+
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.module import run_module
+from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.runner import ReleaseRunner
+
+ARGUMENT_SPEC = dict(
+    cluster=dict(type="str", required=True),
+    services=dict(
+        type="list",
+        elements="dict",
+        required=True,
+        options=dict(
+            name=dict(type="str", required=True),
+            cluster=dict(type="str"),
+            images=dict(type="raw"),
+            environment=dict(type="dict"),
+            secrets=dict(type="dict", no_log=False),
+            container_definitions=dict(type="dict"),
+            task_definition=dict(type="str"),
+            order=dict(type="int", default=0),
+        ),
+    ),
+    migration=dict(
+        type="dict",
+        options=dict(
+            service=dict(type="str", required=True),
+            command=dict(type="list", elements="str", required=True),
+            container=dict(type="str"),
+            timeout=dict(type="int", default=600),
+        ),
+    ),
+    force_new_deployment=dict(type="bool", default=False),
+    wait=dict(type="bool", default=True),
+    timeout=dict(type="int", default=900),
+    poll_interval=dict(type="float", default=5.0),
+    max_poll_interval=dict(type="float", default=30.0),
+    wait_for_drain=dict(type="bool", default=False),
+    max_failed_tasks=dict(type="int", default=3),
+    unhealthy_timeout=dict(type="int", default=120),
+    rollback=dict(type="bool", default=True),
+    rollback_scope=dict(type="str", choices=["release", "service"], default="release"),
+    keep_revisions=dict(type="int"),
+    log_lines=dict(type="int", default=20),
+)
+
+
+def main():
+    """Run one release; all logic lives in module_utils/_deploy."""
+    run_module(ARGUMENT_SPEC, lambda module: ReleaseRunner.from_module(module).run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,276 @@
+"""The release state machine on scripted AWS answers (see fakes.py), one behaviour per test."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import RetryPolicy
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
+from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.errors import DeployError
+from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.options import ReleaseOptions
+from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.runner import ReleaseRunner
+from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.targets import TargetHealthApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsApi, LogsApi
+
+from .fakes import FakeAws
+
+WRITES = ("register_task_definition", "update_service", "run_task", "deregister_task_definition", "tag_resource",
+          "stop_task")
+IMAGE_V1 = "repo/users:1"
+IMAGE_V2 = "repo/users:2"
+
+
+def release(world, check_mode=False, **params):
+    params.setdefault("cluster", "app")
+    params.setdefault("poll_interval", 5.0)
+    params.setdefault("max_poll_interval", 5.0)
+    params.setdefault("timeout", 600)
+    options = ReleaseOptions.from_params(params, check_mode=check_mode)
+    retry = RetryPolicy(sleep=world.clock.sleep, rand=lambda: 0.5)
+    runner = ReleaseRunner(options, EcsApi(world.ecs, retry), TargetHealthApi(world.elbv2, retry), LogsApi(world.logs, retry),
+                           clock=world.clock, sleep=world.clock.sleep)
+    return runner.run()
+
+
+def writes(world):
+    return [c for c in world.calls if c in WRITES]
+
+
+@pytest.fixture
+def world():
+    aws = FakeAws()
+    rev1 = aws.register("users", IMAGE_V1)
+    aws.service("users", rev1)
+    return aws
+
+
+def users_v2(**extra):
+    return [dict({"name": "users", "images": {"users": IMAGE_V2}}, **extra)]
+
+
+def failure_of(excinfo, service="users"):
+    return next(f for f in excinfo.value.details["failures"] if f["service"] == service)
+
+
+def test_release_of_a_new_image_registers_a_revision_and_completes(world):
+    result = release(world, services=users_v2())
+    svc = result.data["services"][0]
+    assert result.changed is True
+    assert svc["status"] == "completed"
+    assert svc["revision"].endswith("task-definition/users:2")
+    assert world.services["users"]["taskDefinition"].endswith("users:2")
+    assert [c for c in writes(world) if c != "tag_resource"] == ["register_task_definition", "update_service"]
+
+
+def test_second_run_with_the_same_input_is_a_noop_without_writes(world):
+    release(world, services=users_v2())
+    world.calls.clear()
+    result = release(world, services=users_v2())
+    assert result.changed is False
+    assert result.data["services"][0]["action"] == "noop"
+    assert writes(world) == []
+
+
+def test_check_mode_reports_the_release_and_its_diff_without_writes(world):
+    result = release(world, check_mode=True, services=users_v2())
+    assert result.changed is True
+    assert writes(world) == []
+    actions = [(a["action"], a["kind"]) for a in result.plan.to_list()]
+    assert actions == [("register", "task_definition"), ("update", "service")]
+    diff = result.plan.diff()
+    assert diff["after"]["task_definition/users"]["containerDefinitions"][0]["image"] == IMAGE_V2
+    assert diff["before"]["task_definition/users"]["containerDefinitions"][0]["image"] == IMAGE_V1
+
+
+def test_crash_loop_fails_fast_before_the_circuit_breaker_and_rolls_back(world):
+    world.services["users"]["deploymentConfiguration"]["deploymentCircuitBreaker"]["enable"] = True
+    world.behave(IMAGE_V2, "crash", exit_code=3, after=5.0)
+    with pytest.raises(DeployError) as excinfo:
+        release(world, services=users_v2(), max_failed_tasks=3)
+    failure = failure_of(excinfo)
+    assert failure["kind"] == "tasks_failed"
+    assert failure["stopped_tasks"][0]["exit_codes"] == {"users": 3}
+    assert failure["stopped_tasks"][0]["stop_code"] == "EssentialContainerExited"
+    assert world.calls.count("update_service") == 2
+    assert world.services["users"]["taskDefinition"].endswith("users:1")
+    assert excinfo.value.details["services"][0]["status"] == "rolled_back"
+
+
+def test_failed_tasks_last_log_lines_are_reported(world):
+    world.behave(IMAGE_V2, "crash", exit_code=3, after=5.0)
+    world.log_streams["/ecs/users|ecs/users/2-s1"] = ["booting", "KeyError: DATABASE_URL"]
+    with pytest.raises(DeployError) as excinfo:
+        release(world, services=users_v2(), max_failed_tasks=2)
+    assert failure_of(excinfo)["log_lines"]["2-s1"] == {"users": ["booting", "KeyError: DATABASE_URL"]}
+
+
+def test_targets_unhealthy_for_the_timeout_fail_the_release(world):
+    world.behave(IMAGE_V2, "unhealthy", grace=10.0)
+    with pytest.raises(DeployError) as excinfo:
+        release(world, services=users_v2(), unhealthy_timeout=20, max_failed_tasks=0)
+    assert failure_of(excinfo)["kind"] == "targets_unhealthy"
+    assert world.services["users"]["taskDefinition"].endswith("users:1")
+
+
+def test_circuit_breaker_rollback_is_reported_as_failure_and_awaited(world):
+    world.services["users"]["deploymentConfiguration"]["deploymentCircuitBreaker"]["enable"] = True
+    world.services["users"]["_threshold"] = 4
+    world.behave(IMAGE_V2, "crash", after=5.0)
+    with pytest.raises(DeployError) as excinfo:
+        release(world, services=users_v2(), max_failed_tasks=0)
+    assert failure_of(excinfo)["kind"] in ("rolled_back_by_ecs", "deployment_failed")
+    assert world.calls.count("update_service") == 1, "ECS rolls back by itself; the module must not race it"
+    state = excinfo.value.state[0]
+    assert state["task_definition"].endswith("users:1") and state["rollout_state"] == "COMPLETED"
+    assert excinfo.value.details["services"][0]["status"] == "rolled_back"
+
+
+def test_rollout_that_never_finishes_times_out_and_rolls_back(world):
+    world.behave(IMAGE_V2, "stuck")
+    with pytest.raises(DeployError) as excinfo:
+        release(world, services=users_v2(), timeout=60)
+    assert failure_of(excinfo)["kind"] == "timeout"
+    assert "timed out" in excinfo.value.msg
+    assert world.services["users"]["taskDefinition"].endswith("users:1")
+
+
+def test_deployment_replaced_by_someone_else_fails_and_is_not_rolled_back(world):
+    rev3 = world.register("users", "repo/users:hotfix")
+    world.at(12, lambda w: w.replace("users", rev3))
+    with pytest.raises(DeployError) as excinfo:
+        release(world, services=users_v2())
+    assert failure_of(excinfo)["kind"] == "replaced"
+    assert world.calls.count("update_service") == 1
+    assert excinfo.value.details["services"][0]["status"] == "replaced"
+
+
+def test_throttling_during_the_wait_is_retried_and_the_release_succeeds(world):
+    world.at(1, lambda w: (w.fail_next("describe_services", 3), w.fail_next("describe_target_health", 2)))
+    result = release(world, services=users_v2())
+    assert result.data["services"][0]["status"] == "completed"
+    assert world.calls.count("describe_services") > 3
+
+
+def test_migration_failure_stops_the_release_before_any_service_update(world):
+    world.one_off_behaviours[IMAGE_V2] = {"kind": "exit", "exit_code": 3, "after": 5.0}
+    with pytest.raises(DeployError) as excinfo:
+        release(world, services=users_v2(), migration={"service": "users", "command": ["manage", "migrate"]})
+    assert "exited with 3" in excinfo.value.msg
+    assert excinfo.value.details["migration"]["exit_codes"] == {"users": 3}
+    assert "update_service" not in world.calls
+    run = next(iter(world.one_off.values()))
+    assert run["kwargs"]["overrides"]["containerOverrides"][0]["command"] == ["manage", "migrate"]
+    assert run["kwargs"]["networkConfiguration"] == world.services["users"]["networkConfiguration"]
+
+
+def test_migration_that_fails_to_start_stops_the_release(world):
+    world.behave(IMAGE_V2, "pull_error")
+    with pytest.raises(DeployError) as excinfo:
+        release(world, services=users_v2(), migration={"service": "users", "command": ["migrate"]})
+    assert "failed to start" in excinfo.value.msg
+    assert "update_service" not in world.calls
+
+
+def test_successful_migration_returns_exit_codes_and_then_releases(world):
+    world.one_off_behaviours[IMAGE_V2] = {"kind": "exit", "exit_code": 0, "after": 5.0}
+    result = release(world, services=users_v2(), migration={"service": "users", "command": ["migrate"]})
+    assert result.data["migration"]["exit_codes"] == {"users": 0}
+    assert world.calls.index("run_task") < world.calls.index("update_service")
+    assert result.data["services"][0]["status"] == "completed"
+
+
+def two_services(world):
+    rev = world.register("client", "repo/client:1")
+    world.service("client", rev)
+    return [{"name": "users", "images": {"users": IMAGE_V2}}, {"name": "client", "images": {"client": "repo/client:2"}}]
+
+
+def test_one_failed_service_rolls_back_the_whole_release_by_default(world):
+    services = two_services(world)
+    world.behave(IMAGE_V2, "crash", after=5.0)
+    with pytest.raises(DeployError) as excinfo:
+        release(world, services=services, max_failed_tasks=2)
+    statuses = {s["name"]: s["status"] for s in excinfo.value.details["services"]}
+    assert statuses == {"users": "rolled_back", "client": "rolled_back"}
+    assert excinfo.value.details["failed_services"] == ["users"]
+    assert world.services["client"]["taskDefinition"].endswith("client:1")
+
+
+def test_rollback_scope_service_keeps_the_services_that_succeeded(world):
+    services = two_services(world)
+    world.behave(IMAGE_V2, "crash", after=30.0)
+    with pytest.raises(DeployError) as excinfo:
+        release(world, services=services, max_failed_tasks=2, rollback_scope="service")
+    statuses = {s["name"]: s["status"] for s in excinfo.value.details["services"]}
+    assert statuses == {"users": "rolled_back", "client": "completed"}
+    assert world.services["client"]["taskDefinition"].endswith("client:2")
+
+
+def test_services_roll_out_in_parallel_with_one_update_each_before_waiting(world):
+    services = two_services(world)
+    release(world, services=services)
+    first_describe_after_updates = world.calls.index("update_service") + 1
+    assert world.calls[first_describe_after_updates] == "update_service"
+
+
+def test_a_later_order_group_is_not_started_when_an_earlier_one_fails(world):
+    services = two_services(world)
+    services[0]["order"], services[1]["order"] = 1, 2
+    world.behave(IMAGE_V2, "crash", after=5.0)
+    with pytest.raises(DeployError) as excinfo:
+        release(world, services=services, max_failed_tasks=2)
+    statuses = {s["name"]: s["status"] for s in excinfo.value.details["services"]}
+    assert statuses["client"] == "not_started"
+    assert world.services["client"]["taskDefinition"].endswith("client:1")
+
+
+def test_a_rollout_in_progress_to_the_desired_revision_is_awaited_without_writes(world):
+    rev2 = world.register("users", IMAGE_V2)
+    world.replace("users", rev2)
+    world.calls.clear()
+    result = release(world, services=users_v2())
+    assert result.changed is False
+    assert result.data["services"][0]["action"] == "await"
+    assert result.data["services"][0]["status"] == "completed"
+    assert writes(world) == []
+
+
+def test_an_identical_registered_revision_is_reused_instead_of_registering_a_duplicate(world):
+    world.register("users", IMAGE_V2)
+    result = release(world, services=users_v2())
+    assert "register_task_definition" not in world.calls
+    assert result.data["services"][0]["reused_revision"] is True
+    assert world.services["users"]["taskDefinition"].endswith("users:2")
+
+
+def test_unknown_container_fails_validation_naming_the_option_before_any_write(world):
+    with pytest.raises(ValidationError) as excinfo:
+        release(world, services=[{"name": "users", "images": {"api": IMAGE_V2}}])
+    assert "services[0].images" in excinfo.value.msg
+    assert writes(world) == []
+
+
+def test_cleanup_deregisters_old_revisions_no_service_uses(world):
+    for tag in ("a", "b", "c"):
+        world.register("users", "repo/users:%s" % tag)
+    result = release(world, services=users_v2(), keep_revisions=2)
+    remaining = [td["revision"] for td in world.task_definitions.values() if td["status"] == "ACTIVE"]
+    assert sorted(remaining) == [4, 5]
+    assert len(result.data["deregistered"]) == 3
+
+
+def test_cleanup_never_deregisters_a_revision_a_service_uses(world):
+    for tag in ("a", "b"):
+        world.register("users", "repo/users:%s" % tag)
+    other = world.register("users", "repo/users:other")
+    world.service("users-canary", other)
+    release(world, services=users_v2(), keep_revisions=1)
+    assert world.task_definitions[other]["status"] == "ACTIVE"
+
+
+def test_previous_returns_the_service_to_the_last_released_revision(world):
+    release(world, services=users_v2())
+    release(world, services=[{"name": "users", "images": {"users": "repo/users:3"}}])
+    result = release(world, services=[{"name": "users", "task_definition": "previous"}])
+    assert result.data["services"][0]["revision"].endswith("users:2")
+    assert world.services["users"]["taskDefinition"].endswith("users:2")
