@@ -57,15 +57,15 @@ def resolve_source(api: EcrApi, repository: str, tag: Optional[str], digest: Opt
 
 
 def current_tags(api: EcrApi, repository: str, tags: Sequence[str]) -> Dict[str, Optional[str]]:
-    """Digest each tag points at in ``repository`` now (None when absent)."""
-    out: Dict[str, Optional[str]] = {t: None for t in tags}
-    if not tags:
-        return out
-    page = api.batch_get_image(repository, [{"imageTag": t} for t in tags])
-    for image in page.get("images") or []:
-        image_id = image.get("imageId") or {}
-        if image_id.get("imageTag") in out:
-            out[image_id["imageTag"]] = image_id.get("imageDigest")
+    """Digest each tag points at in ``repository`` now (None when absent).
+
+    One lookup per tag: the answer then cannot be attributed to the wrong tag, whichever tag
+    of a multi-tagged image the service chooses to echo back.
+    """
+    out: Dict[str, Optional[str]] = {}
+    for tag in tags:
+        images = api.batch_get_image(repository, [{"imageTag": tag}]).get("images") or []
+        out[tag] = images[0]["imageId"]["imageDigest"] if images else None
     return out
 
 
