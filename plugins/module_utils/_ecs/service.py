@@ -1,0 +1,271 @@
+# -*- coding: utf-8 -*-
+# Copyright: shipyard.ecs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module_util is private to the shipyard.ecs collection: it may change without notice.
+
+"""ECS services: desired and current state as comparable documents, and the service plan.
+
+Both sides are camelCase documents shaped like ``describe_services`` output with AWS's
+defaults filled in.  The desired document holds only what the user manages: an option left out
+is not managed (its current value is kept), except at creation, where ecs_stack applies its
+defaults (one task, spread across availability zones on EC2).
+
+What ecs_stack never does to an existing service: change its task definition revision (that is
+ecs_rolling_deploy's job; differences are reported as drift), nor set its desired count while
+Application Auto Scaling manages it.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Dict, List, Mapping, Optional
+
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.diff import differences, prune, sort_list, tags_to_dict
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.result import Action
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsError
+
+SPREAD_ACROSS_AZS = [{"type": "spread", "field": "attribute:ecs.availability-zone"}]
+# What UpdateService can change in place; anything else needs a new service.
+UPDATABLE = (
+    "desiredCount", "capacityProviderStrategy", "deploymentConfiguration", "networkConfiguration",
+    "placementConstraints", "placementStrategy", "platformVersion", "healthCheckGracePeriodSeconds",
+    "enableExecuteCommand", "enableECSManagedTags", "loadBalancers", "propagateTags", "serviceRegistries",
+)
+NOT_UPDATABLE = {
+    "launchType": "launch type",
+    "schedulingStrategy": "scheduling strategy",
+}
+LIVE_STATUSES = ("ACTIVE", "DRAINING")
+
+
+def normalise_strategy(items: Optional[List[Mapping[str, Any]]]) -> List[Dict[str, Any]]:
+    """A capacity provider strategy with AWS's defaults (weight 0, base 0), order-free."""
+    return sort_list({"capacityProvider": s.get("capacityProvider") or s.get("capacity_provider"),
+                      "weight": int(s.get("weight") or 0), "base": int(s.get("base") or 0)} for s in items or [])
+
+
+def _network(conf: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
+    vpc = (conf or {}).get("awsvpcConfiguration")
+    if not vpc:
+        return None
+    return {"awsvpcConfiguration": {
+        "subnets": sorted(vpc.get("subnets") or []),
+        "securityGroups": sorted(vpc.get("securityGroups") or []),
+        "assignPublicIp": vpc.get("assignPublicIp") or "DISABLED",
+    }}
+
+
+def _deployment_configuration(conf: Optional[Mapping[str, Any]], scheduling: str) -> Dict[str, Any]:
+    """AWS's defaults: 100/200 % for REPLICA services, 0/100 % for DAEMON; breaker off."""
+    conf = dict(conf or {})
+    out: Dict[str, Any] = {
+        "minimumHealthyPercent": conf.get("minimumHealthyPercent", 0 if scheduling == "DAEMON" else 100),
+        "maximumPercent": conf.get("maximumPercent", 100 if scheduling == "DAEMON" else 200),
+        "deploymentCircuitBreaker": {
+            "enable": bool((conf.get("deploymentCircuitBreaker") or {}).get("enable", False)),
+            "rollback": bool((conf.get("deploymentCircuitBreaker") or {}).get("rollback", False)),
+        },
+    }
+    alarms = conf.get("alarms")
+    if alarms and alarms.get("alarmNames"):
+        out["alarms"] = {"alarmNames": sorted(alarms.get("alarmNames") or []),
+                         "enable": bool(alarms.get("enable", False)), "rollback": bool(alarms.get("rollback", False))}
+    for key, value in conf.items():
+        if key not in out and key not in ("alarms", "deploymentCircuitBreaker"):
+            out[key] = value
+    return out
+
+
+def _load_balancers(items: Optional[List[Mapping[str, Any]]]) -> List[Dict[str, Any]]:
+    return sort_list(prune({"targetGroupArn": lb.get("targetGroupArn"), "loadBalancerName": lb.get("loadBalancerName"),
+                            "containerName": lb.get("containerName"), "containerPort": lb.get("containerPort")})
+                     for lb in items or [])
+
+
+def _registries(items: Optional[List[Mapping[str, Any]]]) -> List[Dict[str, Any]]:
+    return sort_list(prune(dict(r)) for r in items or [])
+
+
+def current_service(described: Mapping[str, Any]) -> Dict[str, Any]:
+    """A ``describe_services`` entry as a comparable document (AWS's defaults filled in)."""
+    scheduling = described.get("schedulingStrategy") or "REPLICA"
+    doc = {
+        "launchType": described.get("launchType"),
+        "capacityProviderStrategy": normalise_strategy(described.get("capacityProviderStrategy")),
+        "platformVersion": described.get("platformVersion"),
+        "desiredCount": described.get("desiredCount"),
+        "networkConfiguration": _network(described.get("networkConfiguration")),
+        "loadBalancers": _load_balancers(described.get("loadBalancers")),
+        "healthCheckGracePeriodSeconds": described.get("healthCheckGracePeriodSeconds") or 0,
+        "deploymentConfiguration": _deployment_configuration(described.get("deploymentConfiguration"), scheduling),
+        "placementStrategy": list(described.get("placementStrategy") or []),
+        "placementConstraints": sort_list(described.get("placementConstraints") or []),
+        "serviceRegistries": _registries(described.get("serviceRegistries")),
+        "enableExecuteCommand": bool(described.get("enableExecuteCommand", False)),
+        "enableECSManagedTags": bool(described.get("enableECSManagedTags", False)),
+        "propagateTags": described.get("propagateTags") or "NONE",
+        "tags": tags_to_dict(described.get("tags")),
+        "schedulingStrategy": scheduling,
+    }
+    return {k: v for k, v in doc.items() if v is not None}
+
+
+def desired_service(opts: Mapping[str, Any], target_groups: Mapping[str, str]) -> Dict[str, Any]:
+    """The managed part of a service from its options (``target_groups``: name or ARN -> ARN).
+
+    Only options the user set appear; ``desiredCount`` is added by the planner, which knows
+    whether the service exists and whether autoscaling manages it.
+    """
+    doc: Dict[str, Any] = {}
+    if opts.get("scheduling_strategy"):
+        doc["schedulingStrategy"] = opts["scheduling_strategy"]
+    if opts.get("launch_type"):
+        doc["launchType"] = opts["launch_type"]
+    if opts.get("capacity_provider_strategy") is not None:
+        doc["capacityProviderStrategy"] = normalise_strategy(opts["capacity_provider_strategy"])
+    if opts.get("platform_version"):
+        doc["platformVersion"] = opts["platform_version"]
+    net = opts.get("network_configuration")
+    if net:
+        assign = net.get("assign_public_ip")
+        doc["networkConfiguration"] = {"awsvpcConfiguration": {
+            "subnets": sorted(net.get("subnets") or []),
+            "securityGroups": sorted(net.get("security_groups") or []),
+            "assignPublicIp": "ENABLED" if assign else "DISABLED",
+        }}
+    if opts.get("load_balancers") is not None:
+        doc["loadBalancers"] = _load_balancers(
+            [{"targetGroupArn": target_groups.get(lb["target_group"], lb["target_group"]),
+              "containerName": lb.get("container_name"), "containerPort": lb.get("container_port")}
+             for lb in opts["load_balancers"]])
+    if opts.get("health_check_grace_period") is not None:
+        doc["healthCheckGracePeriodSeconds"] = opts["health_check_grace_period"]
+    dc = opts.get("deployment_configuration")
+    if dc:
+        conf: Dict[str, Any] = {}
+        if dc.get("minimum_healthy_percent") is not None:
+            conf["minimumHealthyPercent"] = dc["minimum_healthy_percent"]
+        if dc.get("maximum_percent") is not None:
+            conf["maximumPercent"] = dc["maximum_percent"]
+        breaker = dc.get("circuit_breaker")
+        if breaker:
+            conf["deploymentCircuitBreaker"] = {"enable": bool(breaker.get("enable", True)),
+                                                "rollback": bool(breaker.get("rollback", True))}
+        alarms = dc.get("alarms")
+        if alarms:
+            conf["alarms"] = {"alarmNames": sorted(alarms.get("names") or []), "enable": bool(alarms.get("enable", True)),
+                              "rollback": bool(alarms.get("rollback", True))}
+        doc["deploymentConfiguration"] = conf
+    if opts.get("placement_strategy") is not None:
+        doc["placementStrategy"] = [prune({"type": p.get("type"), "field": p.get("field")}) for p in opts["placement_strategy"]]
+    if opts.get("placement_constraints") is not None:
+        doc["placementConstraints"] = sort_list(prune({"type": p.get("type"), "expression": p.get("expression")})
+                                                for p in opts["placement_constraints"])
+    if opts.get("service_registries") is not None:
+        doc["serviceRegistries"] = _registries([{"registryArn": r.get("registry_arn"), "port": r.get("port"),
+                                                 "containerName": r.get("container_name"),
+                                                 "containerPort": r.get("container_port")}
+                                                for r in opts["service_registries"]])
+    for option, key in (("enable_execute_command", "enableExecuteCommand"), ("enable_ecs_managed_tags", "enableECSManagedTags")):
+        if opts.get(option) is not None:
+            doc[key] = bool(opts[option])
+    if opts.get("propagate_tags"):
+        doc["propagateTags"] = opts["propagate_tags"]
+    if opts.get("tags") is not None:
+        doc["tags"] = {str(k): str(v) for k, v in opts["tags"].items()}
+    return doc
+
+
+def merge(current: Mapping[str, Any], desired: Mapping[str, Any], atomic: tuple = ("tags",)) -> Dict[str, Any]:
+    """``current`` with ``desired`` laid over it: dicts merge key by key, lists and ``atomic`` keys replace."""
+    out = copy.deepcopy(dict(current))
+    for key, value in desired.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping) and key not in atomic:
+            out[key] = merge(out[key], value, ())
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def uses_ec2(doc: Mapping[str, Any], cluster_default_strategy: List[Mapping[str, Any]]) -> bool:
+    """Whether the service's tasks land on EC2 instances (where placement strategies apply)."""
+    if doc.get("launchType"):
+        return doc["launchType"] == "EC2"
+    strategy = doc.get("capacityProviderStrategy") or cluster_default_strategy
+    if strategy:
+        return any(s.get("capacityProvider") not in ("FARGATE", "FARGATE_SPOT") for s in strategy)
+    return True
+
+
+def creation_document(desired: Mapping[str, Any], desired_count: int, cluster_default_strategy: List[Mapping[str, Any]],
+                      requires_compatibilities: List[str]) -> Dict[str, Any]:
+    """The full document of a service to create: AWS's defaults under the desired values."""
+    base = current_service({"schedulingStrategy": desired.get("schedulingStrategy") or "REPLICA"})
+    base.pop("desiredCount", None)
+    doc = merge(base, desired)
+    if doc["schedulingStrategy"] == "REPLICA":
+        doc["desiredCount"] = desired_count
+    fargate_only = requires_compatibilities == ["FARGATE"]
+    if "placementStrategy" not in desired and not fargate_only and uses_ec2(doc, cluster_default_strategy):
+        doc["placementStrategy"] = copy.deepcopy(SPREAD_ACROSS_AZS)
+    return doc
+
+
+def plan_service_update(name: str, current: Mapping[str, Any], desired: Mapping[str, Any]) -> List[Action]:
+    """Actions that bring an existing service from ``current`` to ``desired`` (both normalised).
+
+    Raises ``EcsError`` when a difference cannot be applied in place.
+    """
+    after = merge(current, desired)
+    actions: List[Action] = []
+    for key, label in NOT_UPDATABLE.items():
+        if key in desired and desired[key] != current.get(key):
+            raise EcsError("service %s: the %s cannot change in place (%s -> %s); delete the service (state=absent) "
+                           "and create it again" % (name, label, current.get(key), desired[key]))
+    if "capacityProviderStrategy" in desired and current.get("launchType") and desired["capacityProviderStrategy"]:
+        raise EcsError("service %s uses launch type %s: a capacity provider strategy cannot replace it in place"
+                       % (name, current["launchType"]))
+    body_before = {k: current.get(k) for k in UPDATABLE if k in desired}
+    body_after = {k: after.get(k) for k in UPDATABLE if k in desired}
+    changes = differences(body_before, body_after)
+    if changes:
+        actions.append(Action("update", "service", name, reason="service settings differ",
+                              before={k: v for k, v in body_before.items() if body_before[k] != body_after[k]},
+                              after={k: v for k, v in body_after.items() if body_before[k] != body_after[k]},
+                              changes=changes))
+    if "tags" in desired and desired["tags"] != current.get("tags", {}):
+        actions.append(Action("tag", "service", name, reason="tags differ", before=current.get("tags", {}),
+                              after=desired["tags"], changes=differences(current.get("tags", {}), desired["tags"])))
+    return actions
+
+
+def update_kwargs(after: Mapping[str, Any]) -> Dict[str, Any]:
+    """UpdateService arguments for the changed keys of an update action's ``after``."""
+    return {k: copy.deepcopy(v) for k, v in after.items() if k in UPDATABLE}
+
+
+def create_kwargs(cluster: str, name: str, doc: Mapping[str, Any], task_definition: str) -> Dict[str, Any]:
+    """CreateService arguments from a creation document."""
+    kwargs: Dict[str, Any] = {"cluster": cluster, "serviceName": name, "taskDefinition": task_definition}
+    for key, value in doc.items():
+        if key == "tags":
+            if value:
+                kwargs["tags"] = [{"key": k, "value": v} for k, v in sorted(value.items())]
+        elif key == "capacityProviderStrategy":
+            if value:
+                kwargs[key] = value
+        elif key in ("healthCheckGracePeriodSeconds",):
+            if doc.get("loadBalancers") or value:
+                kwargs[key] = value
+        elif value is not None and value != []:
+            kwargs[key] = copy.deepcopy(value)
+    if kwargs.get("schedulingStrategy") == "DAEMON":
+        kwargs.pop("desiredCount", None)
+        kwargs.pop("placementStrategy", None)
+    return kwargs
+
+
+def is_live(described: Optional[Mapping[str, Any]]) -> bool:
+    """A service that exists for ECS (ACTIVE or still DRAINING); INACTIVE ones are gone."""
+    return bool(described) and described.get("status") in LIVE_STATUSES

@@ -1,0 +1,992 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: shipyard.ecs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ecs_stack
+short_description: Shape an ECS cluster, its services, their autoscaling and log groups in one call
+version_added: 0.1.0
+description:
+  - Creates and updates an ECS cluster (settings, capacity providers, default capacity provider strategy,
+    Service Connect defaults, tags), Auto Scaling group capacity providers, any number of services, their
+    Application Auto Scaling targets and target-tracking policies, and the CloudWatch Logs groups their
+    containers write to.
+  - Everything is read first (batched: one describe of the cluster, services ten per call, task definitions only
+    for the revisions in use), then compared with the options after normalisation, so a second run with the same
+    options changes nothing and makes no write call.
+  - A new service is created with its first task definition revision, registered from O(services[].task_definition)
+    unless an identical ACTIVE revision of the family exists.
+  - The module never changes which task definition revision an existing service runs; that is the job of
+    M(shipyard.ecs.ecs_rolling_deploy). When the revision in use differs from O(services[].task_definition), the
+    difference is reported in RV(drift).
+  - An option left out is not managed; its current value is kept. At creation the module applies its defaults
+    (one task, placement spread across availability zones for tasks on EC2 instances).
+  - While Application Auto Scaling manages a service (O(services[].autoscaling) is set or a scalable target exists),
+    its desired count is left to autoscaling after creation.
+  - O(state=absent) removes the listed services (their scalable targets first, then scale to zero, delete, and wait
+    until they are INACTIVE) and, with O(delete_cluster=true), the cluster. Log groups are kept.
+  - Every option is validated before the first write call; a failure names the option and the value.
+author:
+  - shipyard.ecs contributors
+options:
+  cluster:
+    description: The ECS cluster.
+    type: dict
+    required: true
+    suboptions:
+      name:
+        description: Name of the cluster.
+        type: str
+        required: true
+      container_insights:
+        description: CloudWatch Container Insights setting. Left unchanged when not set.
+        type: str
+        choices: [enabled, disabled, enhanced]
+      capacity_providers:
+        description:
+          - The complete list of capacity providers of the cluster (V(FARGATE), V(FARGATE_SPOT), names of Auto Scaling
+            group providers). Providers of O(cluster.autoscaling_group_providers) are added.
+          - Left unchanged when not set.
+        type: list
+        elements: str
+      default_capacity_provider_strategy:
+        description: Default capacity provider strategy of the cluster. Left unchanged when not set.
+        type: list
+        elements: dict
+        suboptions:
+          capacity_provider:
+            description: Name of the capacity provider.
+            type: str
+            required: true
+          weight:
+            description: Relative share of tasks.
+            type: int
+            default: 0
+          base:
+            description: Minimum number of tasks on this provider.
+            type: int
+            default: 0
+      autoscaling_group_providers:
+        description:
+          - Capacity providers backed by EC2 Auto Scaling groups, created or updated before the cluster uses them.
+          - The Auto Scaling group of an existing provider cannot change.
+        type: list
+        elements: dict
+        suboptions:
+          name:
+            description: Name of the capacity provider.
+            type: str
+            required: true
+          auto_scaling_group_arn:
+            description: ARN of the Auto Scaling group.
+            type: str
+            required: true
+          managed_scaling:
+            description: Managed scaling of the group by ECS.
+            type: dict
+            suboptions:
+              status:
+                description: Whether ECS scales the group.
+                type: str
+                choices: [ENABLED, DISABLED]
+              target_capacity:
+                description: Target utilisation of the group, in percent.
+                type: int
+              minimum_scaling_step_size:
+                description: Fewest instances added or removed at once.
+                type: int
+              maximum_scaling_step_size:
+                description: Most instances added or removed at once.
+                type: int
+              instance_warmup_period:
+                description: Seconds a new instance needs before it counts.
+                type: int
+          managed_termination_protection:
+            description: Whether ECS protects instances running tasks from scale-in.
+            type: str
+            choices: [ENABLED, DISABLED]
+          managed_draining:
+            description: Whether ECS drains instances before they terminate.
+            type: str
+            choices: [ENABLED, DISABLED]
+          tags:
+            description: Tags of the capacity provider (exactly these when set).
+            type: dict
+      service_connect_defaults:
+        description: Service Connect defaults of the cluster.
+        type: dict
+        suboptions:
+          namespace:
+            description: Cloud Map namespace name or ARN.
+            type: str
+            required: true
+      tags:
+        description: Tags of the cluster (exactly these when set; left unchanged when not set).
+        type: dict
+  services:
+    description: The services of the cluster this call shapes; services not listed are left alone.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Name of the service.
+        type: str
+        required: true
+      task_definition:
+        description:
+          - The task definition of the service, used to create a new service and to report drift of an existing one.
+          - Required for a service that does not exist yet.
+        type: dict
+        suboptions:
+          family:
+            description: Task definition family. Defaults to the service name.
+            type: str
+          containers:
+            description: Container definitions.
+            type: list
+            elements: dict
+            required: true
+            suboptions:
+              name:
+                description: Container name.
+                type: str
+                required: true
+              image:
+                description: Image reference.
+                type: str
+                required: true
+              cpu:
+                description: CPU units reserved for the container.
+                type: int
+              memory:
+                description: Hard memory limit, MiB. Must be at least O(services[].task_definition.containers[].memory_reservation).
+                type: int
+              memory_reservation:
+                description: Soft memory limit, MiB.
+                type: int
+              essential:
+                description: Whether the task stops when this container stops (AWS default true).
+                type: bool
+              port_mappings:
+                description: Port mappings.
+                type: list
+                elements: dict
+                suboptions:
+                  container_port:
+                    description: Port the container listens on.
+                    type: int
+                    required: true
+                  host_port:
+                    description:
+                      - Host port. With C(bridge) networking V(0) or omitted picks a dynamic port; with C(awsvpc) and
+                        C(host) it must equal the container port or be omitted.
+                    type: int
+                  protocol:
+                    description: Protocol (AWS default tcp).
+                    type: str
+                    choices: [tcp, udp]
+                  name:
+                    description: Name of the port mapping (Service Connect).
+                    type: str
+                  app_protocol:
+                    description: Application protocol (Service Connect).
+                    type: str
+                    choices: [http, http2, grpc]
+              environment:
+                description: Environment variables, C(NAME → value). Values become strings.
+                type: dict
+              secrets:
+                description: Secrets as environment variables, C(NAME → ARN) of a Secrets Manager secret or SSM parameter,
+                  or the name of an SSM parameter.
+                type: dict
+              awslogs:
+                description: Send the container's output to CloudWatch Logs; the log group is created by this module.
+                type: dict
+                suboptions:
+                  group:
+                    description: Log group name.
+                    type: str
+                    required: true
+                  region:
+                    description: Region of the log group. Defaults to the module's region.
+                    type: str
+                  stream_prefix:
+                    description: Log stream prefix.
+                    type: str
+                  mode:
+                    description: Delivery mode.
+                    type: str
+                    choices: [blocking, non-blocking]
+                  max_buffer_size:
+                    description: Buffer size in C(non-blocking) mode, for example C(25m).
+                    type: str
+              log_configuration:
+                description: Any other log driver. Mutually exclusive with O(services[].task_definition.containers[].awslogs).
+                type: dict
+                suboptions:
+                  log_driver:
+                    description: Log driver.
+                    type: str
+                    required: true
+                  options:
+                    description: Driver options.
+                    type: dict
+                  secret_options:
+                    description: Driver options taken from secrets, C(NAME → ARN or parameter name).
+                    type: dict
+              health_check:
+                description: Container health check.
+                type: dict
+                suboptions:
+                  command:
+                    description: Command as a list (C(CMD) or C(CMD-SHELL) first), or a string run by a shell.
+                    type: raw
+                    required: true
+                  interval:
+                    description: Seconds between checks (AWS default 30).
+                    type: int
+                  timeout:
+                    description: Seconds before a check fails (AWS default 5).
+                    type: int
+                  retries:
+                    description: Failures before the container is unhealthy (AWS default 3).
+                    type: int
+                  start_period:
+                    description: Grace period in seconds before failures count.
+                    type: int
+              command:
+                description: Command.
+                type: list
+                elements: str
+              entry_point:
+                description: Entry point.
+                type: list
+                elements: str
+              depends_on:
+                description: Containers this one waits for.
+                type: list
+                elements: dict
+                suboptions:
+                  container_name:
+                    description: Another container of the task definition.
+                    type: str
+                    required: true
+                  condition:
+                    description: What to wait for.
+                    type: str
+                    choices: [START, COMPLETE, SUCCESS, HEALTHY]
+                    default: START
+              links:
+                description: Links to other containers (C(bridge) networking only).
+                type: list
+                elements: str
+              ulimits:
+                description: Resource limits.
+                type: list
+                elements: dict
+                suboptions:
+                  name:
+                    description: Limit name, for example C(nofile).
+                    type: str
+                    required: true
+                  soft_limit:
+                    description: Soft limit.
+                    type: int
+                    required: true
+                  hard_limit:
+                    description: Hard limit. Defaults to the soft limit.
+                    type: int
+              working_directory:
+                description: Working directory.
+                type: str
+              user:
+                description: User to run as.
+                type: str
+              mount_points:
+                description: Volumes mounted into the container.
+                type: list
+                elements: dict
+                suboptions:
+                  source_volume:
+                    description: Name of a volume of the task definition.
+                    type: str
+                    required: true
+                  container_path:
+                    description: Path in the container.
+                    type: str
+                    required: true
+                  read_only:
+                    description: Mount read-only.
+                    type: bool
+                    default: false
+              docker_labels:
+                description: Docker labels.
+                type: dict
+              stop_timeout:
+                description: Seconds to wait before the container is killed.
+                type: int
+              readonly_root_filesystem:
+                description: Read-only root file system.
+                type: bool
+          network_mode:
+            description: Network mode (AWS default C(bridge) on Linux). Fargate requires C(awsvpc).
+            type: str
+            choices: [bridge, host, awsvpc, none]
+          cpu:
+            description: Task CPU, in units (V(256)) or as V(0.25 vCPU). Required on Fargate, in AWS's size table.
+            type: str
+          memory:
+            description: Task memory, in MiB (V(512)) or as V(0.5 GB). Required on Fargate.
+            type: str
+          execution_role_arn:
+            description: Role ECS uses to pull images, read secrets and write logs.
+            type: str
+          task_role_arn:
+            description: Role the containers use.
+            type: str
+          requires_compatibilities:
+            description: Launch types the definition must be valid for.
+            type: list
+            elements: str
+            choices: [EC2, FARGATE, EXTERNAL]
+          runtime_platform:
+            description: Operating system and CPU architecture.
+            type: dict
+            suboptions:
+              cpu_architecture:
+                description: CPU architecture.
+                type: str
+                choices: [X86_64, ARM64]
+              operating_system_family:
+                description: Operating system family, for example C(LINUX).
+                type: str
+          volumes:
+            description: Volumes of the task.
+            type: list
+            elements: dict
+            suboptions:
+              name:
+                description: Volume name.
+                type: str
+                required: true
+              host:
+                description: Bind mount from the host.
+                type: dict
+                suboptions:
+                  source_path:
+                    description: Path on the host.
+                    type: str
+              efs_volume_configuration:
+                description: Amazon EFS volume.
+                type: dict
+                suboptions:
+                  file_system_id:
+                    description: File system id.
+                    type: str
+                    required: true
+                  root_directory:
+                    description: Directory of the file system to mount (AWS default C(/)).
+                    type: str
+                  transit_encryption:
+                    description: Encryption in transit.
+                    type: str
+                    choices: [ENABLED, DISABLED]
+          ephemeral_storage:
+            description: Ephemeral storage of a Fargate task, GiB.
+            type: int
+          tags:
+            description: Tags of the task definition revision.
+            type: dict
+      desired_count:
+        description:
+          - Number of tasks. Defaults to V(1) (or the autoscaling minimum) at creation.
+          - Ignored for an existing service while Application Auto Scaling manages it.
+        type: int
+      launch_type:
+        description: Launch type. Mutually exclusive with O(services[].capacity_provider_strategy); cannot change in place.
+        type: str
+        choices: [EC2, FARGATE, EXTERNAL]
+      capacity_provider_strategy:
+        description: Capacity provider strategy; its providers must belong to the cluster.
+        type: list
+        elements: dict
+        suboptions:
+          capacity_provider:
+            description: Name of the capacity provider.
+            type: str
+            required: true
+          weight:
+            description: Relative share of tasks.
+            type: int
+            default: 0
+          base:
+            description: Minimum number of tasks on this provider.
+            type: int
+            default: 0
+      platform_version:
+        description: Fargate platform version.
+        type: str
+      scheduling_strategy:
+        description: C(REPLICA) (AWS default) or C(DAEMON); cannot change in place.
+        type: str
+        choices: [REPLICA, DAEMON]
+      network_configuration:
+        description: Network of C(awsvpc) tasks; required when the task definition uses C(awsvpc).
+        type: dict
+        suboptions:
+          subnets:
+            description: Subnet ids.
+            type: list
+            elements: str
+            required: true
+          security_groups:
+            description: Security group ids.
+            type: list
+            elements: str
+          assign_public_ip:
+            description: Give tasks a public IP address.
+            type: bool
+            default: false
+      load_balancers:
+        description: Target groups the service registers its tasks with.
+        type: list
+        elements: dict
+        suboptions:
+          target_group:
+            description: Target group name or ARN; names are resolved to ARNs.
+            type: str
+            required: true
+          container_name:
+            description: Container of the task definition that receives traffic.
+            type: str
+            required: true
+          container_port:
+            description: Container port of that container.
+            type: int
+            required: true
+      health_check_grace_period:
+        description: Seconds during which failed load balancer health checks of a new task are ignored.
+        type: int
+      deployment_configuration:
+        description: How deployments replace tasks.
+        type: dict
+        suboptions:
+          minimum_healthy_percent:
+            description: Lower limit of running tasks during a deployment, percent of the desired count.
+            type: int
+          maximum_percent:
+            description: Upper limit of running tasks during a deployment, percent of the desired count.
+            type: int
+          circuit_breaker:
+            description: Deployment circuit breaker.
+            type: dict
+            suboptions:
+              enable:
+                description: Stop a failing deployment.
+                type: bool
+                default: true
+              rollback:
+                description: Roll a failed deployment back.
+                type: bool
+                default: true
+          alarms:
+            description: CloudWatch alarms that fail a deployment.
+            type: dict
+            suboptions:
+              names:
+                description: Alarm names.
+                type: list
+                elements: str
+                required: true
+              enable:
+                description: Watch the alarms.
+                type: bool
+                default: true
+              rollback:
+                description: Roll back when an alarm fires.
+                type: bool
+                default: true
+      placement_strategy:
+        description:
+          - Task placement strategy, in order. At creation, tasks on EC2 instances default to spreading across
+            availability zones.
+        type: list
+        elements: dict
+        suboptions:
+          type:
+            description: Strategy type.
+            type: str
+            required: true
+            choices: [random, spread, binpack]
+          field:
+            description: Field the strategy applies to, for example C(attribute:ecs.availability-zone) or C(memory).
+            type: str
+      placement_constraints:
+        description: Task placement constraints.
+        type: list
+        elements: dict
+        suboptions:
+          type:
+            description: Constraint type.
+            type: str
+            required: true
+            choices: [distinctInstance, memberOf]
+          expression:
+            description: Cluster query language expression (C(memberOf)).
+            type: str
+      service_registries:
+        description: Cloud Map service registries (service discovery).
+        type: list
+        elements: dict
+        suboptions:
+          registry_arn:
+            description: ARN of the Cloud Map service.
+            type: str
+            required: true
+          port:
+            description: Port for SRV records.
+            type: int
+          container_name:
+            description: Container for SRV records.
+            type: str
+          container_port:
+            description: Container port for SRV records.
+            type: int
+      enable_execute_command:
+        description: Allow ECS Exec into the tasks.
+        type: bool
+      enable_ecs_managed_tags:
+        description: Let ECS tag the tasks with cluster and service names.
+        type: bool
+      propagate_tags:
+        description: Copy tags to tasks from the service or the task definition.
+        type: str
+        choices: [SERVICE, TASK_DEFINITION, NONE]
+      tags:
+        description: Tags of the service (exactly these when set; left unchanged when not set).
+        type: dict
+      autoscaling:
+        description:
+          - Application Auto Scaling of the service's desired count. Left unchanged when not set.
+          - Policies of the service that are not listed are deleted.
+        type: dict
+        suboptions:
+          min_capacity:
+            description: Fewest tasks.
+            type: int
+            required: true
+          max_capacity:
+            description: Most tasks.
+            type: int
+            required: true
+          policies:
+            description: Target-tracking policies.
+            type: list
+            elements: dict
+            default: []
+            suboptions:
+              name:
+                description: Policy name.
+                type: str
+                required: true
+              metric:
+                description: Average CPU or memory utilisation of the service, or ALB requests per target.
+                type: str
+                choices: [cpu, memory, alb_request_count]
+                default: cpu
+              target:
+                description: Target value of the metric (percent for C(cpu) and C(memory)).
+                type: float
+                required: true
+              scale_in_cooldown:
+                description: Seconds after a scale-in before another (AWS default 300).
+                type: int
+              scale_out_cooldown:
+                description: Seconds after a scale-out before another (AWS default 300).
+                type: int
+              disable_scale_in:
+                description: Never scale in.
+                type: bool
+                default: false
+              resource_label:
+                description:
+                  - C(app/<load-balancer>/<id>/targetgroup/<target-group>/<id>) for C(alb_request_count).
+                  - Derived from the service's first target group when omitted.
+                type: str
+      log_retention_days:
+        description: Retention of this service's log groups, overriding O(log_retention_days).
+        type: int
+  log_retention_days:
+    description: Retention in days of the log groups of the containers. Retention is left unchanged when not set.
+    type: int
+  state:
+    description: V(present) creates and updates; V(absent) deletes the listed services.
+    type: str
+    choices: [present, absent]
+    default: present
+  delete_cluster:
+    description:
+      - With O(state=absent), delete the cluster too once the listed services are gone. Fails when the cluster runs
+        services not listed.
+    type: bool
+    default: false
+  wait:
+    description: With O(state=absent), wait until the deleted services are INACTIVE.
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait.
+    type: int
+    default: 600
+  poll_interval:
+    description: Seconds between two describes while waiting.
+    type: float
+    default: 5.0
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+  idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+    support: full
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Shape the cluster and the three services of the reference application
+  shipyard.ecs.ecs_stack:
+    cluster:
+      name: flask-microservices-prod-cluster
+      container_insights: enabled
+    log_retention_days: 30
+    services:
+      - name: flask-microservices-prod-users
+        desired_count: 1
+        task_definition:
+          family: flask-microservices-users-prod-td
+          containers:
+            - name: users-service-prod
+              image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/flask-microservices-users:production
+              cpu: 300
+              memory_reservation: 300
+              port_mappings:
+                - container_port: 5000
+                  host_port: 0
+              environment:
+                APP_SETTINGS: project.config.ProductionConfig
+              secrets:
+                DATABASE_URL: /flask-microservices/production/database-url
+                SECRET_KEY: arn:aws:secretsmanager:us-east-1:123456789012:secret:users-secret-key
+              awslogs:
+                group: flask-microservices-production
+                stream_prefix: users
+        load_balancers:
+          - target_group: users-prod-tg
+            container_name: users-service-prod
+            container_port: 5000
+        health_check_grace_period: 30
+        deployment_configuration:
+          minimum_healthy_percent: 50
+          maximum_percent: 200
+          circuit_breaker:
+            enable: true
+            rollback: true
+        autoscaling:
+          min_capacity: 1
+          max_capacity: 10
+          policies:
+            - name: cpu50
+              metric: cpu
+              target: 50
+              scale_in_cooldown: 30
+              scale_out_cooldown: 30
+
+- name: Remove a service and wait until it is INACTIVE
+  shipyard.ecs.ecs_stack:
+    cluster:
+      name: flask-microservices-prod-cluster
+    services:
+      - name: flask-microservices-prod-swagger
+    state: absent
+"""
+
+RETURN = r"""
+cluster:
+  description: The cluster.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: Cluster name.
+      type: str
+    arn:
+      description: Cluster ARN (null when it does not exist yet, in check mode).
+      type: str
+    status:
+      description: Cluster status as last described.
+      type: str
+services:
+  description: The listed services by name.
+  returned: always
+  type: dict
+  sample:
+    flask-microservices-prod-users:
+      arn: arn:aws:ecs:us-east-1:123456789012:service/flask-microservices-prod-cluster/flask-microservices-prod-users
+      status: ACTIVE
+      task_definition: arn:aws:ecs:us-east-1:123456789012:task-definition/flask-microservices-users-prod-td:3
+      desired_count: 1
+      running_count: 1
+      autoscaled: true
+      drift: false
+drift:
+  description:
+    - Services whose running task definition revision differs from O(services[].task_definition), with the
+      differences (path, before = running revision, after = options). ecs_stack does not change the revision;
+      M(shipyard.ecs.ecs_rolling_deploy) does.
+  returned: always
+  type: dict
+  sample:
+    flask-microservices-prod-users:
+      task_definition: arn:aws:ecs:us-east-1:123456789012:task-definition/flask-microservices-users-prod-td:3
+      differences:
+        - path: containerDefinitions[0].image
+          before: 123456789012.dkr.ecr.us-east-1.amazonaws.com/flask-microservices-users:1.0
+          after: 123456789012.dkr.ecr.us-east-1.amazonaws.com/flask-microservices-users:1.1
+plan:
+  description: The actions of this run (in check mode, the actions a real run would take), with reasons and changes.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - action: update
+      kind: service
+      name: flask-microservices-prod-users
+      reason: service settings differ
+      changes:
+        - path: deploymentConfiguration.minimumHealthyPercent
+          before: 100
+          after: 50
+calls:
+  description: AWS API calls of this run per service, reads and writes.
+  returned: always
+  type: dict
+  sample:
+    ecs:
+      read: 2
+      write: 0
+"""
+
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.module import WAIT_OPTIONS, run_module
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.stack import EcsStack
+
+TAGS = {"type": "dict"}
+
+CONTAINER_OPTIONS = {
+    "name": {"type": "str", "required": True},
+    "image": {"type": "str", "required": True},
+    "cpu": {"type": "int"},
+    "memory": {"type": "int"},
+    "memory_reservation": {"type": "int"},
+    "essential": {"type": "bool"},
+    "port_mappings": {"type": "list", "elements": "dict", "options": {
+        "container_port": {"type": "int", "required": True},
+        "host_port": {"type": "int"},
+        "protocol": {"type": "str", "choices": ["tcp", "udp"]},
+        "name": {"type": "str"},
+        "app_protocol": {"type": "str", "choices": ["http", "http2", "grpc"]},
+    }},
+    "environment": {"type": "dict"},
+    "secrets": {"type": "dict", "no_log": False},
+    "awslogs": {"type": "dict", "options": {
+        "group": {"type": "str", "required": True},
+        "region": {"type": "str"},
+        "stream_prefix": {"type": "str"},
+        "mode": {"type": "str", "choices": ["blocking", "non-blocking"]},
+        "max_buffer_size": {"type": "str"},
+    }},
+    "log_configuration": {"type": "dict", "options": {
+        "log_driver": {"type": "str", "required": True},
+        "options": {"type": "dict"},
+        "secret_options": {"type": "dict", "no_log": False},
+    }},
+    "health_check": {"type": "dict", "options": {
+        "command": {"type": "raw", "required": True},
+        "interval": {"type": "int"},
+        "timeout": {"type": "int"},
+        "retries": {"type": "int"},
+        "start_period": {"type": "int"},
+    }},
+    "command": {"type": "list", "elements": "str"},
+    "entry_point": {"type": "list", "elements": "str"},
+    "depends_on": {"type": "list", "elements": "dict", "options": {
+        "container_name": {"type": "str", "required": True},
+        "condition": {"type": "str", "choices": ["START", "COMPLETE", "SUCCESS", "HEALTHY"], "default": "START"},
+    }},
+    "links": {"type": "list", "elements": "str"},
+    "ulimits": {"type": "list", "elements": "dict", "options": {
+        "name": {"type": "str", "required": True},
+        "soft_limit": {"type": "int", "required": True},
+        "hard_limit": {"type": "int"},
+    }},
+    "working_directory": {"type": "str"},
+    "user": {"type": "str"},
+    "mount_points": {"type": "list", "elements": "dict", "options": {
+        "source_volume": {"type": "str", "required": True},
+        "container_path": {"type": "str", "required": True},
+        "read_only": {"type": "bool", "default": False},
+    }},
+    "docker_labels": {"type": "dict"},
+    "stop_timeout": {"type": "int"},
+    "readonly_root_filesystem": {"type": "bool"},
+}
+
+TASK_DEFINITION_OPTIONS = {
+    "family": {"type": "str"},
+    "containers": {"type": "list", "elements": "dict", "required": True, "options": CONTAINER_OPTIONS,
+                   "mutually_exclusive": [["awslogs", "log_configuration"]]},
+    "network_mode": {"type": "str", "choices": ["bridge", "host", "awsvpc", "none"]},
+    "cpu": {"type": "str"},
+    "memory": {"type": "str"},
+    "execution_role_arn": {"type": "str"},
+    "task_role_arn": {"type": "str"},
+    "requires_compatibilities": {"type": "list", "elements": "str", "choices": ["EC2", "FARGATE", "EXTERNAL"]},
+    "runtime_platform": {"type": "dict", "options": {
+        "cpu_architecture": {"type": "str", "choices": ["X86_64", "ARM64"]},
+        "operating_system_family": {"type": "str"},
+    }},
+    "volumes": {"type": "list", "elements": "dict", "options": {
+        "name": {"type": "str", "required": True},
+        "host": {"type": "dict", "options": {"source_path": {"type": "str"}}},
+        "efs_volume_configuration": {"type": "dict", "options": {
+            "file_system_id": {"type": "str", "required": True},
+            "root_directory": {"type": "str"},
+            "transit_encryption": {"type": "str", "choices": ["ENABLED", "DISABLED"]},
+        }},
+    }},
+    "ephemeral_storage": {"type": "int"},
+    "tags": TAGS,
+}
+
+STRATEGY_OPTIONS = {
+    "capacity_provider": {"type": "str", "required": True},
+    "weight": {"type": "int", "default": 0},
+    "base": {"type": "int", "default": 0},
+}
+
+SERVICE_OPTIONS = {
+    "name": {"type": "str", "required": True},
+    "task_definition": {"type": "dict", "options": TASK_DEFINITION_OPTIONS},
+    "desired_count": {"type": "int"},
+    "launch_type": {"type": "str", "choices": ["EC2", "FARGATE", "EXTERNAL"]},
+    "capacity_provider_strategy": {"type": "list", "elements": "dict", "options": STRATEGY_OPTIONS},
+    "platform_version": {"type": "str"},
+    "scheduling_strategy": {"type": "str", "choices": ["REPLICA", "DAEMON"]},
+    "network_configuration": {"type": "dict", "options": {
+        "subnets": {"type": "list", "elements": "str", "required": True},
+        "security_groups": {"type": "list", "elements": "str"},
+        "assign_public_ip": {"type": "bool", "default": False},
+    }},
+    "load_balancers": {"type": "list", "elements": "dict", "options": {
+        "target_group": {"type": "str", "required": True},
+        "container_name": {"type": "str", "required": True},
+        "container_port": {"type": "int", "required": True},
+    }},
+    "health_check_grace_period": {"type": "int"},
+    "deployment_configuration": {"type": "dict", "options": {
+        "minimum_healthy_percent": {"type": "int"},
+        "maximum_percent": {"type": "int"},
+        "circuit_breaker": {"type": "dict", "options": {
+            "enable": {"type": "bool", "default": True},
+            "rollback": {"type": "bool", "default": True},
+        }},
+        "alarms": {"type": "dict", "options": {
+            "names": {"type": "list", "elements": "str", "required": True},
+            "enable": {"type": "bool", "default": True},
+            "rollback": {"type": "bool", "default": True},
+        }},
+    }},
+    "placement_strategy": {"type": "list", "elements": "dict", "options": {
+        "type": {"type": "str", "required": True, "choices": ["random", "spread", "binpack"]},
+        "field": {"type": "str"},
+    }},
+    "placement_constraints": {"type": "list", "elements": "dict", "options": {
+        "type": {"type": "str", "required": True, "choices": ["distinctInstance", "memberOf"]},
+        "expression": {"type": "str"},
+    }},
+    "service_registries": {"type": "list", "elements": "dict", "options": {
+        "registry_arn": {"type": "str", "required": True},
+        "port": {"type": "int"},
+        "container_name": {"type": "str"},
+        "container_port": {"type": "int"},
+    }},
+    "enable_execute_command": {"type": "bool"},
+    "enable_ecs_managed_tags": {"type": "bool"},
+    "propagate_tags": {"type": "str", "choices": ["SERVICE", "TASK_DEFINITION", "NONE"]},
+    "tags": TAGS,
+    "autoscaling": {"type": "dict", "options": {
+        "min_capacity": {"type": "int", "required": True},
+        "max_capacity": {"type": "int", "required": True},
+        "policies": {"type": "list", "elements": "dict", "default": [], "options": {
+            "name": {"type": "str", "required": True},
+            "metric": {"type": "str", "choices": ["cpu", "memory", "alb_request_count"], "default": "cpu"},
+            "target": {"type": "float", "required": True},
+            "scale_in_cooldown": {"type": "int"},
+            "scale_out_cooldown": {"type": "int"},
+            "disable_scale_in": {"type": "bool", "default": False},
+            "resource_label": {"type": "str"},
+        }},
+    }},
+    "log_retention_days": {"type": "int"},
+}
+
+CLUSTER_OPTIONS = {
+    "name": {"type": "str", "required": True},
+    "container_insights": {"type": "str", "choices": ["enabled", "disabled", "enhanced"]},
+    "capacity_providers": {"type": "list", "elements": "str"},
+    "default_capacity_provider_strategy": {"type": "list", "elements": "dict", "options": STRATEGY_OPTIONS},
+    "autoscaling_group_providers": {"type": "list", "elements": "dict", "options": {
+        "name": {"type": "str", "required": True},
+        "auto_scaling_group_arn": {"type": "str", "required": True},
+        "managed_scaling": {"type": "dict", "options": {
+            "status": {"type": "str", "choices": ["ENABLED", "DISABLED"]},
+            "target_capacity": {"type": "int"},
+            "minimum_scaling_step_size": {"type": "int"},
+            "maximum_scaling_step_size": {"type": "int"},
+            "instance_warmup_period": {"type": "int"},
+        }},
+        "managed_termination_protection": {"type": "str", "choices": ["ENABLED", "DISABLED"]},
+        "managed_draining": {"type": "str", "choices": ["ENABLED", "DISABLED"]},
+        "tags": TAGS,
+    }},
+    "service_connect_defaults": {"type": "dict", "options": {"namespace": {"type": "str", "required": True}}},
+    "tags": TAGS,
+}
+
+ARGUMENT_SPEC = {
+    "cluster": {"type": "dict", "required": True, "options": CLUSTER_OPTIONS},
+    "services": {"type": "list", "elements": "dict", "default": [], "options": SERVICE_OPTIONS,
+                 "mutually_exclusive": [["launch_type", "capacity_provider_strategy"]]},
+    "log_retention_days": {"type": "int"},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    "delete_cluster": {"type": "bool", "default": False},
+}
+ARGUMENT_SPEC.update(WAIT_OPTIONS)
+
+
+def main() -> None:
+    """Validate, read, plan and apply (see ``_ecs/stack.py``)."""
+    run_module(ARGUMENT_SPEC, lambda module: EcsStack.from_module(module).run())
+
+
+if __name__ == "__main__":
+    main()
