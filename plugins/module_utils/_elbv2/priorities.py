@@ -97,7 +97,9 @@ def assign(
     """
     result: Dict[Hashable, int] = {k: p for k, p, _ in routes if p is not None}
     blocked = set(taken) | set(result.values())
-    auto = [k for k, p, spec in sorted((r for r in routes if r[1] is None), key=lambda r: r[2])]
+    # Ties in specificity are broken by the conditions themselves, so that the order of the
+    # routes in the playbook never moves a rule.
+    auto = [r[0] for r in sorted((r for r in routes if r[1] is None), key=lambda r: (r[2], r[0]))]
     if not auto:
         return result
     existing = [current.get(k) if current.get(k) not in blocked else None for k in auto]
