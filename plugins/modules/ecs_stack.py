@@ -14,7 +14,7 @@ description:
     Service Connect defaults, tags), Auto Scaling group capacity providers, any number of services, their
     Application Auto Scaling targets and target-tracking policies, and the CloudWatch Logs groups their
     containers write to.
-  - Everything is read first (batched: one describe of the cluster, services ten per call, task definitions only
+  - Everything is read first, batched (one describe of the cluster, services ten per call, task definitions only
     for the revisions in use), then compared with the options after normalisation, so a second run with the same
     options changes nothing and makes no write call.
   - A new service is created with its first task definition revision, registered from O(services[].task_definition)
@@ -30,7 +30,7 @@ description:
     until they are INACTIVE) and, with O(delete_cluster=true), the cluster. Log groups are kept.
   - Every option is validated before the first write call; a failure names the option and the value.
 author:
-  - shipyard.ecs contributors
+  - Shipyard ECS contributors (@shipyard-ecs)
 options:
   cluster:
     description: The ECS cluster.

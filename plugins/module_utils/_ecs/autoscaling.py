@@ -80,7 +80,7 @@ def desired_autoscaling(opts: Mapping[str, Any], labels: Optional[Mapping[str, s
         if spec["PredefinedMetricType"] == "ALBRequestCountPerTarget" and label:
             spec["ResourceLabel"] = label
         conf = {"TargetValue": p.get("target"), "PredefinedMetricSpecification": spec,
-                "DisableScaleIn": bool(p.get("disable_scale_in") or False)}
+                "DisableScaleIn": bool(p.get("disable_scale_in"))}
         if p.get("scale_in_cooldown") is not None:
             conf["ScaleInCooldown"] = p["scale_in_cooldown"]
         if p.get("scale_out_cooldown") is not None:

@@ -339,7 +339,7 @@ class EcsStack:
         return current
 
     def _read_policies(self, current: Current) -> None:
-        with_target = [rid for rid in current.scalable_targets]
+        with_target = list(current.scalable_targets)
         if not with_target:
             return
         if len(with_target) == 1:

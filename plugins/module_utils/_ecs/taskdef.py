@@ -120,7 +120,7 @@ def _name_value_list(values: Any, value_key: str = "value") -> Optional[List[Dic
     if values is None:
         return None
     if isinstance(values, Mapping):
-        pairs = [(k, v) for k, v in values.items()]
+        pairs = list(values.items())
     else:
         pairs = [(p["name"], p.get(value_key, p.get("value", p.get("value_from")))) for p in values]
     return [{"name": str(k), value_key: env_value(v)} for k, v in sorted(pairs, key=lambda kv: str(kv[0]))]
@@ -243,8 +243,7 @@ def _volume(opts: Mapping[str, Any]) -> Dict[str, Any]:
         _set(conf, "transitEncryption", efs.get("transit_encryption"))
         _set(conf, "transitEncryptionPort", _int(efs.get("transit_encryption_port")))
         auth = efs.get("authorization_config") or {}
-        _set(conf, "authorizationConfig", _prune_none({"accessPointId": auth.get("access_point_id"),
-                                                        "iam": auth.get("iam")}))
+        _set(conf, "authorizationConfig", _prune_none({"accessPointId": auth.get("access_point_id"), "iam": auth.get("iam")}))
         out["efsVolumeConfiguration"] = conf
     docker = opts.get("docker_volume_configuration")
     if docker:

@@ -57,7 +57,7 @@ def validate_task_definition(kwargs: Mapping[str, Any], where: str) -> None:
     for i, name in enumerate(names):
         if not name:
             raise ValidationError("%s.containers[%d].name" % (where, i), name, "every container needs a name")
-        if names.count(name) > 1:
+        if name in names[:i]:
             raise ValidationError("%s.containers[%d].name" % (where, i), name, "container names must be unique")
         if not containers[i].get("image"):
             raise ValidationError("%s.containers[%d].image" % (where, i), containers[i].get("image"),
@@ -121,7 +121,7 @@ def _validate_container(c: Mapping[str, Any], where: str, network_mode: str, tas
             raise ValidationError("%s.depends_on[%d].condition" % (where, j), dep.get("condition"),
                                   "one of START, COMPLETE, SUCCESS, HEALTHY")
     for j, link in enumerate(c.get("links") or []):
-        target = str(link).split(":")[0]
+        target = str(link).split(":", maxsplit=1)[0]
         if network_mode != "bridge":
             raise ValidationError("%s.links" % where, c.get("links"), "links work only with network_mode bridge")
         if target not in names:

@@ -1,0 +1,276 @@
+"""The ecs_stack runner against moto in-process: plan, apply, and the calls it makes."""
+
+import copy
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.waiter import Waiter
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import AppAutoscalingApi, EcsApi, LogsApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.lookups import NamespaceReader, TargetGroupReader
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.stack import EcsStack
+
+REGION = "us-east-1"
+SEED = (("client", 9000), ("users", 5000), ("swagger", 8080))
+
+
+def service(name, port, **extra):
+    svc = {
+        "name": name,
+        "task_definition": {"family": "%s-td" % name, "containers": [{
+            "name": name, "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/%s:production" % name,
+            "cpu": 300, "memory_reservation": 300, "essential": True,
+            "port_mappings": [{"container_port": port, "host_port": 0, "protocol": "tcp"}],
+            "environment": {"NODE_ENV": "production"},
+            "awslogs": {"group": "flask-microservices-production", "stream_prefix": name},
+        }]},
+        "load_balancers": [{"target_group": "%s-tg" % name, "container_name": name, "container_port": port}],
+    }
+    svc.update(extra)
+    return svc
+
+
+def params(services=None, **extra):
+    out = {"cluster": {"name": "flask-microservices-prod-cluster"}, "state": "present", "log_retention_days": 30,
+           "services": services if services is not None else [service(n, p) for n, p in SEED]}
+    out.update(extra)
+    return out
+
+
+class Apis:
+    def __init__(self):
+        self.ecs = EcsApi(boto3.client("ecs", region_name=REGION))
+        self.logs = LogsApi(boto3.client("logs", region_name=REGION))
+        self.aas = AppAutoscalingApi(boto3.client("application-autoscaling", region_name=REGION))
+        self.tgs = TargetGroupReader(boto3.client("elbv2", region_name=REGION))
+        self.ns = NamespaceReader(boto3.client("servicediscovery", region_name=REGION))
+
+    def writes(self):
+        out = {}
+        for api in (self.ecs, self.logs, self.aas, self.tgs, self.ns):
+            out.update(api.write_calls)
+        return out
+
+
+def run(p, check=False):
+    apis = Apis()
+    waiter = Waiter(timeout=5, interval=0.01)
+    stack = EcsStack(p, apis.ecs, apis.logs, apis.aas, apis.tgs, apis.ns, region=REGION, check_mode=check, waiter=waiter)
+    return stack.run(), apis
+
+
+@pytest.fixture
+def aws():
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name=REGION)
+        elbv2 = boto3.client("elbv2", region_name=REGION)
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        for name, port in SEED:
+            elbv2.create_target_group(Name="%s-tg" % name, Protocol="HTTP", Port=port, VpcId=vpc)
+        yield boto3.client("ecs", region_name=REGION)
+
+
+def test_first_run_creates_cluster_log_group_task_definitions_and_services(aws):
+    result, _ = run(params())
+    assert result.changed
+    kinds = [(a.verb, a.kind) for a in result.plan.actions]
+    assert kinds.count(("create", "service")) == 3
+    assert kinds.count(("create", "task_definition")) == 3
+    assert ("create", "cluster") in kinds and ("create", "log_group") in kinds
+    described = aws.describe_services(cluster="flask-microservices-prod-cluster", services=["users"])["services"][0]
+    assert described["desiredCount"] == 1
+    assert described["loadBalancers"][0]["targetGroupArn"].startswith("arn:aws:elasticloadbalancing:")
+
+
+def test_second_run_with_same_options_changes_nothing_and_writes_nothing(aws):
+    run(params())
+    result, apis = run(params())
+    assert not result.changed
+    assert apis.writes() == {}
+
+
+def test_no_op_reads_are_batched(aws):
+    run(params())
+    _, apis = run(params())
+    assert apis.ecs.read_calls == {"describe_clusters": 1, "describe_services": 1, "describe_task_definition": 3}
+    assert apis.tgs.read_calls == {"describe_target_groups": 1}
+    assert apis.logs.read_calls == {"describe_log_groups": 1}
+
+
+def test_check_mode_reports_the_plan_and_writes_nothing(aws):
+    result, apis = run(params(), check=True)
+    assert result.changed
+    assert [a.kind for a in result.plan.actions].count("service") == 3
+    assert apis.writes() == {}
+    assert aws.list_clusters()["clusterArns"] == []
+
+
+def test_identical_revision_of_the_family_is_reused_not_registered_again(aws):
+    p = params()
+    run(p)
+    aws.delete_service(cluster="flask-microservices-prod-cluster", service="users", force=True)
+    result, apis = run(p)
+    assert [(a.verb, a.kind, a.name) for a in result.plan.actions] == [("create", "service", "users")]
+    assert "register_task_definition" not in apis.writes()
+
+
+def test_desired_count_change_updates_the_service(aws):
+    run(params())
+    services = [service(n, p) for n, p in SEED]
+    services[1]["desired_count"] = 3
+    result, _ = run(params(services))
+    assert [(a.verb, a.kind, a.name) for a in result.plan.actions] == [("update", "service", "users")]
+    assert aws.describe_services(cluster="flask-microservices-prod-cluster", services=["users"])["services"][0][
+        "desiredCount"] == 3
+
+
+def test_autoscaled_service_desired_count_is_not_fought(aws):
+    auto = {"min_capacity": 1, "max_capacity": 10, "policies": [
+        {"name": "cpu50", "metric": "cpu", "target": 50.0, "scale_in_cooldown": 30, "scale_out_cooldown": 30}]}
+    services = [service(n, p, autoscaling=auto, desired_count=1) for n, p in SEED]
+    run(params(services))
+    # Autoscaling moved the count; the same options must not move it back.
+    aws.update_service(cluster="flask-microservices-prod-cluster", service="users", desiredCount=4)
+    result, apis = run(params(services))
+    assert not result.changed
+    assert apis.writes() == {}
+
+
+def test_autoscaling_is_created_then_left_alone(aws):
+    auto = {"min_capacity": 1, "max_capacity": 10, "policies": [
+        {"name": "cpu50", "metric": "cpu", "target": 50.0, "scale_in_cooldown": 30, "scale_out_cooldown": 30}]}
+    services = [service("users", 5000, autoscaling=auto)]
+    first, _ = run(params(services))
+    assert ("create", "scaling_policy", "users/cpu50") in [(a.verb, a.kind, a.name) for a in first.plan.actions]
+    second, apis = run(params(services))
+    assert not second.changed and apis.writes() == {}
+
+
+def test_autoscaling_range_change_registers_the_target_again(aws):
+    auto = {"min_capacity": 1, "max_capacity": 10, "policies": []}
+    run(params([service("users", 5000, autoscaling=auto)]))
+    result, _ = run(params([service("users", 5000, autoscaling=dict(auto, max_capacity=20))]))
+    assert [(a.verb, a.kind) for a in result.plan.actions] == [("update", "scalable_target")]
+    target = boto3.client("application-autoscaling", region_name=REGION).describe_scalable_targets(
+        ServiceNamespace="ecs")["ScalableTargets"][0]
+    assert target["MaxCapacity"] == 20
+
+
+def test_changed_definition_of_an_existing_service_is_drift_not_a_new_revision(aws):
+    run(params())
+    services = [service(n, p) for n, p in SEED]
+    services[1]["task_definition"]["containers"][0]["image"] = "users:2.0"
+    result, apis = run(params(services))
+    assert not result.changed
+    assert "register_task_definition" not in apis.writes()
+    drift = result.data["drift"]
+    assert list(drift) == ["users"]
+    assert drift["users"]["differences"] == [{
+        "path": "containerDefinitions[0].image",
+        "before": "123456789012.dkr.ecr.us-east-1.amazonaws.com/users:production", "after": "users:2.0"}]
+    assert result.data["services"]["users"]["drift"] is True
+    assert result.data["services"]["client"]["drift"] is False
+
+
+def test_log_group_retention_change_is_an_update(aws):
+    run(params())
+    result, _ = run(params(log_retention_days=90))
+    assert [(a.verb, a.kind) for a in result.plan.actions] == [("update", "log_group")]
+    group = boto3.client("logs", region_name=REGION).describe_log_groups()["logGroups"][0]
+    assert group["retentionInDays"] == 90
+
+
+def test_cluster_settings_and_tags_update_in_place(aws):
+    run(params())
+    p = params(cluster={"name": "flask-microservices-prod-cluster", "container_insights": "enabled", "tags": {"env": "prod"}})
+    result, _ = run(p)
+    assert sorted((a.verb, a.kind) for a in result.plan.actions) == [("tag", "cluster"), ("update", "cluster")]
+    again, apis = run(p)
+    assert not again.changed and apis.writes() == {}
+
+
+def test_unknown_target_group_fails_before_any_write(aws):
+    services = [service("users", 5000)]
+    services[0]["load_balancers"][0]["target_group"] = "nope-tg"
+    with pytest.raises(ValidationError, match="nope-tg") as exc:
+        run(params(services))
+    assert exc.value.option == "services[0].load_balancers[0].target_group"
+    assert aws.list_clusters()["clusterArns"] == []
+
+
+def test_unknown_capacity_provider_fails_before_any_write(aws):
+    p = params(cluster={"name": "flask-microservices-prod-cluster", "capacity_providers": ["FARGATE", "my-asg-cp"]})
+    with pytest.raises(ValidationError, match="my-asg-cp"):
+        run(p)
+    assert aws.list_clusters()["clusterArns"] == []
+
+
+def test_new_service_without_task_definition_fails_before_any_write(aws):
+    svc = service("users", 5000)
+    del svc["task_definition"]
+    with pytest.raises(ValidationError, match="does not exist") as exc:
+        run(params([svc]))
+    assert exc.value.option == "services[0].task_definition"
+    assert aws.list_clusters()["clusterArns"] == []
+
+
+def test_awsvpc_without_network_configuration_fails_before_any_write(aws):
+    svc = service("users", 5000)
+    svc["task_definition"]["network_mode"] = "awsvpc"
+    svc["task_definition"]["containers"][0]["port_mappings"] = [{"container_port": 5000}]
+    with pytest.raises(ValidationError, match="awsvpc"):
+        run(params([svc]))
+    assert aws.list_clusters()["clusterArns"] == []
+
+
+def test_fargate_service_in_awsvpc_is_created(aws):
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24")["Subnet"]["SubnetId"]
+    svc = service("users", 5000, launch_type="FARGATE", network_configuration={"subnets": [subnet], "security_groups": [],
+                                                                                 "assign_public_ip": False})
+    svc["task_definition"].update(network_mode="awsvpc", requires_compatibilities=["FARGATE"], cpu="256", memory="512")
+    svc["task_definition"]["containers"][0]["port_mappings"] = [{"container_port": 5000}]
+    run(params([svc]))
+    described = aws.describe_services(cluster="flask-microservices-prod-cluster", services=["users"])["services"][0]
+    assert described["launchType"] == "FARGATE"
+    assert not described.get("placementStrategy")
+
+
+def test_absent_scales_to_zero_deletes_and_waits(aws):
+    auto = {"min_capacity": 1, "max_capacity": 10, "policies": []}
+    run(params([service("users", 5000, autoscaling=auto), service("client", 9000)]))
+    result, apis = run(params([{"name": "users"}], state="absent"))
+    assert [(a.verb, a.kind) for a in result.plan.actions] == [("delete", "scalable_target"), ("delete", "service")]
+    assert apis.writes() == {"deregister_scalable_target": 1, "update_service": 1, "delete_service": 1}
+    assert result.data["services"]["users"]["status"] == "INACTIVE"
+
+
+def test_absent_twice_changes_nothing(aws):
+    run(params([service("users", 5000)]))
+    run(params([{"name": "users"}], state="absent"))
+    result, apis = run(params([{"name": "users"}], state="absent"))
+    assert not result.changed and apis.writes() == {}
+
+
+def test_absent_with_delete_cluster_refuses_when_other_services_remain(aws):
+    run(params())
+    from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsError
+    with pytest.raises(EcsError, match="still runs services"):
+        run(params([{"name": "users"}], state="absent", delete_cluster=True))
+
+
+def test_absent_with_delete_cluster_deletes_it_last(aws):
+    run(params())
+    result, _ = run(params([{"name": n} for n, _ in SEED], state="absent", delete_cluster=True))
+    assert result.plan.actions[-1].kind == "cluster"
+    assert aws.describe_clusters(clusters=["flask-microservices-prod-cluster"])["clusters"][0]["status"] == "INACTIVE"
+
+
+def test_options_are_not_mutated(aws):
+    p = params()
+    before = copy.deepcopy(p)
+    run(p)
+    assert p == before
