@@ -19,7 +19,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_LOCAL_TEMP := $(CURDIR)/.cache/ansible-tmp
 export ANSIBLE_HOME := $(CURDIR)/.cache/ansible-home
 
-.PHONY: help setup demo test unit integration molecule sanity lint bench clean local-aws local-aws-stop
+.PHONY: help setup system-deps demo test unit integration molecule sanity lint bench clean local-aws local-aws-stop
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -34,7 +34,20 @@ $(COLLECTION_LINK):
 	@mkdir -p $(dir $@)
 	@ln -sfn ../../.. $@
 
-setup: $(STAMP) $(COLLECTION_LINK) ## create or refresh .venv and the collection link
+# Debian packages the tests use: a real OCI registry (ecr_image_push's transport tests) and
+# skopeo (the push benchmark's reference). Installed when missing and we may (root or sudo).
+SYSTEM_TOOLS := docker-registry skopeo
+
+system-deps:
+	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo -n"; else \
+	    echo "missing:$$missing; install them with your package manager" >&2; exit 1; fi; \
+	  echo "installing:$$missing"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+setup: $(STAMP) $(COLLECTION_LINK) system-deps ## create or refresh .venv and the collection link
 	@mkdir -p .cache/ansible-tmp .cache/ansible-home
 
 local-aws: setup ## start the local emulated AWS in the background (prints the endpoint)
