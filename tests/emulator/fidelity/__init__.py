@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import traceback
 from typing import Any, Callable, Dict, Tuple
 
 from .behaviours import Behaviours
@@ -55,13 +56,10 @@ def install(app: Any) -> None:
 
     from . import fixes
     fixes.install()
-    try:
-        from . import ecs_sim
-    except ImportError:  # simulation not built yet
-        ecs_sim = None
-    if ecs_sim is not None:
-        state.sim = ecs_sim.Simulation(state.clock, state.behaviours)
-        state.sim.install()
+    from . import ecs_sim
+
+    state.sim = ecs_sim.Simulation(state.clock, state.behaviours)
+    state.sim.install()
 
     app.before_hooks.insert(0, state.faults.hook)
     app.before_hooks.append(_advance_hook(state))
@@ -83,8 +81,7 @@ def _locked(moto_app: Callable, lock: Any) -> Callable:
 def _advance_hook(state: State) -> Callable:
     def hook(_service: str, _operation: str, _environ: Dict[str, Any], _body: bytes) -> None:
         if state.sim is not None:
-            with state.lock:
-                state.sim.advance()
+            _safe_advance(state)
         return None
 
     return hook
@@ -93,11 +90,16 @@ def _advance_hook(state: State) -> Callable:
 def _tick_forever(state: State) -> None:
     stop = threading.Event()
     while not stop.wait(TICK_SECONDS):
-        try:
-            with state.lock:
-                state.sim.advance()
-        except Exception as exc:  # the ticker must survive a bad step; the log says why
-            print("shipyard ticker: %r" % (exc,), file=sys.stderr, flush=True)
+        _safe_advance(state)
+
+
+def _safe_advance(state: State) -> None:
+    try:
+        with state.lock:
+            state.sim.advance()
+    except Exception:  # a bad step must not take the API down; server.log says what broke
+        traceback.print_exc(file=sys.stderr)
+        sys.stderr.flush()
 
 
 def _register_routes(control: Callable, state: State) -> None:

@@ -1,10 +1,14 @@
 """Patches to moto's models where moto differs from AWS's documented behaviour.
 
-Each fix names the AWS behaviour it restores; tests/integration/emulator/ has a test per fix
-that fails on plain moto.
+Each fix names the AWS behaviour it restores; tests/integration/emulator/test_moto_fixes.py
+has a test per fix that fails on plain moto.
 """
 
 from __future__ import annotations
+
+import functools
+import hashlib
+from typing import Any, Callable, Dict, List
 
 _INSTALLED = {"done": False}
 
@@ -14,3 +18,198 @@ def install() -> None:
     if _INSTALLED["done"]:
         return
     _INSTALLED["done"] = True
+    _ecs_task_memory()
+    _ecs_cluster_capacity_providers()
+    _ecs_describe_capacity_providers()
+    _elbv2_duplicate_load_balancer()
+    _elbv2_duplicate_listener()
+    _elbv2_rule_priorities()
+    _ecr_put_image()
+
+
+def _patch(cls: Any, name: str, replacement: Callable) -> None:
+    original = getattr(cls, name)
+
+    @functools.wraps(original)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return replacement(original, *args, **kwargs)
+
+    setattr(cls, name, wrapper)
+
+
+# ECS -------------------------------------------------------------------------------------------
+def _ecs_task_memory() -> None:
+    """A container needs ``memory`` or ``memoryReservation`` (or task-level memory), not ``memory``.
+
+    moto rejects a container with only ``memoryReservation`` and fails ``run_task`` (HTTP 500)
+    when containers rely on task-level memory, as Fargate task definitions do.
+    """
+    from moto.ecs import models
+    from moto.ecs.exceptions import TaskDefinitionMemoryError
+
+    def validate(memory: Any, container_definitions: List[Dict[str, Any]], requires_compatibilities: Any) -> None:
+        from moto.ecs.exceptions import TaskDefinitionMissingPropertyError
+
+        for cd in container_definitions:
+            if "name" not in cd and "Name" not in cd:
+                raise TaskDefinitionMissingPropertyError("name")
+            if "image" not in cd and "Image" not in cd:
+                raise TaskDefinitionMissingPropertyError("image")
+            if memory:
+                continue
+            if not any(key in cd for key in ("memory", "Memory", "memoryReservation", "MemoryReservation")):
+                raise TaskDefinitionMemoryError(cd.get("name", cd.get("Name")))
+
+    def requirements(task_definition: Any) -> Dict[str, Any]:
+        result: Dict[str, Any] = {"CPU": 0, "MEMORY": 0, "PORTS": [], "PORTS_UDP": []}
+        for cd in task_definition.container_definitions:
+            result["CPU"] += int(cd.get("cpu", cd.get("Cpu", 0)) or 0)
+            memory = cd.get("memory", cd.get("Memory")) or cd.get("memoryReservation", cd.get("MemoryReservation")) or 0
+            result["MEMORY"] += int(memory)
+            for mapping in cd.get("portMappings", cd.get("PortMappings")) or []:
+                port = mapping.get("hostPort", mapping.get("HostPort"))
+                if port:
+                    result["PORTS"].append(port)
+        if task_definition.cpu and not result["CPU"]:
+            result["CPU"] = int(task_definition.cpu)
+        if task_definition.memory and (not result["MEMORY"] or int(task_definition.memory) > result["MEMORY"]):
+            result["MEMORY"] = int(task_definition.memory)
+        return result
+
+    models.EC2ContainerServiceBackend._validate_container_defs = staticmethod(validate)
+    models.EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(requirements)
+
+
+def _ecs_cluster_capacity_providers() -> None:
+    """AWS returns ``capacityProviders: []`` and ``defaultCapacityProviderStrategy: []``; moto omits them."""
+    from moto.ecs import models
+
+    def init(original: Callable, self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        if self.capacity_providers is None:
+            self.capacity_providers = []
+        if self.default_capacity_provider_strategy is None:
+            self.default_capacity_provider_strategy = []
+
+    _patch(models.Cluster, "__init__", init)
+
+
+def _ecs_describe_capacity_providers() -> None:
+    """Without names AWS describes every capacity provider (moto: HTTP 500)."""
+    from moto.ecs import models
+
+    def describe(original: Callable, self: Any, names: Any = None) -> Any:
+        if not names:
+            return list(self.capacity_providers.values()), []
+        return original(self, names)
+
+    _patch(models.EC2ContainerServiceBackend, "describe_capacity_providers", describe)
+
+
+# ELBv2 -----------------------------------------------------------------------------------------
+def _elbv2_duplicate_load_balancer() -> None:
+    """Same name again: AWS returns the existing load balancer if the settings match, else
+    ``DuplicateLoadBalancerName`` (moto creates a second one)."""
+    from moto.elbv2.exceptions import ELBClientError
+    from moto.elbv2 import models
+
+    def create(original: Callable, self: Any, name: str, security_groups: Any, subnet_ids: Any, *args: Any, **kwargs: Any) -> Any:
+        for balancer in self.load_balancers.values():
+            if balancer.name != name:
+                continue
+            scheme = kwargs.get("scheme") or "internet-facing"
+            kind = kwargs.get("loadbalancer_type") or "application"
+            existing_subnets = sorted(s.id for s in balancer.subnets)
+            wanted_subnets = sorted(subnet_ids or [m.get("SubnetId") for m in kwargs.get("subnet_mappings") or []])
+            if balancer.scheme == scheme and balancer.type == kind and existing_subnets == wanted_subnets and (
+                    sorted(balancer.security_groups or []) == sorted(security_groups or [])):
+                return balancer
+            raise ELBClientError("DuplicateLoadBalancerName", "A load balancer with the same name '%s' exists, but with "
+                            "different settings" % name)
+        return original(self, name, security_groups, subnet_ids, *args, **kwargs)
+
+    _patch(models.ELBv2Backend, "create_load_balancer", create)
+
+
+def _elbv2_duplicate_listener() -> None:
+    """One listener per port and load balancer: AWS answers ``DuplicateListener`` (moto accepts it)."""
+    from moto.elbv2 import models
+    from moto.elbv2.exceptions import DuplicateListenerError, LoadBalancerNotFoundError
+
+    def create(original: Callable, self: Any, load_balancer_arn: str, protocol: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+        balancer = self.load_balancers.get(load_balancer_arn)
+        if balancer is None:
+            raise LoadBalancerNotFoundError()
+        if any(str(listener.port) == str(port) for listener in balancer.listeners.values()):
+            raise DuplicateListenerError()
+        return original(self, load_balancer_arn, protocol, port, *args, **kwargs)
+
+    _patch(models.ELBv2Backend, "create_listener", create)
+
+
+def _elbv2_rule_priorities() -> None:
+    """``set_rule_priorities`` validates the end state (so two rules can swap in one call), and
+    ``describe_rules`` lists rules by priority with the default rule last (moto: creation order)."""
+    from moto.elbv2 import models
+    from moto.elbv2.exceptions import PriorityInUseError, RuleNotFoundError
+
+    def set_priorities(_original: Callable, self: Any, rule_priorities: List[Dict[str, Any]]) -> List[Any]:
+        from moto.elbv2.exceptions import DuplicatePriorityError
+
+        priorities = [int(item["Priority"]) for item in rule_priorities]
+        for priority in priorities:
+            if priorities.count(priority) > 1:
+                raise DuplicatePriorityError(priority)
+        changes = []
+        for item in rule_priorities:
+            rules = self.describe_rules(listener_arn=None, rule_arns=[item["RuleArn"]])
+            if not rules:
+                raise RuleNotFoundError()
+            changes.append((rules[0], int(item["Priority"])))
+        moving = {rule.arn for rule, _ in changes}
+        for rule, priority in changes:
+            listener = self.describe_listeners(None, [rule.listener_arn])[0]
+            for other in listener.rules.values():
+                if other.arn not in moving and str(other.priority) == str(priority):
+                    raise PriorityInUseError()
+        for rule, priority in changes:
+            rule.priority = priority
+        return [rule for rule, _ in changes]
+
+    def order(rule: Any) -> tuple:
+        if str(rule.priority) == "default":
+            return (1, 0)
+        return (0, int(rule.priority))
+
+    def describe(original: Callable, self: Any, listener_arn: Any, rule_arns: Any) -> List[Any]:
+        return sorted(original(self, listener_arn, rule_arns), key=order)
+
+    _patch(models.ELBv2Backend, "set_rule_priorities", set_priorities)
+    _patch(models.ELBv2Backend, "describe_rules", describe)
+
+
+# ECR -------------------------------------------------------------------------------------------
+def _ecr_put_image() -> None:
+    """An image digest is the sha256 of the manifest bytes; an immutable repository refuses to
+    move a tag with ``ImageTagAlreadyExistsException`` (moto: a digest of the layer digests,
+    and ``ImageAlreadyExistsException``)."""
+    from moto.core.exceptions import ServiceException
+    from moto.ecr import models
+
+    def put_image(original: Callable, self: Any, repository_name: str, image_manifest: str, image_tag: str,
+                  image_manifest_mediatype: Any = None, digest: Any = None) -> Any:
+        actual = "sha256:" + hashlib.sha256(image_manifest.encode("utf-8")).hexdigest()
+        if digest and digest != actual:
+            raise ServiceException("InvalidParameterException", "Invalid parameter at 'imageDigest' failed to satisfy "
+                                "constraint: 'The digest does not match the image manifest'")
+        repository = self.repositories.get(repository_name)
+        if repository is not None and image_tag and repository.is_tag_immutable():
+            for image in repository.images:
+                if image_tag in image.image_tags and image.get_image_digest() != actual:
+                    raise ServiceException(
+                        "ImageTagAlreadyExistsException",
+                        "The image tag '%s' already exists in the '%s' repository and cannot be overwritten because "
+                        "the repository is immutable." % (image_tag, repository_name))
+        return original(self, repository_name, image_manifest, image_tag, image_manifest_mediatype, actual)
+
+    _patch(models.ECRBackend, "put_image", put_image)

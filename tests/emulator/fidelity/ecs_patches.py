@@ -1,0 +1,465 @@
+"""Hooks of the ECS simulation into moto's ECS and ELBv2 request handlers and models."""
+
+from __future__ import annotations
+
+import functools
+import random
+import uuid
+from typing import Any, Callable, Dict, List, Optional
+
+from .ecs_sim import Deployment, ServiceSim, Simulation, TaskSim, _now_wall
+
+DYNAMIC_PORTS = (32768, 60999)
+
+
+class Unplaceable(Exception):
+    """No container instance can take the task (the message is AWS's reason)."""
+
+
+def _exceptions() -> Any:
+    from moto.ecs import exceptions
+
+    return exceptions
+
+
+def _invalid(message: str) -> Exception:
+    return _exceptions().InvalidParameterException(message)
+
+
+def _client_error(message: str) -> Exception:
+    return _exceptions().EcsClientException(message)
+
+
+def install(sim: Simulation) -> None:
+    """Patch moto's ECS response handlers, Task model and ELBv2 target group once per process."""
+    from moto.ecs import models as ecs_models
+    from moto.ecs.responses import EC2ContainerServiceResponse
+    from moto.elbv2 import models as elb_models
+
+    task_cls = ecs_models.Task
+    original_status = task_cls.last_status
+
+    def get_status(task: Any) -> Optional[str]:
+        if "_shipyard_status" in task.__dict__:
+            return task.__dict__["_shipyard_status"]
+        return original_status.fget(task)
+
+    def set_status(task: Any, value: str) -> None:
+        task.__dict__["_shipyard_status"] = value
+
+    task_cls.last_status = property(get_status, set_status)
+    # moto walks a task to STOPPED as soon as it is described; the simulation owns the status.
+    task_cls.advance = lambda self: None
+
+    responses = EC2ContainerServiceResponse
+    responses.create_service = _wrap(responses.create_service, functools.partial(_create_service, sim))
+    responses.update_service = _wrap(responses.update_service, functools.partial(_update_service, sim))
+    responses.delete_service = _wrap(responses.delete_service, functools.partial(_delete_service, sim))
+    responses.run_task = _wrap(responses.run_task, functools.partial(_run_task, sim))
+    responses.stop_task = _wrap(responses.stop_task, functools.partial(_stop_task, sim))
+    responses.describe_tasks = _wrap(responses.describe_tasks, functools.partial(_describe_tasks, sim))
+    backend_cls = ecs_models.EC2ContainerServiceBackend
+    backend_cls.list_tasks = _wrap(backend_cls.list_tasks, _list_tasks)
+
+    group_cls = elb_models.FakeTargetGroup
+    group_cls.register = lambda self, targets: sim.targets.register(self, targets)
+    group_cls.deregister = lambda self, targets: sim.targets.deregister(self, targets)
+    elb_backend_cls = elb_models.ELBv2Backend
+    original_describe_health = elb_backend_cls.describe_target_health
+
+    def describe_target_health(backend: Any, target_group_arn: str, targets: List[Dict[str, Any]]) -> List[Any]:
+        group = backend.target_groups.get(target_group_arn)
+        if group is None:
+            return original_describe_health(backend, target_group_arn, targets)
+        return sim.targets.describe(group, targets)
+
+    elb_backend_cls.describe_target_health = describe_target_health
+    _patch_task_eni()
+
+
+def _wrap(original: Callable, replacement: Callable) -> Callable:
+    @functools.wraps(original)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return replacement(original, self, *args, **kwargs)
+
+    return wrapper
+
+
+# services -----------------------------------------------------------------------------------------
+def _key(backend: Any, cluster_name: str, service_name: str) -> tuple:
+    return (backend.account_id, backend.region_name, cluster_name, service_name)
+
+
+def _create_service(sim: Simulation, original: Callable, handler: Any) -> Any:
+    backend = handler.ecs_backend
+    params = handler._get_params()
+    cluster = backend._get_cluster(params.get("cluster", "default"))
+    name = params.get("serviceName")
+    existing = backend.services.get("%s:%s" % (cluster.name, name))
+    if existing is not None and existing.status != "INACTIVE":
+        # AWS refuses a second ACTIVE (or DRAINING) service of the same name in a cluster.
+        raise _invalid("Creation of service was not idempotent.")
+    task_definition = None
+    if params.get("taskDefinition"):
+        task_definition = backend.describe_task_definition(params["taskDefinition"])
+    if task_definition is not None and task_definition.network_mode == "awsvpc" and not params.get("networkConfiguration"):
+        raise _invalid("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+    if params.get("launchType") and params.get("capacityProviderStrategy"):
+        raise _invalid("Specifying both a launch type and capacity provider strategy is not supported. "
+                       "Remove one and try again.")
+    _validate_load_balancers(backend, params.get("loadBalancers") or [], task_definition)
+    if params.get("healthCheckGracePeriodSeconds") is not None and not params.get("loadBalancers"):
+        raise _invalid("Health check grace period is only valid for services configured to use load balancers")
+    _validate_deployment_configuration(params.get("deploymentConfiguration"))
+    result = original(handler)
+    service = backend._get_service(cluster.name, name)
+    service_sim = ServiceSim(sim, service, backend, params)
+    if (params.get("schedulingStrategy") or "REPLICA") == "DAEMON":
+        service_sim.deployment_configuration["maximumPercent"] = 100
+        service_sim.deployment_configuration["minimumHealthyPercent"] = 0
+    if service.task_definition:
+        service_sim.new_deployment(service.task_definition)
+    sim.services[_key(backend, cluster.name, name)] = service_sim
+    service_sim.render()
+    return result
+
+
+def _validate_load_balancers(backend: Any, bindings: List[Dict[str, Any]], task_definition: Any) -> None:
+    from moto.elbv2.models import elbv2_backends
+
+    elb = elbv2_backends[backend.account_id][backend.region_name]
+    for binding in bindings:
+        arn = binding.get("targetGroupArn")
+        if not arn:
+            continue
+        group = elb.target_groups.get(arn)
+        if group is None:
+            raise _invalid("Unable to assume role and validate the specified targetGroupArn. Please verify that the "
+                           "ECS service role being passed has the proper permissions.")
+        if not group.load_balancer_arns:
+            raise _invalid("The target group with targetGroupArn %s does not have an associated load balancer." % arn)
+        if task_definition is None:
+            continue
+        names = {c.get("name"): c for c in task_definition.container_definitions}
+        container = names.get(binding.get("containerName"))
+        if container is None:
+            raise _invalid("The container %s does not exist in the task definition." % binding.get("containerName"))
+        ports = {int(m.get("containerPort", 0)) for m in container.get("portMappings") or []}
+        if int(binding.get("containerPort") or 0) not in ports:
+            raise _invalid("The container %s did not have a container port %s defined."
+                           % (binding.get("containerName"), binding.get("containerPort")))
+        if group.target_type == "ip" and task_definition.network_mode != "awsvpc":
+            raise _invalid("The provided target group %s has target type ip, which is incompatible with the %s "
+                           "network mode specified in the task definition." % (arn, task_definition.network_mode))
+        if group.target_type == "instance" and task_definition.network_mode == "awsvpc":
+            raise _invalid("The provided target group %s has target type instance, which is incompatible with the "
+                           "awsvpc network mode specified in the task definition." % arn)
+
+
+def _validate_deployment_configuration(config: Optional[Dict[str, Any]]) -> None:
+    if not config:
+        return
+    maximum = config.get("maximumPercent")
+    minimum = config.get("minimumHealthyPercent")
+    if maximum is not None and int(maximum) < 100:
+        raise _invalid("maximumPercent must be >= 100")
+    if minimum is not None and not 0 <= int(minimum) <= 100:
+        raise _invalid("minimumHealthyPercent must be between 0 and 100")
+
+
+def _service_sim(sim: Simulation, backend: Any, cluster_str: str, service_str: str) -> Optional[ServiceSim]:
+    cluster = backend._get_cluster(cluster_str)
+    return sim.services.get(_key(backend, cluster.name, service_str.split("/")[-1]))
+
+
+def _update_service(sim: Simulation, original: Callable, handler: Any) -> Any:
+    backend = handler.ecs_backend
+    params = handler._get_params()
+    cluster_str = params.get("cluster", "default")
+    service = backend._get_service(cluster_str, params.get("service", "").split("/")[-1])
+    if service.status != "ACTIVE":
+        raise _exceptions().ECSException("ServiceNotActiveException", "Service was not ACTIVE.")
+    new_arn = None
+    if params.get("taskDefinition"):
+        new_arn = backend.describe_task_definition(params["taskDefinition"]).arn
+    _validate_deployment_configuration(params.get("deploymentConfiguration"))
+    service_sim = _service_sim(sim, backend, cluster_str, service.name)
+    if service_sim is not None and params.get("loadBalancers"):
+        td = backend.describe_task_definition(new_arn or service_sim.primary.task_definition)
+        _validate_load_balancers(backend, params["loadBalancers"], td)
+    result = original(handler)
+    if service_sim is None:
+        return result
+    if params.get("deploymentConfiguration"):
+        merged = dict(service_sim.deployment_configuration)
+        merged.update({k: v for k, v in params["deploymentConfiguration"].items() if v is not None})
+        service_sim.deployment_configuration = merged
+    if params.get("healthCheckGracePeriodSeconds") is not None:
+        service_sim.grace_period = int(params["healthCheckGracePeriodSeconds"])
+    redeploy = bool(params.get("forceNewDeployment"))
+    for key, attribute in (("networkConfiguration", "network_configuration"),
+                           ("capacityProviderStrategy", "capacity_provider_strategy"),
+                           ("platformVersion", "platform_version"),
+                           ("loadBalancers", "load_balancers")):
+        if key in params and params[key] is not None and params[key] != getattr(service_sim, attribute):
+            setattr(service_sim, attribute, params[key])
+            if key == "capacityProviderStrategy":
+                service_sim.launch_type = None
+            redeploy = True
+    current = service_sim.primary.task_definition if service_sim.deployments else None
+    if new_arn and new_arn != current:
+        redeploy = True
+    if redeploy:
+        service_sim.new_deployment(new_arn or current)
+    elif params.get("desiredCount") is not None:
+        service_sim.steady = False
+        if service_sim.deployments and service_sim.primary.rollout_state == "COMPLETED":
+            service_sim.primary.updated_at = _now_wall()
+    service_sim.render()
+    return result
+
+
+def _delete_service(sim: Simulation, original: Callable, handler: Any) -> Any:
+    backend = handler.ecs_backend
+    cluster_str = handler._get_param("cluster", "default")
+    name = handler._get_param("service", "").split("/")[-1]
+    service_sim = _service_sim(sim, backend, cluster_str, name)
+    result = original(handler)
+    if service_sim is not None:
+        service_sim.deleted = True
+        service_sim.service.desired_count = 0
+        sim._schedule(service_sim)
+        service_sim.render()
+    return result
+
+
+# tasks --------------------------------------------------------------------------------------------
+def _run_task(sim: Simulation, original: Callable, handler: Any) -> Any:
+    backend = handler.ecs_backend
+    params = handler._get_params()
+    td = backend.describe_task_definition(params.get("taskDefinition"))
+    if td.network_mode == "awsvpc" and not params.get("networkConfiguration"):
+        raise _invalid("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+    result = original(handler)
+    tasks = result.result.get("tasks", [])
+    for task in tasks:
+        _aws_task_id(backend, task)
+        _fix_eni(task)
+        if task.container_instance_arn:
+            instance = _instance_for(backend, task.cluster_name, task.container_instance_arn)
+            if instance is not None:
+                task.__dict__["_shipyard_ec2_instance_id"] = instance.ec2_instance_id
+        sim.adopt_task(task, td, None, None)
+    return result
+
+
+def _aws_task_id(backend: Any, task: Any) -> None:
+    """AWS task IDs are 32 hex digits (moto: a UUID with dashes)."""
+    table = backend.tasks.get(task.cluster_name) or {}
+    table.pop(task.task_arn, None)
+    task.id = uuid.uuid4().hex
+    table[task.task_arn] = task
+
+
+def _stop_task(sim: Simulation, original: Callable, handler: Any) -> Any:
+    backend = handler.ecs_backend
+    cluster = backend._get_cluster(handler._get_param("cluster", "default"))
+    task_str = handler._get_param("task") or ""
+    task_id = task_str.split("/")[-1]
+    for arn, task_sim in sim.tasks.items():
+        if task_sim.task.cluster_name == cluster.name and arn.split("/")[-1] == task_id:
+            sim.stop_by_user(task_sim, handler._get_param("reason") or "")
+            from moto.core.responses import ActionResult
+
+            return ActionResult({"task": task_sim.task})
+    if not any(t.split("/")[-1] == task_id for t in (backend.tasks.get(cluster.name) or {})):
+        raise _invalid("The referenced task was not found.")
+    return original(handler)
+
+
+def _describe_tasks(sim: Simulation, original: Callable, handler: Any) -> Any:
+    result = original(handler)
+    asked = handler._get_param("tasks", []) or []
+    found = {t.task_arn for t in result.result.get("tasks", [])}
+    found_ids = {arn.split("/")[-1] for arn in found}
+    failures = []
+    for ref in asked:
+        if ref not in found and ref.split("/")[-1] not in found_ids:
+            arn = ref if ref.startswith("arn:") else "arn:aws:ecs:%s:%s:task/%s" % (
+                handler.ecs_backend.region_name, handler.ecs_backend.account_id, ref)
+            failures.append({"arn": arn, "reason": "MISSING"})
+    result.result["failures"] = failures
+    return result
+
+
+def _list_tasks(original: Callable, backend: Any, cluster_str: Optional[str] = None, container_instance: Optional[str] = None,
+                family: Optional[str] = None, started_by: Optional[str] = None, service_name: Optional[str] = None,
+                desiredStatus: Optional[str] = None) -> List[Any]:
+    # AWS: without desiredStatus, only tasks whose desired status is RUNNING are listed.
+    tasks = original(backend, cluster_str, container_instance, family, started_by, None, desiredStatus or "RUNNING")
+    if service_name:
+        group = "service:%s" % service_name.split("/")[-1]
+        tasks = [t for t in tasks if t.group == group]
+    return tasks
+
+
+def _instance_for(backend: Any, cluster_name: str, container_instance_arn: str) -> Any:
+    return (backend.container_instances.get(cluster_name) or {}).get(container_instance_arn.split("/")[-1])
+
+
+def launch_service_tasks(sim: Simulation, service: ServiceSim, deployment: Deployment, count: int) -> List[TaskSim]:
+    """Place ``count`` tasks of ``deployment`` (AWS's spread over instances / subnets)."""
+    from moto.ecs.models import Task
+
+    backend = service.backend
+    cluster = backend._get_cluster(service.cluster_name)
+    td = backend.describe_task_definition(deployment.task_definition)
+    instances: List[Any] = []
+    if not service.fargate:
+        instances = [ci for ci in (backend.container_instances.get(cluster.name) or {}).values() if ci.status == "ACTIVE"]
+        if not instances:
+            raise Unplaceable("No Container Instances were found in your cluster.")
+    started = []
+    for index in range(count):
+        network = None
+        if td.network_mode == "awsvpc":
+            network = _rotated(deployment.network_configuration or service.network_configuration, len(sim.tasks))
+        instance = None
+        if instances:
+            instance = min(instances, key=lambda ci: sum(1 for t in sim.tasks.values()
+                                                        if t.live and t.task.container_instance_arn == ci.container_instance_arn))
+        provider = None
+        if service.capacity_provider_strategy:
+            provider = service.capacity_provider_strategy[0].get("capacityProvider")
+        task = Task(cluster, td, instance.container_instance_arn if instance else None,
+                    backend._calculate_task_resource_requirements(td), backend=backend,
+                    group="service:%s" % service.name, launch_type=service.launch_type or "",
+                    started_by=deployment.id, networking_configuration=network,
+                    platform_version="1.4.0" if service.fargate else None, capacity_provider_name=provider)
+        task.id = uuid.uuid4().hex
+        backend.tasks.setdefault(cluster.name, {})[task.task_arn] = task
+        if instance is not None:
+            task.__dict__["_shipyard_ec2_instance_id"] = instance.ec2_instance_id
+        _fix_eni(task)
+        started.append(sim.adopt_task(task, td, service, deployment))
+    service.unplaceable_reported = False
+    return started
+
+
+def _rotated(network: Optional[Dict[str, Any]], offset: int) -> Optional[Dict[str, Any]]:
+    if not network:
+        return network
+    config = dict(network.get("awsvpcConfiguration") or {})
+    subnets = list(config.get("subnets") or [])
+    if subnets:
+        shift = offset % len(subnets)
+        config["subnets"] = subnets[shift:] + subnets[:shift]
+    config.setdefault("securityGroups", [])
+    return {"awsvpcConfiguration": config}
+
+
+def _fix_eni(task: Any) -> None:
+    """Note the availability zone of the subnet the task's ENI landed in."""
+    from moto.ec2.models import ec2_backends
+
+    ec2 = ec2_backends[task._account_id][task.region_name]
+    for attachment in getattr(task, "attachments", []) or []:
+        for detail in attachment.get("details", []):
+            if detail.get("name") == "subnetId":
+                try:
+                    task.__dict__["_shipyard_az"] = ec2.get_subnet(detail["value"]).availability_zone
+                except Exception:  # subnet unknown to EC2: keep the region's first zone
+                    pass
+
+
+def _patch_task_eni() -> None:
+    """AWS gives a task's ENI an address inside its subnet and a private DNS name.
+
+    moto hands the ENI a random 10.x address (outside the subnet) and then fails on the DNS
+    name when the VPC has DNS host names off.
+    """
+    from moto.ec2.models import elastic_network_interfaces
+    from moto.ec2.utils import generate_dns_from_ip
+    from moto.ecs import models as ecs_models
+
+    ecs_models.random_private_ip = lambda *args, **kwargs: None
+
+    def get_dns(eni: Any) -> Optional[str]:
+        if "private_dns_name" in eni.__dict__:
+            return eni.__dict__["private_dns_name"]
+        return generate_dns_from_ip(eni.private_ip_address) if eni.private_ip_address else None
+
+    def set_dns(eni: Any, value: Optional[str]) -> None:
+        eni.__dict__["private_dns_name"] = value
+
+    elastic_network_interfaces.NetworkInterface.private_dns_name = property(get_dns, set_dns)
+
+
+def dress_task(task: Any, task_definition: Any, sim: Simulation) -> None:
+    """Give a moto task AWS's fields: containers, sizes, bindings, timestamps."""
+    now = _now_wall()
+    task.created_at = now
+    task.desired_status = "RUNNING"
+    task.health_status = "UNKNOWN"
+    task.connectivity = None
+    task.stop_code = None
+    task.version = 1
+    task.cpu = task_definition.cpu or str(sum(int(c.get("cpu") or 0) for c in task_definition.container_definitions))
+    memory = task_definition.memory or str(sum(int(c.get("memory") or c.get("memoryReservation") or 0)
+                                              for c in task_definition.container_definitions))
+    task.memory = memory
+    task.availability_zone = task.__dict__.get("_shipyard_az") or "%sa" % task.region_name
+    eni_ip = None
+    attachment_id = None
+    for attachment in getattr(task, "attachments", []) or []:
+        attachment_id = attachment.get("id")
+        for detail in attachment.get("details", []):
+            if detail.get("name") == "privateIPv4Address":
+                eni_ip = detail["value"]
+    used_ports = {int(b["hostPort"]) for t in sim.tasks.values() if t.live
+                  and t.task.container_instance_arn and t.task.container_instance_arn == task.container_instance_arn
+                  for c in t.task.containers for b in c.get("networkBindings", [])}
+    containers = []
+    for definition in task_definition.container_definitions:
+        container: Dict[str, Any] = {
+            "containerArn": "arn:aws:ecs:%s:%s:container/%s/%s/%s" % (
+                task.region_name, task._account_id, task.cluster_name, task.id, uuid.uuid4()),
+            "taskArn": task.task_arn,
+            "name": definition.get("name"),
+            "image": definition.get("image"),
+            "lastStatus": "PENDING",
+            "healthStatus": "UNKNOWN",
+            "cpu": str(definition.get("cpu") or 0),
+            "essential": definition.get("essential", True),
+            "networkBindings": [],
+            "networkInterfaces": [],
+        }
+        if definition.get("memory") is not None:
+            container["memory"] = str(definition["memory"])
+        if definition.get("memoryReservation") is not None:
+            container["memoryReservation"] = str(definition["memoryReservation"])
+        if task_definition.network_mode == "awsvpc":
+            if eni_ip:
+                container["networkInterfaces"] = [{"attachmentId": attachment_id, "privateIpv4Address": eni_ip}]
+        elif task_definition.network_mode in ("bridge", "host", None):
+            for mapping in definition.get("portMappings") or []:
+                container_port = int(mapping.get("containerPort", 0))
+                host_port = int(mapping.get("hostPort") or 0)
+                if task_definition.network_mode == "host":
+                    host_port = container_port
+                elif host_port == 0:
+                    host_port = _dynamic_port(used_ports)
+                used_ports.add(host_port)
+                container["networkBindings"].append({"bindIP": "0.0.0.0", "containerPort": container_port,
+                                                     "hostPort": host_port, "protocol": mapping.get("protocol", "tcp")})
+        containers.append(container)
+    task.containers = containers
+
+
+def _dynamic_port(used: set) -> int:
+    low, high = DYNAMIC_PORTS
+    for _ in range(1000):
+        port = random.randint(low, high)
+        if port not in used:
+            return port
+    return low

@@ -1,0 +1,719 @@
+"""ECS services, deployments and tasks that progress on the virtual clock, as AWS documents.
+
+moto creates one deployment per service and never changes it, launches no task and registers
+no target. Here a service owns deployments (PRIMARY first, older ones ACTIVE) and tasks that
+go PROVISIONING -> PENDING -> RUNNING -> (DEACTIVATING) -> STOPPING -> DEPROVISIONING -> STOPPED.
+The ECS rolling update scheduler keeps (running + pending) tasks at or below
+``maximumPercent`` and healthy tasks at or above ``minimumHealthyPercent`` of the desired
+count; the deployment circuit breaker counts failed tasks per deployment and rolls back to the
+last completed deployment. Container images behave as the control API says (``behaviours``).
+
+Durations below are AWS seconds on the virtual clock; timestamps are wall-clock times.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import uuid
+from typing import Any, Dict, List, Optional, Tuple
+
+from .behaviours import Behaviours
+from .clock import VirtualClock
+from .targets import TargetHealth, targets_of
+
+PROVISIONING_SECONDS = 5.0    # ENI attachment (awsvpc) / agent hand-off
+PENDING_SECONDS = 10.0        # image pull and container start
+STOPPING_SECONDS = 2.0        # SIGTERM to exit
+DEPROVISIONING_SECONDS = 3.0  # ENI detachment
+ONE_OFF_DEFAULT_RUN_SECONDS = 5.0
+MAX_EVENTS = 100              # AWS returns the 100 most recent service events
+MAX_STOPPED_TASKS = 1000      # per cluster; AWS keeps stopped tasks at least an hour
+FARGATE_PLATFORM_VERSION = "1.4.0"
+CIRCUIT_BREAKER_MIN, CIRCUIT_BREAKER_MAX = 3, 200
+
+LIVE = ("PROVISIONING", "PENDING", "ACTIVATING", "RUNNING")
+
+
+def _now_wall() -> Any:
+    from moto.core.utils import utcnow
+
+    return utcnow()
+
+
+def circuit_breaker_threshold(desired_count: int) -> int:
+    """AWS: 0.5 x desired count, rounded up, at least 3 and at most 200 failed tasks."""
+    return min(max(CIRCUIT_BREAKER_MIN, int(math.ceil(0.5 * desired_count))), CIRCUIT_BREAKER_MAX)
+
+
+def _deployment_id() -> str:
+    return "ecs-svc/%d" % random.randint(10 ** 18, 10 ** 19 - 1)
+
+
+class TaskSim:
+    """Life cycle of one task (service task or one-off)."""
+
+    def __init__(self, task: Any, service: Optional["ServiceSim"], deployment: Optional["Deployment"],
+                 behaviour: Dict[str, Any], now: float, task_definition: Any) -> None:
+        self.task = task
+        self.service = service
+        self.deployment = deployment
+        self.behaviour = behaviour
+        self.task_definition = task_definition
+        self.status = "PROVISIONING"
+        self.due: Optional[float] = now + PROVISIONING_SECONDS
+        self.running_since: Optional[float] = None
+        self.targets: List[Tuple[Any, Dict[str, Any]]] = []
+        self.failed = False
+        self.counted_failure = False
+
+    @property
+    def live(self) -> bool:
+        return self.task.desired_status == "RUNNING" and self.status in LIVE
+
+    @property
+    def short_id(self) -> str:
+        return self.task.id
+
+
+class Deployment:
+    """One ECS deployment of a service (rolling update controller)."""
+
+    def __init__(self, service: "ServiceSim", task_definition: str, desired_count: int, reason: Optional[str] = None) -> None:
+        self.id = _deployment_id()
+        self.service = service
+        self.status = "PRIMARY"
+        self.task_definition = task_definition
+        self.desired_count = desired_count
+        self.rollout_state = "IN_PROGRESS"
+        self.rollout_state_reason = reason or "ECS deployment %s in progress." % self.id
+        self.failed_tasks = 0
+        self.created_at = self.updated_at = _now_wall()
+        self.finished_at: Optional[Any] = None
+        self.launch_type = service.launch_type
+        self.capacity_provider_strategy = service.capacity_provider_strategy
+        self.network_configuration = service.network_configuration
+        self.platform_version = service.platform_version
+        self.tasks: List[TaskSim] = []
+        self.rollback_to: Optional[str] = None
+        self.source_deployments: List[str] = []
+        self.circuit_breaker_status = "MONITORING" if service.circuit_breaker["enable"] else "DISABLED"
+        self.deployment_arn = "arn:aws:ecs:%s:%s:service-deployment/%s/%s/%s" % (
+            service.region, service.account_id, service.cluster_name, service.name, uuid.uuid4().hex[:22])
+        self.revision_arn = "arn:aws:ecs:%s:%s:service-revision/%s/%s/%d" % (
+            service.region, service.account_id, service.cluster_name, service.name, random.randint(10 ** 18, 10 ** 19 - 1))
+        self.stopped = False
+
+    def live_tasks(self) -> List[TaskSim]:
+        return [t for t in self.tasks if t.live]
+
+    def counts(self) -> Tuple[int, int]:
+        running = sum(1 for t in self.tasks if t.live and t.status == "RUNNING")
+        pending = sum(1 for t in self.tasks if t.live and t.status != "RUNNING")
+        return running, pending
+
+    def render(self) -> Dict[str, Any]:
+        running, pending = self.counts()
+        doc: Dict[str, Any] = {
+            "id": self.id,
+            "status": self.status,
+            "taskDefinition": self.task_definition,
+            "desiredCount": self.desired_count,
+            "pendingCount": pending,
+            "runningCount": running,
+            "failedTasks": self.failed_tasks,
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+            "rolloutState": self.rollout_state,
+            "rolloutStateReason": self.rollout_state_reason,
+        }
+        if self.capacity_provider_strategy:
+            doc["capacityProviderStrategy"] = self.capacity_provider_strategy
+        elif self.launch_type:
+            doc["launchType"] = self.launch_type
+        if self.service.fargate:
+            doc["platformVersion"] = FARGATE_PLATFORM_VERSION
+            doc["platformFamily"] = "Linux"
+        if self.network_configuration:
+            doc["networkConfiguration"] = self.network_configuration
+        return doc
+
+
+class ServiceSim:
+    """The scheduler's view of one ECS service."""
+
+    def __init__(self, sim: "Simulation", service: Any, backend: Any, params: Dict[str, Any]) -> None:
+        self.sim = sim
+        self.service = service
+        self.backend = backend
+        self.name = service.name
+        self.cluster_name = service.cluster_name
+        self.region = service.region_name
+        self.account_id = backend.account_id
+        self.launch_type = params.get("launchType")
+        self.capacity_provider_strategy = params.get("capacityProviderStrategy") or None
+        if not self.launch_type and not self.capacity_provider_strategy:
+            cluster = backend.clusters.get(self.cluster_name)
+            default = getattr(cluster, "default_capacity_provider_strategy", None) if cluster else None
+            if default:
+                self.capacity_provider_strategy = default
+            else:
+                self.launch_type = "EC2"
+        self.network_configuration = params.get("networkConfiguration") or None
+        self.platform_version = params.get("platformVersion")
+        self.load_balancers = params.get("loadBalancers") or []
+        self.deployment_configuration = normalise_deployment_configuration(params.get("deploymentConfiguration"))
+        self.grace_period = int(params.get("healthCheckGracePeriodSeconds") or 0)
+        self.deployments: List[Deployment] = []
+        self.history: List[Deployment] = []
+        self.events: List[Dict[str, Any]] = []
+        self.last_completed: Optional[Deployment] = None
+        self.steady = False
+        self.unplaceable_reported = False
+        self.deleted = False
+        self.created_at = _now_wall()
+        # (verb, target group ARN) -> targets, flushed as one event per step like AWS does.
+        self.pending_events: Dict[Tuple[str, str], int] = {}
+
+    def flush_events(self) -> None:
+        for (verb, arn), count in sorted(self.pending_events.items()):
+            self.event("%s %d targets in (target-group %s)" % (verb, count, arn))
+        self.pending_events.clear()
+
+    @property
+    def fargate(self) -> bool:
+        if self.launch_type:
+            return self.launch_type == "FARGATE"
+        return bool(self.capacity_provider_strategy) and all(
+            item.get("capacityProvider") in ("FARGATE", "FARGATE_SPOT") for item in self.capacity_provider_strategy)
+
+    @property
+    def circuit_breaker(self) -> Dict[str, bool]:
+        breaker = self.deployment_configuration.get("deploymentCircuitBreaker") or {}
+        return {"enable": bool(breaker.get("enable")), "rollback": bool(breaker.get("rollback"))}
+
+    @property
+    def primary(self) -> Deployment:
+        return self.deployments[0]
+
+    def event(self, message: str) -> None:
+        self.events.insert(0, {"id": str(uuid.uuid4()), "createdAt": _now_wall(), "message": "(service %s) %s" % (self.name, message)})
+        del self.events[MAX_EVENTS:]
+
+    def new_deployment(self, task_definition: str, reason: Optional[str] = None) -> Deployment:
+        deployment = Deployment(self, task_definition, self.service.desired_count, reason)
+        deployment.source_deployments = [d.id for d in self.deployments]
+        for older in self.deployments:
+            older.status = "ACTIVE"
+            older.updated_at = _now_wall()
+        self.deployments.insert(0, deployment)
+        self.history.insert(0, deployment)
+        self.steady = False
+        return deployment
+
+    def all_tasks(self) -> List[TaskSim]:
+        return [t for d in self.deployments for t in d.tasks]
+
+    def render(self) -> None:
+        service = self.service
+        primary = self.primary if self.deployments else None
+        if primary is not None:
+            primary.desired_count = service.desired_count
+            service.task_definition = primary.task_definition
+        for older in self.deployments[1:]:
+            older.desired_count = len(older.live_tasks())
+        service.deployments = [d.render() for d in self.deployments]
+        service.events = list(self.events)
+        running = pending = 0
+        for deployment in self.deployments:
+            r, p = deployment.counts()
+            running += r
+            pending += p
+        service.running_count = running
+        service.pending_count = pending
+        service.deployment_configuration = self.deployment_configuration
+        service.health_check_grace_period_seconds = self.grace_period
+        service.created_at = self.created_at
+        service.launch_type = self.launch_type
+        service.capacity_provider_strategy = self.capacity_provider_strategy
+        if self.fargate:
+            service.platform_version = FARGATE_PLATFORM_VERSION if not self.platform_version or self.platform_version == "LATEST" else self.platform_version
+            service.platform_family = "Linux"
+
+
+def normalise_deployment_configuration(config: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """AWS's defaults for a REPLICA service with the ECS deployment controller."""
+    result: Dict[str, Any] = {
+        "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+        "maximumPercent": 200,
+        "minimumHealthyPercent": 100,
+    }
+    for key, value in (config or {}).items():
+        if value is not None:
+            result[key] = value
+    return result
+
+
+class Simulation:
+    """All simulated services and tasks of the emulator process."""
+
+    def __init__(self, clock: VirtualClock, behaviours: Behaviours) -> None:
+        self.clock = clock
+        self.behaviours = behaviours
+        self.targets = TargetHealth(self.time)
+        self.targets.probe = self._probe
+        self.services: Dict[Tuple[str, str, str, str], ServiceSim] = {}
+        self.tasks: Dict[str, TaskSim] = {}
+        self._now: Optional[float] = None
+
+    # time ------------------------------------------------------------------------------------
+    def time(self) -> float:
+        """Virtual now (the step being applied while advancing, else the clock)."""
+        return self._now if self._now is not None else self.clock.now()
+
+    def reset(self) -> None:
+        self.services.clear()
+        self.tasks.clear()
+        self.targets.reset()
+        self._now = None
+
+    def install(self) -> None:
+        from . import ecs_patches
+
+        ecs_patches.install(self)
+
+    def advance(self) -> None:
+        """Apply every transition due up to the clock's now, in time order."""
+        target = self.clock.now()
+        for _ in range(20000):
+            due = self._next_due()
+            if due is None or due > target:
+                break
+            self._now = max(due, self._now or 0.0)
+            self._step()
+        self._now = target
+        try:
+            self._step()
+        finally:
+            self._now = None
+
+    def _next_due(self) -> Optional[float]:
+        due = self.targets.next_due()
+        for task in self.tasks.values():
+            if task.due is not None and (due is None or task.due < due):
+                due = task.due
+        return due
+
+    def _step(self) -> None:
+        now = self.time()
+        for task in list(self.tasks.values()):
+            while task.due is not None and task.due <= now:
+                self._task_transition(task)
+        for group, target in self.targets.step(now):
+            self._target_changed(group, target)
+        for service in list(self.services.values()):
+            service.flush_events()
+            self._schedule(service)
+            service.flush_events()
+            service.render()
+        self._refresh_clusters()
+
+    # tasks -------------------------------------------------------------------------------------
+    def behaviour_of(self, task_definition: Any) -> Dict[str, Any]:
+        """First non-healthy behaviour among the essential containers' images."""
+        for container in task_definition.container_definitions:
+            if container.get("essential", True) is False:
+                continue
+            behaviour = self.behaviours.for_image(container.get("image"))
+            if behaviour["kind"] != "healthy":
+                return behaviour
+        return {"kind": "healthy"}
+
+    def adopt_task(self, task: Any, task_definition: Any, service: Optional[ServiceSim],
+                   deployment: Optional[Deployment]) -> TaskSim:
+        """Take over the life cycle of a moto task just created."""
+        from . import ecs_patches
+
+        sim = TaskSim(task, service, deployment, self.behaviour_of(task_definition), self.time(), task_definition)
+        ecs_patches.dress_task(task, task_definition, self)
+        task.__dict__["_shipyard_status"] = "PROVISIONING"
+        self.tasks[task.task_arn] = sim
+        if deployment is not None:
+            deployment.tasks.append(sim)
+        return sim
+
+    def _task_transition(self, sim: TaskSim) -> None:
+        task = sim.task
+        due = sim.due or self.time()
+        kind = sim.behaviour["kind"]
+        if sim.status == "PROVISIONING":
+            sim.status = "PENDING"
+            task.pull_started_at = _now_wall()
+            start = sim.behaviour.get("start_seconds", PENDING_SECONDS) if kind == "slow_start" else PENDING_SECONDS
+            sim.due = due + start
+        elif sim.status == "PENDING":
+            if kind == "pull_error":
+                image = _first_image(sim.task_definition, self.behaviours, "pull_error")
+                reason = ("CannotPullContainerError: pull image manifest has been retried 5 time(s): "
+                          "failed to resolve ref %s: not found" % image)
+                self._begin_stop(sim, "TaskFailedToStart", reason, failed=True, container_reason=reason, image=image)
+                return
+            sim.status = "RUNNING"
+            sim.running_since = due
+            task.pull_stopped_at = _now_wall()
+            task.started_at = _now_wall()
+            task.connectivity = "CONNECTED"
+            task.connectivity_at = _now_wall()
+            for container in task.containers:
+                container["lastStatus"] = "RUNNING"
+            task.__dict__["_shipyard_status"] = "RUNNING"
+            sim.due = None
+            if kind in ("crash", "exit"):
+                sim.due = due + sim.behaviour["after_seconds"]
+            elif sim.service is None:
+                sim.due = due + ONE_OFF_DEFAULT_RUN_SECONDS
+            if sim.service is not None and sim.service.load_balancers:
+                self._register_targets(sim)
+        elif sim.status == "RUNNING":
+            # An essential container exited by itself.
+            code = sim.behaviour.get("exit_code", 0) if kind in ("crash", "exit") else 0
+            self._begin_stop(sim, "EssentialContainerExited", "Essential container in task exited",
+                             failed=sim.service is not None, exit_code=code)
+        elif sim.status == "DEACTIVATING":
+            sim.status = "STOPPING"
+            task.__dict__["_shipyard_status"] = "STOPPING"
+            task.stopping_at = task.stopping_at or _now_wall()
+            sim.due = due + STOPPING_SECONDS
+        elif sim.status == "STOPPING":
+            sim.status = "DEPROVISIONING"
+            task.__dict__["_shipyard_status"] = "DEPROVISIONING"
+            task.execution_stopped_at = _now_wall()
+            for container in task.containers:
+                if container["lastStatus"] != "STOPPED":
+                    container["lastStatus"] = "STOPPED"
+                    if container.get("exitCode") is None and sim.running_since is not None:
+                        # SIGTERM from the scheduler or the user: the process exits 0 or 143.
+                        container["exitCode"] = 0
+            sim.due = due + DEPROVISIONING_SECONDS
+        elif sim.status == "DEPROVISIONING":
+            sim.status = "STOPPED"
+            sim.due = None
+            task.__dict__["_shipyard_status"] = "STOPPED"
+            task.stopped_at = _now_wall()
+            self._release_eni(task)
+            self._forget_old_stopped(task.cluster_name)
+        else:
+            sim.due = None
+
+    def _begin_stop(self, sim: TaskSim, stop_code: str, reason: str, failed: bool = False, exit_code: Optional[int] = None,
+                    container_reason: Optional[str] = None, image: Optional[str] = None) -> None:
+        """Desired status STOPPED: drain targets (if healthy stop), then stop."""
+        task = sim.task
+        if task.desired_status == "STOPPED" and sim.status not in LIVE:
+            return
+        was_running = sim.status == "RUNNING"
+        task.desired_status = "STOPPED"
+        task.stop_code = stop_code
+        task.stopped_reason = reason
+        task.stopping_at = _now_wall()
+        for container in task.containers:
+            if exit_code is not None and container.get("essential", True):
+                container["exitCode"] = exit_code
+                container["lastStatus"] = "STOPPED"
+            if container_reason and (image is None or container["image"] == image):
+                container["reason"] = container_reason
+                container["lastStatus"] = "STOPPED"
+        if failed and sim.deployment is not None and not sim.counted_failure:
+            sim.counted_failure = True
+            sim.deployment.failed_tasks += 1
+            sim.deployment.updated_at = _now_wall()
+        now = self.time()
+        drain = 0.0
+        if sim.targets:
+            drain = self._deregister_targets(sim)
+        if was_running and drain > 0 and stop_code == "ServiceSchedulerInitiated" and exit_code is None:
+            # The scheduler waits for the load balancer to drain connections first.
+            sim.status = "DEACTIVATING"
+            task.__dict__["_shipyard_status"] = "DEACTIVATING"
+            sim.due = now + drain
+        else:
+            sim.status = "STOPPING"
+            task.__dict__["_shipyard_status"] = "STOPPING"
+            sim.due = now + (STOPPING_SECONDS if was_running else 0.0)
+
+    def stop_by_user(self, sim: TaskSim, reason: str) -> None:
+        self._begin_stop(sim, "UserInitiated", reason or "Task stopped by user")
+
+    def _release_eni(self, task: Any) -> None:
+        from moto.ec2.models import ec2_backends
+
+        for attachment in getattr(task, "attachments", []) or []:
+            attachment["status"] = "DELETED"
+            for detail in attachment.get("details", []):
+                if detail.get("name") == "networkInterfaceId":
+                    try:
+                        ec2_backends[task._account_id][task.region_name].delete_network_interface(detail["value"])
+                    except Exception:  # already gone: AWS deletes it once, quietly
+                        pass
+
+    def _forget_old_stopped(self, cluster_name: str) -> None:
+        stopped = [arn for arn, sim in self.tasks.items() if sim.status == "STOPPED" and sim.task.cluster_name == cluster_name]
+        for arn in stopped[:-MAX_STOPPED_TASKS] if len(stopped) > MAX_STOPPED_TASKS else []:
+            sim = self.tasks.pop(arn)
+            for backend_tasks in (sim.task._backend.tasks.get(cluster_name) or {},):
+                backend_tasks.pop(arn, None)
+            if sim.deployment is not None and sim in sim.deployment.tasks:
+                sim.deployment.tasks.remove(sim)
+
+    # targets -----------------------------------------------------------------------------------
+    def _probe(self, _group: Any, target: Any) -> bool:
+        for sim in self.tasks.values():
+            for _tg, spec in sim.targets:
+                if spec["Id"] == target.id and int(spec["Port"]) == target.port:
+                    return sim.status == "RUNNING" and sim.behaviour["kind"] != "unhealthy"
+        from moto.ec2.models import ec2_backends
+
+        if target.id.startswith("i-"):
+            for account in list(ec2_backends.values()):
+                for backend in list(account.values()):
+                    instance = backend.get_instance_by_id(target.id) if hasattr(backend, "get_instance_by_id") else None
+                    if instance is not None:
+                        return instance.state == "running"
+        return False
+
+    def _register_targets(self, sim: TaskSim) -> None:
+        from moto.elbv2.models import elbv2_backends
+
+        service = sim.service
+        assert service is not None
+        backend = elbv2_backends[service.account_id][service.region]
+        registered: Dict[str, int] = {}
+        for binding in service.load_balancers:
+            group = backend.target_groups.get(binding.get("targetGroupArn"))
+            if group is None:
+                continue
+            spec = _target_for(sim, group, binding)
+            if spec is None:
+                continue
+            self.targets.register(group, [spec])
+            sim.targets.append((group, spec))
+            registered[group.arn] = registered.get(group.arn, 0) + 1
+        for arn, count in registered.items():
+            service.pending_events.setdefault(("registered", arn), 0)
+            service.pending_events[("registered", arn)] += count
+
+    def _deregister_targets(self, sim: TaskSim) -> float:
+        service = sim.service
+        longest = 0.0
+        by_group: Dict[str, int] = {}
+        for group, spec in sim.targets:
+            if (spec["Id"], int(spec["Port"])) not in targets_of(group):
+                continue
+            self.targets.deregister(group, [spec])
+            delay = float(group.attributes.get("deregistration_delay.timeout_seconds", 300))
+            longest = max(longest, delay)
+            by_group[group.arn] = by_group.get(group.arn, 0) + 1
+        if service is not None:
+            for arn, count in by_group.items():
+                service.pending_events.setdefault(("deregistered", arn), 0)
+                service.pending_events[("deregistered", arn)] += count
+        return longest
+
+    def _target_changed(self, group: Any, target: Any) -> None:
+        if target.state != "unhealthy":
+            return
+        for sim in self.tasks.values():
+            if sim.service is None or not sim.live:
+                continue
+            for tg, spec in sim.targets:
+                if tg is group and spec["Id"] == target.id and int(spec["Port"]) == target.port:
+                    sim.service.event("(port %s) is unhealthy in (target-group %s) due to (reason %s)."
+                                      % (spec["Port"], group.arn, target.description))
+
+    def _task_healthy(self, sim: TaskSim) -> bool:
+        if sim.status != "RUNNING" or not sim.live:
+            return False
+        for group, spec in sim.targets:
+            target = targets_of(group).get((spec["Id"], int(spec["Port"])))
+            if target is None or target.state != "healthy":
+                return False
+        return True
+
+    def _task_failed_health(self, sim: TaskSim, now: float) -> Optional[Any]:
+        """The target group whose health check the task failed, once the grace period is over."""
+        if sim.status != "RUNNING" or sim.service is None:
+            return None
+        if sim.running_since is not None and now < sim.running_since + sim.service.grace_period:
+            return None
+        for group, spec in sim.targets:
+            target = targets_of(group).get((spec["Id"], int(spec["Port"])))
+            if target is not None and target.state == "unhealthy":
+                return group
+        return None
+
+    # the service scheduler ------------------------------------------------------------------------
+    def _schedule(self, service: ServiceSim) -> None:
+        if not service.deployments:
+            return
+        now = self.time()
+        # 1. Replace tasks that failed their ELB health checks (after the grace period).
+        for sim in service.all_tasks():
+            if sim.live:
+                group = self._task_failed_health(sim, now)
+                if group is not None:
+                    self._begin_stop(sim, "ServiceSchedulerInitiated",
+                                     "Task failed ELB health checks in (target-group %s)" % group.arn, failed=True)
+                    service.event("has stopped 1 running tasks: (task %s)." % sim.short_id)
+        if service.deleted:
+            stopping = [t for t in service.all_tasks() if t.live]
+            for sim in stopping:
+                self._begin_stop(sim, "ServiceSchedulerInitiated", "Service deleted")
+            return
+        primary = service.primary
+        self._circuit_breaker(service)
+        primary = service.primary
+        desired = service.service.desired_count
+        config = service.deployment_configuration
+        max_total = int(math.floor(desired * int(config.get("maximumPercent", 200)) / 100.0))
+        min_healthy = int(math.ceil(desired * int(config.get("minimumHealthyPercent", 100)) / 100.0))
+        old_live = [t for d in service.deployments[1:] for t in d.live_tasks()]
+        primary_live = primary.live_tasks()
+
+        # 2. Scale the primary down if it has more tasks than desired (newest first).
+        if len(primary_live) > desired:
+            extra = sorted(primary_live, key=lambda t: (t.status == "RUNNING", t.running_since or 0))[: len(primary_live) - desired]
+            for sim in extra:
+                self._begin_stop(sim, "ServiceSchedulerInitiated", "Scaling activity initiated by (deployment %s)" % primary.id)
+            if extra:
+                service.event("has stopped %d running tasks: %s." % (len(extra), " ".join("(task %s)" % t.short_id for t in extra)))
+            primary_live = primary.live_tasks()
+
+        # 3. Stop old tasks the healthy count allows; unhealthy/pending old tasks go first.
+        healthy = sum(1 for t in primary_live + old_live if self._task_healthy(t))
+        stoppable = []
+        for sim in sorted(old_live, key=lambda t: self._task_healthy(t)):
+            if not self._task_healthy(sim):
+                stoppable.append(sim)
+            elif healthy - 1 >= min_healthy or healthy - 1 >= desired:
+                healthy -= 1
+                stoppable.append(sim)
+        if stoppable:
+            draining = [t for t in stoppable if t.targets]
+            for sim in stoppable:
+                self._begin_stop(sim, "ServiceSchedulerInitiated", "Scaling activity initiated by (deployment %s)" % primary.id)
+            if draining:
+                service.event("has begun draining connections on %d tasks." % len(draining))
+            service.event("has stopped %d running tasks: %s." % (len(stoppable), " ".join("(task %s)" % t.short_id for t in stoppable)))
+            old_live = [t for d in service.deployments[1:] for t in d.live_tasks()]
+
+        # 4. Start primary tasks within maximumPercent; a deployment the circuit breaker
+        #    failed (without a rollback to go to) launches no more tasks.
+        if not (primary.rollout_state == "FAILED" and service.circuit_breaker["enable"]):
+            room = min(desired - len(primary_live), max_total - len(primary_live) - len(old_live))
+            if room > 0:
+                started = self._launch(service, primary, room)
+                if started:
+                    service.event("has started %d tasks: %s." % (len(started), " ".join("(task %s)" % t.short_id for t in started)))
+
+        # 5. Drop deployments that have no task left; complete the primary.
+        for older in list(service.deployments[1:]):
+            if not older.live_tasks() and not any(t.status in LIVE + ("DEACTIVATING",) for t in older.tasks):
+                older.status = "INACTIVE"
+                older.finished_at = older.finished_at or _now_wall()
+                service.deployments.remove(older)
+        primary = service.primary
+        running_healthy = sum(1 for t in primary.live_tasks() if self._task_healthy(t))
+        settled = (len(service.deployments) == 1 and running_healthy == desired
+                   and len(primary.live_tasks()) == desired)
+        if primary.rollout_state == "IN_PROGRESS" and settled:
+            primary.rollout_state = "COMPLETED"
+            primary.rollout_state_reason = "ECS deployment %s completed." % primary.id
+            primary.updated_at = primary.finished_at = _now_wall()
+            if primary.circuit_breaker_status == "MONITORING":
+                primary.circuit_breaker_status = "MONITORING_COMPLETE"
+            service.last_completed = primary
+            service.event("(deployment %s) deployment completed." % primary.id)
+        if settled and not service.steady and primary.rollout_state == "COMPLETED":
+            service.steady = True
+            service.event("has reached a steady state.")
+        elif not settled:
+            service.steady = False
+
+    def _circuit_breaker(self, service: ServiceSim) -> None:
+        primary = service.primary
+        breaker = service.circuit_breaker
+        if not breaker["enable"] or primary.rollout_state != "IN_PROGRESS":
+            return
+        if primary.failed_tasks < circuit_breaker_threshold(service.service.desired_count):
+            return
+        primary.rollout_state = "FAILED"
+        primary.rollout_state_reason = "ECS deployment circuit breaker: tasks failed to start."
+        primary.updated_at = primary.finished_at = _now_wall()
+        primary.circuit_breaker_status = "TRIGGERED"
+        service.event("(deployment %s) deployment failed: tasks failed to start." % primary.id)
+        previous = service.last_completed
+        if breaker["rollback"] and previous is not None and previous.task_definition:
+            service.event("rolling back to deployment %s." % previous.id)
+            rollback = service.new_deployment(
+                previous.task_definition,
+                "ECS deployment circuit breaker: rolling back to deploymentId %s." % previous.id)
+            rollback.rollback_to = previous.id
+            primary.rollback_started = rollback
+            service.service.task_definition = previous.task_definition
+
+    def _launch(self, service: ServiceSim, deployment: Deployment, count: int) -> List[TaskSim]:
+        from . import ecs_patches
+
+        try:
+            return ecs_patches.launch_service_tasks(self, service, deployment, count)
+        except ecs_patches.Unplaceable as exc:
+            if not service.unplaceable_reported:
+                service.unplaceable_reported = True
+                service.event("was unable to place a task because no container instance met all of its requirements. "
+                              "Reason: %s For more information, see the Troubleshooting section of the Amazon ECS "
+                              "Developer Guide." % exc)
+            return []
+
+    def _refresh_clusters(self) -> None:
+        counts: Dict[Any, List[int]] = {}
+        for sim in self.tasks.values():
+            cluster = sim.task._backend.clusters.get(sim.task.cluster_name)
+            if cluster is None:
+                continue
+            entry = counts.setdefault(cluster, [0, 0])
+            if sim.live and sim.status == "RUNNING":
+                entry[0] += 1
+            elif sim.live:
+                entry[1] += 1
+        for cluster, (running, pending) in counts.items():
+            cluster.running_tasks_count = running
+            cluster.pending_tasks_count = pending
+
+
+def _first_image(task_definition: Any, behaviours: Behaviours, kind: str) -> str:
+    for container in task_definition.container_definitions:
+        if behaviours.for_image(container.get("image"))["kind"] == kind:
+            return container.get("image")
+    return task_definition.container_definitions[0].get("image")
+
+
+def _target_for(sim: TaskSim, group: Any, binding: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """The (Id, Port) ECS registers for a task: ENI IP : containerPort, or instance : hostPort."""
+    container_name = binding.get("containerName")
+    container_port = int(binding.get("containerPort") or 0)
+    if group.target_type == "ip":
+        for attachment in getattr(sim.task, "attachments", []) or []:
+            for detail in attachment.get("details", []):
+                if detail.get("name") == "privateIPv4Address":
+                    return {"Id": detail["value"], "Port": container_port}
+        return None
+    instance_id = sim.task.__dict__.get("_shipyard_ec2_instance_id")
+    if not instance_id:
+        return None
+    for container in sim.task.containers:
+        if container["name"] != container_name:
+            continue
+        for bound in container.get("networkBindings", []):
+            if int(bound.get("containerPort", -1)) == container_port:
+                return {"Id": instance_id, "Port": int(bound["hostPort"])}
+    return None
