@@ -283,11 +283,8 @@ class EcsStack:
                     raise ValidationError("%s.capacity_provider_strategy[%d].capacity_provider" % (where, j),
                                           strategy["capacity_provider"], "not a capacity provider of cluster %s (%s)" % (
                                               self.cluster_name, ", ".join(sorted(cluster_providers)) or "none"))
-            for j, lb in enumerate(svc.get("load_balancers") or []):
-                if not is_target_group_arn(lb["target_group"]) and lb["target_group"] not in current.target_groups:
-                    raise ValidationError("%s.load_balancers[%d].target_group" % (where, j), lb["target_group"],
-                                          "no target group of that name in this region")
             described = current.services.get(svc["name"])
+            self._validate_target_groups(svc, where, current, described)
             if is_live(described):
                 continue
             kwargs = self.taskdefs.get(svc["name"])
@@ -297,6 +294,25 @@ class EcsStack:
             if kwargs.get("networkMode") == "awsvpc" and not svc.get("network_configuration"):
                 raise ValidationError(where + ".network_configuration", None,
                                       "the task definition uses network_mode awsvpc: subnets (and security groups) are needed")
+
+    @staticmethod
+    def _validate_target_groups(svc: Mapping[str, Any], where: str, current: Current,
+                                described: Optional[Mapping[str, Any]]) -> None:
+        """Target groups exist and, where ECS is about to bind them, belong to a load balancer.
+
+        CreateService and UpdateService reject a target group no listener or rule forwards to.
+        """
+        bound = {lb.get("targetGroupArn") for lb in (described or {}).get("loadBalancers") or []} \
+            if is_live(described) else set()
+        for j, lb in enumerate(svc.get("load_balancers") or []):
+            group = current.target_groups.get(lb["target_group"])
+            if group is None:
+                raise ValidationError("%s.load_balancers[%d].target_group" % (where, j), lb["target_group"],
+                                      "no such target group in this region")
+            if group["TargetGroupArn"] not in bound and not group.get("LoadBalancerArns"):
+                raise ValidationError("%s.load_balancers[%d].target_group" % (where, j), lb["target_group"],
+                                      "no load balancer forwards to this target group yet (add a listener or rule "
+                                      "first, for example with shipyard.ecs.alb_routes)")
 
     # ------------------------------------------------------------------------------ reading
     def read(self) -> Current:
@@ -373,15 +389,11 @@ class EcsStack:
         return found if found.get("status") == "ACTIVE" else None
 
     def _read_target_groups(self, current: Current) -> None:
+        """Every referenced target group, by name or ARN: ARNs to resolve, load balancers to check."""
         names, arns = set(), set()
         for svc in self.services_opts:
-            label_needed = any(p.get("metric") == "alb_request_count" and not p.get("resource_label")
-                               for p in (svc.get("autoscaling") or {}).get("policies") or [])
             for lb in svc.get("load_balancers") or []:
-                if not is_target_group_arn(lb["target_group"]):
-                    names.add(lb["target_group"])
-                elif label_needed:
-                    arns.add(lb["target_group"])
+                (arns if is_target_group_arn(lb["target_group"]) else names).add(lb["target_group"])
         if names:
             current.target_groups.update(self.tg_reader.by_names(sorted(names)))
         if arns:

@@ -67,8 +67,15 @@ def aws():
         ec2 = boto3.client("ec2", region_name=REGION)
         elbv2 = boto3.client("elbv2", region_name=REGION)
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        for name, port in SEED:
-            elbv2.create_target_group(Name="%s-tg" % name, Protocol="HTTP", Port=port, VpcId=vpc)
+        subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % i, AvailabilityZone="us-east-1" + az)[
+            "Subnet"]["SubnetId"] for i, az in enumerate("ab", start=1)]
+        lb = elbv2.create_load_balancer(Name="alb", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+        for i, (name, port) in enumerate(SEED):
+            arn = elbv2.create_target_group(Name="%s-tg" % name, Protocol="HTTP", Port=port, VpcId=vpc)[
+                "TargetGroups"][0]["TargetGroupArn"]
+            elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80 + i, DefaultActions=[
+                {"Type": "forward", "TargetGroupArn": arn}])
+        elbv2.create_target_group(Name="lonely-tg", Protocol="HTTP", Port=80, VpcId=vpc)
         yield boto3.client("ecs", region_name=REGION)
 
 
@@ -198,6 +205,25 @@ def test_unknown_target_group_fails_before_any_write(aws):
         run(params(services))
     assert exc.value.option == "services[0].load_balancers[0].target_group"
     assert aws.list_clusters()["clusterArns"] == []
+
+
+def test_target_group_without_load_balancer_fails_before_any_write(aws):
+    services = [service("users", 5000)]
+    services[0]["load_balancers"][0]["target_group"] = "lonely-tg"
+    with pytest.raises(ValidationError, match="no load balancer forwards") as exc:
+        run(params(services))
+    assert exc.value.option == "services[0].load_balancers[0].target_group"
+    assert aws.list_clusters()["clusterArns"] == []
+
+
+def test_target_group_given_by_arn_compares_equal_to_the_bound_one(aws):
+    run(params([service("users", 5000)]))
+    arn = boto3.client("elbv2", region_name=REGION).describe_target_groups(Names=["users-tg"])["TargetGroups"][0][
+        "TargetGroupArn"]
+    svc = service("users", 5000)
+    svc["load_balancers"][0]["target_group"] = arn
+    result, apis = run(params([svc]))
+    assert not result.changed and apis.writes() == {}
 
 
 def test_unknown_capacity_provider_fails_before_any_write(aws):

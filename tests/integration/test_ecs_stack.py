@@ -1,0 +1,211 @@
+"""ecs_stack against the local emulated AWS on the reference app's three services.
+
+Module runs go through ansible-playbook, the way a user runs them.  State a test starts from
+(a stack that already exists) is built with the same runner in-process, which is faster than a
+playbook and is not what the test is about.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import AppAutoscalingApi, EcsApi, LogsApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.lookups import NamespaceReader, TargetGroupReader
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.stack import EcsStack
+
+CLUSTER = "flask-microservices-prod-cluster"
+ACCOUNT_ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+# The seed's services: name, container, port, health check path.
+SEED = (("client", "client-prod", 9000), ("users", "users-service-prod", 5000), ("swagger", "swagger-prod", 8080))
+ENVIRONMENT = {
+    "client": {"NODE_ENV": "production", "REACT_APP_USERS_SERVICE_URL": "http://flask-microservices-prod-alb"},
+    "users": {"APP_SETTINGS": "project.config.ProductionConfig"},
+    "swagger": {"API_URL": "https://raw.githubusercontent.com/realpython/flask-microservices-swagger/master/swagger-prod.json"},
+}
+
+
+def seed_service(name, container, port):
+    """One of the seed's services: bridge networking on EC2, dynamic host port, awslogs."""
+    svc = {
+        "name": "flask-microservices-prod-%s" % name,
+        "desired_count": 1,
+        "task_definition": {
+            "family": "flask-microservices-%s-prod-td" % name,
+            "containers": [{
+                "name": container,
+                "image": "%s/flask-microservices-%s:production" % (ACCOUNT_ECR, name),
+                "essential": True,
+                "memory_reservation": 300,
+                "cpu": 300,
+                "port_mappings": [{"container_port": port, "host_port": 0, "protocol": "tcp"}],
+                "environment": ENVIRONMENT[name],
+                "awslogs": {"group": "flask-microservices-production", "region": "us-east-1", "stream_prefix": name},
+            }],
+        },
+        "launch_type": "EC2",
+        "load_balancers": [{"target_group": "%s-prod-tg" % name, "container_name": container, "container_port": port}],
+    }
+    if name == "users":
+        svc["task_definition"]["containers"][0]["secrets"] = {
+            "DATABASE_URL": "/flask-microservices/production/database-url",
+            "SECRET_KEY": "arn:aws:secretsmanager:us-east-1:123456789012:secret:users-secret-key-AbCdEf",
+        }
+    return svc
+
+
+def seed_args(**overrides):
+    args = {
+        "cluster": {"name": CLUSTER, "container_insights": "enabled", "tags": {"app": "flask-microservices"}},
+        "log_retention_days": 30,
+        "services": [seed_service(*s) for s in SEED],
+    }
+    args.update(overrides)
+    return args
+
+
+@pytest.fixture
+def target_groups(aws, boto3_client):
+    """The seed's load balancer and target groups (alb_routes owns them; here boto3 makes them)."""
+    ec2 = boto3_client("ec2")
+    elbv2 = boto3_client("elbv2")
+    vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.30.%d.0/24" % i, AvailabilityZone="us-east-1" + az)[
+        "Subnet"]["SubnetId"] for i, az in enumerate("ab", start=1)]
+    lb = elbv2.create_load_balancer(Name="flask-microservices-prod-alb", Subnets=subnets)["LoadBalancers"][0]
+    arns = {name: elbv2.create_target_group(Name="%s-prod-tg" % name, Protocol="HTTP", Port=port, VpcId=vpc)[
+        "TargetGroups"][0]["TargetGroupArn"] for name, _, port in SEED}
+    http = elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": arns["client"]}])["Listeners"][0]
+    elbv2.create_rule(ListenerArn=http["ListenerArn"], Priority=1, Actions=[
+        {"Type": "forward", "TargetGroupArn": arns["users"]}], Conditions=[
+        {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/users*", "/auth/*", "/ping"]}}])
+    elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=8080, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": arns["swagger"]}])
+    aws.clear_calls()
+    return arns
+
+
+@pytest.fixture
+def existing_stack(aws, target_groups, boto3_client):
+    """Build the stack in-process (the starting state of a test), then forget the calls it made."""
+
+    def build(args):
+        stack = EcsStack(dict(args, state="present"), EcsApi(boto3_client("ecs")), LogsApi(boto3_client("logs")),
+                         AppAutoscalingApi(boto3_client("application-autoscaling")),
+                         TargetGroupReader(boto3_client("elbv2")), NamespaceReader(boto3_client("servicediscovery")),
+                         region="us-east-1")
+        stack.run()
+        aws.clear_calls()
+
+    return build
+
+
+def describe(boto3_client, name):
+    return boto3_client("ecs").describe_services(cluster=CLUSTER, services=["flask-microservices-prod-" + name])[
+        "services"][0]
+
+
+def test_first_run_creates_the_seed_stack_and_second_run_only_describes(aws, target_groups, run_module, boto3_client):
+    first = run_module("ecs_stack", seed_args())
+    assert not first.get("failed"), first.get("msg")
+    assert first["changed"]
+    users = describe(boto3_client, "users")
+    assert users["status"] == "ACTIVE"
+    assert users["loadBalancers"] == [{"targetGroupArn": target_groups["users"], "containerName": "users-service-prod",
+                                       "containerPort": 5000}]
+    group = boto3_client("logs").describe_log_groups(logGroupNamePrefix="flask-microservices-production")["logGroups"][0]
+    assert group["retentionInDays"] == 30
+
+    aws.clear_calls()
+    second = run_module("ecs_stack", seed_args())
+    assert not second.get("failed"), second.get("msg")
+    assert second["changed"] is False
+    assert second["plan"] == []
+    assert aws.write_calls() == []
+    assert second["drift"] == {}
+
+
+def test_check_mode_reports_the_plan_with_diff_and_writes_nothing(aws, target_groups, run_module):
+    res = run_module("ecs_stack", seed_args(), check=True, diff=True)
+    assert not res.get("failed"), res.get("msg")
+    assert res["changed"]
+    assert sorted(a["name"] for a in res["plan"] if a["kind"] == "service") == sorted(
+        "flask-microservices-prod-%s" % s[0] for s in SEED)
+    assert "service/flask-microservices-prod-users" in res["diff"]["after"]
+    assert aws.write_calls() == []
+
+
+def test_count_deployment_configuration_and_autoscaling_change_in_place(aws, existing_stack, run_module, boto3_client):
+    existing_stack(seed_args())
+    args = seed_args()
+    users = args["services"][1]
+    users["desired_count"] = 2
+    args["services"][2]["deployment_configuration"] = {"minimum_healthy_percent": 50, "maximum_percent": 200,
+                                                       "circuit_breaker": {"enable": True, "rollback": True}}
+    args["services"][0]["autoscaling"] = {"min_capacity": 1, "max_capacity": 10, "policies": [
+        {"name": "cpu50", "metric": "cpu", "target": 50, "scale_in_cooldown": 30, "scale_out_cooldown": 30}]}
+
+    res = run_module("ecs_stack", args)
+    assert not res.get("failed"), res.get("msg")
+    assert sorted((a["action"], a["kind"], a["name"]) for a in res["plan"]) == [
+        ("create", "scalable_target", "flask-microservices-prod-client"),
+        ("create", "scaling_policy", "flask-microservices-prod-client/cpu50"),
+        ("update", "service", "flask-microservices-prod-swagger"),
+        ("update", "service", "flask-microservices-prod-users"),
+    ]
+    assert describe(boto3_client, "users")["desiredCount"] == 2
+    swagger = describe(boto3_client, "swagger")["deploymentConfiguration"]
+    assert swagger["minimumHealthyPercent"] == 50
+    assert swagger["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    # Writes ECS received: the two service updates, and no new task definition revision.
+    ecs_writes = sorted(c["operation"] for c in aws.write_calls() if c["service"] == "ecs")
+    assert ecs_writes == ["UpdateService", "UpdateService"]
+
+    aws.clear_calls()
+    again = run_module("ecs_stack", args)
+    assert again["changed"] is False, again["plan"]
+    assert aws.write_calls() == []
+
+
+def test_changed_definition_is_reported_as_drift_and_the_revision_is_kept(aws, existing_stack, run_module, boto3_client):
+    existing_stack(seed_args())
+    running = describe(boto3_client, "users")["taskDefinition"]
+    args = seed_args()
+    container = args["services"][1]["task_definition"]["containers"][0]
+    container["image"] = "%s/flask-microservices-users:1.1" % ACCOUNT_ECR
+
+    res = run_module("ecs_stack", args)
+    assert not res.get("failed"), res.get("msg")
+    assert res["changed"] is False
+    assert list(res["drift"]) == ["flask-microservices-prod-users"]
+    assert res["drift"]["flask-microservices-prod-users"] == {"task_definition": running, "differences": [{
+        "path": "containerDefinitions[0].image",
+        "before": "%s/flask-microservices-users:production" % ACCOUNT_ECR,
+        "after": "%s/flask-microservices-users:1.1" % ACCOUNT_ECR}]}
+    assert describe(boto3_client, "users")["taskDefinition"] == running
+    assert aws.write_calls() == []
+
+
+def test_invalid_option_fails_naming_it_before_any_write(aws, target_groups, run_module):
+    args = seed_args()
+    args["services"][1]["load_balancers"][0]["container_port"] = 5001
+    res = run_module("ecs_stack", args)
+    assert res.get("failed")
+    assert "services[1].load_balancers[0].container_port=5001" in res["msg"]
+    assert aws.write_calls() == []
+
+
+def test_absent_scales_to_zero_deletes_and_waits_until_inactive(aws, existing_stack, run_module, boto3_client):
+    args = seed_args()
+    args["services"][2]["autoscaling"] = {"min_capacity": 1, "max_capacity": 2, "policies": []}
+    existing_stack(args)
+
+    res = run_module("ecs_stack", {"cluster": {"name": CLUSTER}, "state": "absent",
+                                   "services": [{"name": "flask-microservices-prod-swagger"}]})
+    assert not res.get("failed"), res.get("msg")
+    assert res["changed"]
+    assert res["services"]["flask-microservices-prod-swagger"]["status"] == "INACTIVE"
+    assert describe(boto3_client, "swagger")["status"] == "INACTIVE"
+    assert describe(boto3_client, "users")["status"] == "ACTIVE"
+    writes = [c["operation"] for c in aws.write_calls()]
+    assert writes == ["DeregisterScalableTarget", "UpdateService", "DeleteService"]
