@@ -23,7 +23,7 @@ description:
   - Targets are never registered nor deregistered (ECS does that). Security groups are not
     created here; pass their ids.
 author:
-  - shipyard.ecs contributors
+  - shipyard.ecs contributors (@shipyard-ecs)
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.

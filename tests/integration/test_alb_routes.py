@@ -104,7 +104,7 @@ def test_removed_route_is_purged_without_renumbering_the_others(aws, network, ru
     res = run_module("alb_routes", args)
 
     assert [(a["action"], a["name"]) for a in res["plan"]] == [("delete", "80 path=/ping")]
-    assert [p for p, _ in rules_on_port_80(boto3_client)] == [20, 30]
+    assert [p for p, _name in rules_on_port_80(boto3_client)] == [20, 30]
 
 
 def test_check_mode_predicts_creation_and_makes_no_write_call(aws, network, run_module, boto3_client):

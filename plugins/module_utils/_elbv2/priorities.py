@@ -95,7 +95,7 @@ def assign(
     ``routes``: ``(key, explicit priority or None, specificity)``; ``current``: priority of the
     existing rule with that key; ``taken``: priorities held by rules this run leaves alone.
     """
-    result: Dict[Hashable, int] = {k: p for k, p, _ in routes if p is not None}
+    result: Dict[Hashable, int] = {r[0]: r[1] for r in routes if r[1] is not None}
     blocked = set(taken) | set(result.values())
     # Ties in specificity are broken by the conditions themselves, so that the order of the
     # routes in the playbook never moves a rule.

@@ -62,8 +62,9 @@ def report(desired: Desired, snap: Snapshot, plan: AlbPlan, applier: Applier, pr
     if desired.state == "absent":
         return {"load_balancer": {}, "listeners": [], "target_groups": {}, "rules": []}
     lb = applier.lb or {}
-    load_balancer = {k: lb.get(k, UNKNOWN) for k in ("arn", "name", "dns_name", "canonical_hosted_zone_id", "vpc_id",
-                                                      "scheme", "ip_address_type", "subnets", "security_groups")}
+    fields = ("arn", "name", "dns_name", "canonical_hosted_zone_id", "vpc_id", "scheme", "ip_address_type", "subnets",
+              "security_groups")
+    load_balancer = {k: lb.get(k, UNKNOWN) for k in fields}
     if not lb:
         load_balancer.update(name=desired.name, scheme=desired.lb["scheme"], subnets=desired.lb["subnets"],
                              security_groups=desired.lb["security_groups"], ip_address_type=desired.lb["ip_address_type"])

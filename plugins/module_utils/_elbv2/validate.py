@@ -72,8 +72,8 @@ def _validate_target_groups(groups: List[Dict[str, Any]]) -> None:
     for i, tg in enumerate(groups):
         opt = "target_groups[%d]" % i
         if not NAME_RE.match(tg["name"]):
-            raise invalid(opt + ".name", tg["name"], "a target group name has 1 to 32 letters, digits and hyphens "
-                                                      "and does not start or end with a hyphen")
+            raise invalid(opt + ".name", tg["name"],
+                          "a target group name has 1 to 32 letters, digits and hyphens and does not start or end with a hyphen")
         if tg["name"] in seen:
             raise invalid(opt + ".name", tg["name"], "two target groups have this name")
         seen.add(tg["name"])
@@ -291,4 +291,3 @@ def validate_against_state(params: Dict[str, Any], snap: Any, application: str) 
 
 def _who(owner: Optional[str]) -> str:
     return "application %s" % owner if owner else "no shipyard.ecs application (not created by this module)"
-

@@ -33,15 +33,15 @@ class ScriptedListener:
 
     def _check(self, op: str) -> None:
         self.log.append(op)
-        priorities = [p for p, _ in self.rules.values()]
+        priorities = [p for p, _paths in self.rules.values()]
         assert len(priorities) == len(set(priorities)), "two rules on one priority after %s" % op
-        routed = {path for _, paths in self.rules.values() for path in paths}
+        routed = {path for _p, paths in self.rules.values() for path in paths}
         missing = [p for p in self.must_stay_routed if p not in routed]
         assert not missing, "%s left %s unrouted" % (op, missing)
 
     def create_rule(self, **kw):
         priority = kw["Priority"]
-        if any(p == priority for p, _ in self.rules.values()):
+        if any(p == priority for p, _paths in self.rules.values()):
             raise PriorityInUse()
         self.counter += 1
         arn = "new-%d" % self.counter
@@ -58,7 +58,7 @@ class ScriptedListener:
     def set_rule_priorities(self, **kw):
         moved = {m["RuleArn"]: m["Priority"] for m in kw["RulePriorities"]}
         final = {arn: (moved.get(arn, p), paths) for arn, (p, paths) in self.rules.items()}
-        if len({p for p, _ in final.values()}) != len(final):
+        if len({p for p, _paths in final.values()}) != len(final):
             raise PriorityInUse()
         self.rules = final
         self._check("set_rule_priorities")

@@ -50,8 +50,9 @@ def test_redirect_with_aws_placeholders_equals_the_short_form():
 def test_fixed_response_without_content_type_reads_as_text_plain():
     aws = [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}]
 
-    assert actions_from_aws(aws, {}) == [action_from_params({"fixed_response": {"status_code": "404",
-                                                                                 "content_type": None}})]
+    wanted = {"fixed_response": {"status_code": "404", "content_type": None}}
+
+    assert actions_from_aws(aws, {}) == [action_from_params(wanted)]
 
 
 def test_conditions_in_legacy_and_config_form_read_the_same():

@@ -110,8 +110,8 @@ def test_changing_weights_of_a_forward_updates_the_rule_in_place():
     plan = plan_for([dict(route("/users/*", tg=None), **shifted)], current)
 
     assert verbs(plan) == [("update", "rule", "80 path=/users/*")]
-    assert plan.rule_updates[0]["actions"][0]["target_groups"] == [{"name": "client", "weight": 50},
-                                                                    {"name": "users", "weight": 50}]
+    assert plan.rule_updates[0]["actions"][0]["target_groups"] == [
+        {"name": "client", "weight": 50}, {"name": "users", "weight": 50}]
     assert {c["path"] for c in plan.report.actions[0].changes} == {
         "actions[0].target_groups[0].weight", "actions[0].target_groups[1].weight"}
 

@@ -114,7 +114,7 @@ def test_invalid_input_fails_before_any_write(aws):
 
 
 def test_targets_registered_by_ecs_survive_a_run(aws):
-    first, _ = run(aws, seed(aws))
+    first, _api = run(aws, seed(aws))
     users = first.data["target_groups"]["users"]
     aws["elbv2"].register_targets(TargetGroupArn=users, Targets=[{"Id": "10.0.1.10", "Port": 5000}])
 
@@ -129,7 +129,7 @@ def test_targets_registered_by_ecs_survive_a_run(aws):
 def test_absent_removes_what_the_application_created(aws):
     run(aws, seed(aws))
 
-    result, _ = run(aws, params(state="absent", listeners=None, target_groups=None, routes=None, subnets=None))
+    result, _api = run(aws, params(state="absent", listeners=None, target_groups=None, routes=None, subnets=None))
 
     assert result.changed
     assert aws["elbv2"].describe_load_balancers()["LoadBalancers"] == []
