@@ -23,6 +23,9 @@ from .planner import ATTRIBUTE_DEFAULTS, AlbPlan, Desired
 from .state import Snapshot
 
 
+IN_USE_ATTEMPTS = 6
+
+
 def _tags(tags: Dict[str, str]) -> List[Dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
 
@@ -199,5 +202,19 @@ class Applier:
             self.api.delete_load_balancer(self.lb["arn"])
             self._step("deleted load balancer %s" % self.desired.name)
         for tg in self.plan.tg_deletes:
-            self.api.delete_target_group(tg["arn"])
+            self._delete_target_group(tg["arn"])
             self._step("deleted target group %s" % tg["name"])
+
+    def _delete_target_group(self, arn: str) -> None:
+        # Right after its listener, rule or load balancer is deleted, AWS may still report the
+        # target group in use for a short while.
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                self.api.delete_target_group(arn)
+                return
+            except Elbv2Error as exc:
+                if exc.code != "ResourceInUse" or attempt >= IN_USE_ATTEMPTS:
+                    raise
+                self.api.retry.sleep(self.api.retry.delay(attempt))

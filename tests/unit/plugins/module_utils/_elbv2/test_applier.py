@@ -122,3 +122,35 @@ def test_delete_in_the_middle_touches_only_that_rule(removed):
     client = apply(current, [route(p) for p in kept], kept)
 
     assert client.log == ["delete_rule"]
+
+
+class InUseOnce:
+    """A target group AWS still reports in use on the first delete after its load balancer went."""
+
+    def __init__(self):
+        self.deletes = 0
+
+    def delete_load_balancer(self, **_kw):
+        return {}
+
+    def delete_target_group(self, **_kw):
+        self.deletes += 1
+        if self.deletes == 1:
+            raise type("ResourceInUse", (Exception,), {"response": {"Error": {"Code": "ResourceInUse",
+                                                                              "Message": "in use"}}})()
+        return {}
+
+
+def test_target_group_still_in_use_right_after_the_load_balancer_is_deleted_is_retried():
+    from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import RetryPolicy
+
+    snap = snapshot([], target_groups=[])
+    snap.target_groups = {"users": dict(snapshot([]).target_groups["users"])}
+    desired = build_desired(params(state="absent", listeners=None, target_groups=None, routes=None))
+    plan = compute_plan(desired, snap)
+    client = InUseOnce()
+    slept = []
+
+    Applier(Elbv2Api(client, RetryPolicy(sleep=slept.append)), desired, snap, plan).apply()
+
+    assert client.deletes == 2 and len(slept) == 1

@@ -134,3 +134,18 @@ def test_absent_removes_what_the_application_created(aws):
     assert result.changed
     assert aws["elbv2"].describe_load_balancers()["LoadBalancers"] == []
     assert aws["elbv2"].describe_target_groups()["TargetGroups"] == []
+
+
+def test_https_listener_with_two_certificates_and_http_redirect_is_stable(aws):
+    acm = boto3.client("acm", region_name="us-east-1")
+    certs = [acm.request_certificate(DomainName=d)["CertificateArn"] for d in ("a.example.com", "b.example.com")]
+    listeners = [{"port": 80, "default_action": {"redirect": {"protocol": "HTTPS", "port": "443"}}},
+                 {"port": 443, "protocol": "HTTPS", "certificates": certs, "default_action": {"target_group": "client"}}]
+    module_params = seed(aws, listeners=listeners, routes=[route("/ping", listener=443)])
+    first, api = run(aws, module_params)
+    assert api.write_calls["add_listener_certificates"] == 1
+
+    again, api = run(aws, module_params)
+
+    assert first.changed and not again.changed
+    assert api.write_calls == {}
