@@ -163,6 +163,8 @@ def _validate_conditions(opt: str, route: Dict[str, Any]) -> None:
         for value in values:
             if not regex.match(value):
                 raise invalid(opt + "." + key, value, what)
+            if key == "host_headers" and ("." not in value or not value.rsplit(".", 1)[1].isalpha()):
+                raise invalid(opt + "." + key, value, "a host name has at least one '.' and only letters after the last one")
         groups.append((key, values))
     for value in route.get("methods") or []:
         if not METHOD_RE.match(value.upper()):
@@ -238,6 +240,9 @@ def validate_against_state(params: Dict[str, Any], snap: Any, application: str) 
     if snap.lb is None and not params.get("subnets"):
         raise invalid("subnets", params.get("subnets"), "the load balancer %s does not exist; subnets are needed "
                                                         "to create it" % params["name"])
+    if snap.lb is not None and snap.lb.get("type") not in (None, "application"):
+        raise invalid("name", params["name"], "%s is a %s load balancer; this module manages Application Load "
+                                              "Balancers" % (params["name"], snap.lb["type"]))
     if snap.lb is not None and snap.lb_owner == application and snap.lb["scheme"] != params["scheme"]:
         raise invalid("scheme", params["scheme"], "the load balancer is %s and AWS cannot change the scheme of a "
                                                   "load balancer; delete it first" % snap.lb["scheme"])

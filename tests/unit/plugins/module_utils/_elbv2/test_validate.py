@@ -52,6 +52,9 @@ STATIC_CASES = {
     "path pattern with a space": ({"routes": [route("/a b")]}, "routes[0].path_patterns='/a b'"),
     "path pattern longer than 128": ({"routes": [route("/" + "a" * 128)]}, "routes[0].path_patterns='/aaa"),
     "host header with a slash": ({"routes": [route(host_headers=["a.com/x"])]}, "routes[0].host_headers='a.com/x'"),
+    "host header without a dot": ({"routes": [route(host_headers=["localhost"])]}, "routes[0].host_headers='localhost'"),
+    "host header ending in a wildcard": ({"routes": [route(host_headers=["api.example.*"])]},
+                                         "routes[0].host_headers='api.example.*'"),
     "four values in one condition": ({"routes": [route("/a", "/b", "/c", "/d")]}, "routes[0].path_patterns=["),
     "six values in one rule": ({"routes": [route("/a", "/b", "/c", host_headers=["a.com", "b.com", "c.com"])]},
                                "routes[0]=6"),
@@ -98,6 +101,12 @@ def test_valid_seed_routing_passes():
     validate_params(params(routes=[route("/auth/*", "/users", "/users/*"), route("/ping")]))
 
 
+def _network_lb():
+    snap = snapshot([])
+    snap.lb["type"] = "network"
+    return snap
+
+
 STATE_CASES = {
     "route to an unknown target group": (
         params(routes=[route("/a", tg="orders")]), snapshot([]), "routes[0].target_group='orders'"),
@@ -124,6 +133,7 @@ STATE_CASES = {
         params(routes=[route("/r%d" % i) for i in range(60)]),
         snapshot([rule(100 + i, "/o%d" % i, owner="billing") for i in range(41)]), "routes=60"),
     "scheme change": (params(scheme="internal"), snapshot([]), "scheme='internal'"),
+    "network load balancer of that name": (params(), _network_lb(), "name='flask'"),
     "creating without subnets": (params(subnets=None), Snapshot(), "subnets=None"),
 }
 
