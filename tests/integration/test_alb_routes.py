@@ -154,3 +154,18 @@ def test_invalid_route_fails_naming_the_option_before_any_write(aws, network, ru
     assert res["failed"] is True
     assert "routes[3].target_group='orders'" in res["msg"]
     assert aws.write_calls() == []
+
+
+def test_removing_a_condition_replaces_the_rule_on_its_priority(aws, network, run_module, boto3_client):
+    args = seed_args(network)
+    args["routes"][1] = {"listener": 80, "path_patterns": ["/ping"], "methods": ["GET"], "target_group": "users"}
+    run_module("alb_routes", args)
+    before = rules_on_port_80(boto3_client)
+    args["routes"][1] = {"listener": 80, "path_patterns": ["/ping"], "target_group": "users"}
+    aws.clear_calls()
+
+    res = run_module("alb_routes", args)
+
+    assert not res.get("failed"), res.get("msg")
+    assert [c["operation"] for c in aws.write_calls()] == ["CreateRule", "SetRulePriorities", "DeleteRule"]
+    assert rules_on_port_80(boto3_client) == [(p, name.replace(" method=GET", "")) for p, name in before]
