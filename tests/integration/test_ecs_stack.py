@@ -73,7 +73,7 @@ def target_groups(aws, boto3_client):
         "Subnet"]["SubnetId"] for i, az in enumerate("ab", start=1)]
     lb = elbv2.create_load_balancer(Name="flask-microservices-prod-alb", Subnets=subnets)["LoadBalancers"][0]
     arns = {name: elbv2.create_target_group(Name="%s-prod-tg" % name, Protocol="HTTP", Port=port, VpcId=vpc)[
-        "TargetGroups"][0]["TargetGroupArn"] for name, _, port in SEED}
+        "TargetGroups"][0]["TargetGroupArn"] for name, _container, port in SEED}
     http = elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80, DefaultActions=[
         {"Type": "forward", "TargetGroupArn": arns["client"]}])["Listeners"][0]
     elbv2.create_rule(ListenerArn=http["ListenerArn"], Priority=1, Actions=[

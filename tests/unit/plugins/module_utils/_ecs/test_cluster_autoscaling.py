@@ -30,7 +30,8 @@ CLUSTER = {
 }
 
 
-def _cluster_plan(opts, described=CLUSTER):
+def _cluster_plan(opts, described="existing"):
+    described = CLUSTER if described == "existing" else described
     return plan_cluster("c", current_cluster(described), desired_cluster(opts))
 
 
@@ -114,8 +115,8 @@ POLICY = {"PolicyName": "cpu50", "ResourceId": "service/c/users", "PolicyType": 
 
 def test_new_autoscaling_registers_target_and_puts_policy():
     actions = plan_autoscaling("users", None, desired_autoscaling(SEED_AUTOSCALING))
-    assert [(a.verb, a.kind, a.name) for a in actions] == [("create", "scalable_target", "users"),
-                                                          ("create", "scaling_policy", "users/cpu50")]
+    assert [(a.verb, a.kind, a.name) for a in actions] == [
+        ("create", "scalable_target", "users"), ("create", "scaling_policy", "users/cpu50")]
 
 
 def test_same_autoscaling_plans_nothing_with_aws_defaults_filled_in():

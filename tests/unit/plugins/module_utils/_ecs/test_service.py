@@ -33,7 +33,8 @@ DESCRIBED = {
 }
 
 
-def _plan(opts, described=DESCRIBED):
+def _plan(opts, described=None):
+    described = described or DESCRIBED
     return plan_service_update("users", current_service(described), desired_service(opts, {"users-tg": TG_ARN}))
 
 

@@ -80,7 +80,7 @@ def aws():
 
 
 def test_first_run_creates_cluster_log_group_task_definitions_and_services(aws):
-    result, _ = run(params())
+    result = run(params())[0]
     assert result.changed
     kinds = [(a.verb, a.kind) for a in result.plan.actions]
     assert kinds.count(("create", "service")) == 3
@@ -100,7 +100,7 @@ def test_second_run_with_same_options_changes_nothing_and_writes_nothing(aws):
 
 def test_no_op_reads_are_batched(aws):
     run(params())
-    _, apis = run(params())
+    apis = run(params())[1]
     assert apis.ecs.read_calls == {"describe_clusters": 1, "describe_services": 1, "describe_task_definition": 3}
     assert apis.tgs.read_calls == {"describe_target_groups": 1}
     assert apis.logs.read_calls == {"describe_log_groups": 1}
@@ -127,7 +127,7 @@ def test_desired_count_change_updates_the_service(aws):
     run(params())
     services = [service(n, p) for n, p in SEED]
     services[1]["desired_count"] = 3
-    result, _ = run(params(services))
+    result = run(params(services))[0]
     assert [(a.verb, a.kind, a.name) for a in result.plan.actions] == [("update", "service", "users")]
     assert aws.describe_services(cluster="flask-microservices-prod-cluster", services=["users"])["services"][0][
         "desiredCount"] == 3
@@ -149,7 +149,7 @@ def test_autoscaling_is_created_then_left_alone(aws):
     auto = {"min_capacity": 1, "max_capacity": 10, "policies": [
         {"name": "cpu50", "metric": "cpu", "target": 50.0, "scale_in_cooldown": 30, "scale_out_cooldown": 30}]}
     services = [service("users", 5000, autoscaling=auto)]
-    first, _ = run(params(services))
+    first = run(params(services))[0]
     assert ("create", "scaling_policy", "users/cpu50") in [(a.verb, a.kind, a.name) for a in first.plan.actions]
     second, apis = run(params(services))
     assert not second.changed and apis.writes() == {}
@@ -158,7 +158,7 @@ def test_autoscaling_is_created_then_left_alone(aws):
 def test_autoscaling_range_change_registers_the_target_again(aws):
     auto = {"min_capacity": 1, "max_capacity": 10, "policies": []}
     run(params([service("users", 5000, autoscaling=auto)]))
-    result, _ = run(params([service("users", 5000, autoscaling=dict(auto, max_capacity=20))]))
+    result = run(params([service("users", 5000, autoscaling=dict(auto, max_capacity=20))]))[0]
     assert [(a.verb, a.kind) for a in result.plan.actions] == [("update", "scalable_target")]
     target = boto3.client("application-autoscaling", region_name=REGION).describe_scalable_targets(
         ServiceNamespace="ecs")["ScalableTargets"][0]
@@ -183,7 +183,7 @@ def test_changed_definition_of_an_existing_service_is_drift_not_a_new_revision(a
 
 def test_log_group_retention_change_is_an_update(aws):
     run(params())
-    result, _ = run(params(log_retention_days=90))
+    result = run(params(log_retention_days=90))[0]
     assert [(a.verb, a.kind) for a in result.plan.actions] == [("update", "log_group")]
     group = boto3.client("logs", region_name=REGION).describe_log_groups()["logGroups"][0]
     assert group["retentionInDays"] == 90
@@ -192,7 +192,7 @@ def test_log_group_retention_change_is_an_update(aws):
 def test_cluster_settings_and_tags_update_in_place(aws):
     run(params())
     p = params(cluster={"name": "flask-microservices-prod-cluster", "container_insights": "enabled", "tags": {"env": "prod"}})
-    result, _ = run(p)
+    result = run(p)[0]
     assert sorted((a.verb, a.kind) for a in result.plan.actions) == [("tag", "cluster"), ("update", "cluster")]
     again, apis = run(p)
     assert not again.changed and apis.writes() == {}
@@ -255,8 +255,8 @@ def test_fargate_service_in_awsvpc_is_created(aws):
     ec2 = boto3.client("ec2", region_name=REGION)
     vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24")["Subnet"]["SubnetId"]
-    svc = service("users", 5000, launch_type="FARGATE", network_configuration={"subnets": [subnet], "security_groups": [],
-                                                                                 "assign_public_ip": False})
+    network = {"subnets": [subnet], "security_groups": [], "assign_public_ip": False}
+    svc = service("users", 5000, launch_type="FARGATE", network_configuration=network)
     svc["task_definition"].update(network_mode="awsvpc", requires_compatibilities=["FARGATE"], cpu="256", memory="512")
     svc["task_definition"]["containers"][0]["port_mappings"] = [{"container_port": 5000}]
     run(params([svc]))
@@ -290,7 +290,7 @@ def test_absent_with_delete_cluster_refuses_when_other_services_remain(aws):
 
 def test_absent_with_delete_cluster_deletes_it_last(aws):
     run(params())
-    result, _ = run(params([{"name": n} for n, _ in SEED], state="absent", delete_cluster=True))
+    result = run(params([{"name": n} for n, _port in SEED], state="absent", delete_cluster=True))[0]
     assert result.plan.actions[-1].kind == "cluster"
     assert aws.describe_clusters(clusters=["flask-microservices-prod-cluster"])["clusters"][0]["status"] == "INACTIVE"
 
