@@ -199,6 +199,7 @@ class EcsStack:
                 td["family"] = td["family"] or name
                 kwargs = task_definition_from_options(td, default_region=self.region)
                 validate_task_definition(kwargs, where + ".task_definition")
+                self._validate_launch_type(svc, kwargs, where)
                 self.taskdefs[name] = kwargs
             validate_load_balancers(svc.get("load_balancers") or [], kwargs, where + ".load_balancers")
             self._validate_autoscaling(svc, where)
@@ -206,6 +207,15 @@ class EcsStack:
             if net is not None and not net.get("subnets"):
                 raise ValidationError(where + ".network_configuration.subnets", net.get("subnets"), "at least one subnet")
         self._log_group_retention()
+
+    @staticmethod
+    def _validate_launch_type(svc: Mapping[str, Any], kwargs: Mapping[str, Any], where: str) -> None:
+        """A Fargate service needs a definition registered as Fargate-compatible (AWS checks it at CreateService)."""
+        providers = [s["capacity_provider"] for s in svc.get("capacity_provider_strategy") or []]
+        fargate = svc.get("launch_type") == "FARGATE" or (providers and all(p.startswith("FARGATE") for p in providers))
+        if fargate and "FARGATE" not in (kwargs.get("requiresCompatibilities") or []):
+            raise ValidationError(where + ".task_definition.requires_compatibilities", kwargs.get("requiresCompatibilities"),
+                                  "the service runs on Fargate: the task definition must list FARGATE")
 
     def _validate_autoscaling(self, svc: Mapping[str, Any], where: str) -> None:
         auto = svc.get("autoscaling")

@@ -251,6 +251,14 @@ def test_awsvpc_without_network_configuration_fails_before_any_write(aws):
     assert aws.list_clusters()["clusterArns"] == []
 
 
+def test_fargate_service_with_an_ec2_only_definition_fails_before_any_write(aws):
+    svc = service("users", 5000, launch_type="FARGATE")
+    with pytest.raises(ValidationError, match="must list FARGATE") as exc:
+        run(params([svc]))
+    assert exc.value.option == "services[0].task_definition.requires_compatibilities"
+    assert aws.list_clusters()["clusterArns"] == []
+
+
 def test_fargate_service_in_awsvpc_is_created(aws):
     ec2 = boto3.client("ec2", region_name=REGION)
     vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
@@ -300,3 +308,19 @@ def test_options_are_not_mutated(aws):
     before = copy.deepcopy(p)
     run(p)
     assert p == before
+
+
+def test_autoscaling_group_capacity_provider_is_created_and_attached_to_the_cluster(aws):
+    asg_arn = "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:uuid:autoScalingGroupName/ecs-asg"
+    cluster = {"name": "flask-microservices-prod-cluster", "capacity_providers": ["FARGATE"],
+               "autoscaling_group_providers": [{"name": "ec2-cp", "auto_scaling_group_arn": asg_arn,
+                                                "managed_scaling": {"status": "ENABLED", "target_capacity": 100},
+                                                "managed_termination_protection": "DISABLED"}],
+               "default_capacity_provider_strategy": [{"capacity_provider": "ec2-cp", "weight": 1, "base": 0}]}
+    p = params([service("users", 5000)], cluster=cluster)
+    first = run(p)[0]
+    assert [(a.verb, a.kind) for a in first.plan.actions][:2] == [("create", "capacity_provider"), ("create", "cluster")]
+    described = aws.describe_clusters(clusters=["flask-microservices-prod-cluster"])["clusters"][0]
+    assert sorted(described["capacityProviders"]) == ["FARGATE", "ec2-cp"]
+    result, apis = run(p)
+    assert not result.changed and apis.writes() == {}
