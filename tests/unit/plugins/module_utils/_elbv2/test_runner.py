@@ -149,3 +149,32 @@ def test_https_listener_with_two_certificates_and_http_redirect_is_stable(aws):
 
     assert first.changed and not again.changed
     assert api.write_calls == {}
+
+
+def test_security_group_and_attribute_changes_update_the_load_balancer_in_place(aws):
+    run(aws, seed(aws))
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    other = ec2.create_security_group(GroupName="alb2", Description="alb2", VpcId=aws["vpc"])["GroupId"]
+
+    result, api = run(aws, dict(seed(aws, attributes={"idle_timeout": 300}), security_groups=[other]))
+
+    assert [(a.verb, a.kind) for a in result.plan.actions] == [("update", "load_balancer")]
+    assert api.write_calls == {"set_security_groups": 1, "modify_load_balancer_attributes": 1}
+    assert result.data["load_balancer"]["security_groups"] == [other]
+
+
+def test_a_failed_call_reports_what_was_already_done(aws):
+    api = Elbv2Api(aws["elbv2"])
+    real_call = api.call
+
+    def failing(operation, **kw):
+        if operation == "create_rule":
+            raise Elbv2Error("create_rule failed: TooManyRules: quota", operation=operation, code="TooManyRules")
+        return real_call(operation, **kw)
+
+    api.call = failing
+    with pytest.raises(Elbv2Error) as exc:
+        AlbRoutes(api, seed(aws)).run()
+
+    assert exc.value.state["failed_on"] == "create_rule"
+    assert "created listener 80" in exc.value.state["done"]
