@@ -50,6 +50,12 @@ def seed_service(name, container, port):
             "DATABASE_URL": "/flask-microservices/production/database-url",
             "SECRET_KEY": "arn:aws:secretsmanager:us-east-1:123456789012:secret:users-secret-key-AbCdEf",
         }
+        svc["health_check_grace_period"] = 30
+        svc["deployment_configuration"] = {"minimum_healthy_percent": 50, "maximum_percent": 200,
+                                           "circuit_breaker": {"enable": True, "rollback": True}}
+        # The seed's scaling: 50 % CPU, 1..10 tasks, 30 s cooldowns.
+        svc["autoscaling"] = {"min_capacity": 1, "max_capacity": 10, "policies": [
+            {"name": "cpu50", "metric": "cpu", "target": 50, "scale_in_cooldown": 30, "scale_out_cooldown": 30}]}
     return svc
 
 
@@ -138,26 +144,29 @@ def test_check_mode_reports_the_plan_with_diff_and_writes_nothing(aws, target_gr
 def test_count_deployment_configuration_and_autoscaling_change_in_place(aws, existing_stack, run_module, boto3_client):
     existing_stack(seed_args())
     args = seed_args()
-    users = args["services"][1]
-    users["desired_count"] = 2
+    args["services"][0]["desired_count"] = 2
     args["services"][2]["deployment_configuration"] = {"minimum_healthy_percent": 50, "maximum_percent": 200,
                                                        "circuit_breaker": {"enable": True, "rollback": True}}
-    args["services"][0]["autoscaling"] = {"min_capacity": 1, "max_capacity": 10, "policies": [
-        {"name": "cpu50", "metric": "cpu", "target": 50, "scale_in_cooldown": 30, "scale_out_cooldown": 30}]}
+    users_scaling = args["services"][1]["autoscaling"]
+    users_scaling["max_capacity"] = 20
+    users_scaling["policies"][0]["target"] = 60
 
     res = run_module("ecs_stack", args)
     assert not res.get("failed"), res.get("msg")
     assert sorted((a["action"], a["kind"], a["name"]) for a in res["plan"]) == [
-        ("create", "scalable_target", "flask-microservices-prod-client"),
-        ("create", "scaling_policy", "flask-microservices-prod-client/cpu50"),
+        ("update", "scalable_target", "flask-microservices-prod-users"),
+        ("update", "scaling_policy", "flask-microservices-prod-users/cpu50"),
+        ("update", "service", "flask-microservices-prod-client"),
         ("update", "service", "flask-microservices-prod-swagger"),
-        ("update", "service", "flask-microservices-prod-users"),
     ]
-    assert describe(boto3_client, "users")["desiredCount"] == 2
+    assert describe(boto3_client, "client")["desiredCount"] == 2
     swagger = describe(boto3_client, "swagger")["deploymentConfiguration"]
     assert swagger["minimumHealthyPercent"] == 50
     assert swagger["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
-    # Writes ECS received: the two service updates, and no new task definition revision.
+    target = boto3_client("application-autoscaling").describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
+    assert [(t["ResourceId"], t["MaxCapacity"]) for t in target] == [
+        ("service/%s/flask-microservices-prod-users" % CLUSTER, 20)]
+    # Two service updates and no new task definition revision.
     ecs_writes = sorted(c["operation"] for c in aws.write_calls() if c["service"] == "ecs")
     assert ecs_writes == ["UpdateService", "UpdateService"]
 
@@ -196,16 +205,14 @@ def test_invalid_option_fails_naming_it_before_any_write(aws, target_groups, run
 
 
 def test_absent_scales_to_zero_deletes_and_waits_until_inactive(aws, existing_stack, run_module, boto3_client):
-    args = seed_args()
-    args["services"][2]["autoscaling"] = {"min_capacity": 1, "max_capacity": 2, "policies": []}
-    existing_stack(args)
+    existing_stack(seed_args())
 
     res = run_module("ecs_stack", {"cluster": {"name": CLUSTER}, "state": "absent",
-                                   "services": [{"name": "flask-microservices-prod-swagger"}]})
+                                   "services": [{"name": "flask-microservices-prod-users"}]})
     assert not res.get("failed"), res.get("msg")
     assert res["changed"]
-    assert res["services"]["flask-microservices-prod-swagger"]["status"] == "INACTIVE"
-    assert describe(boto3_client, "swagger")["status"] == "INACTIVE"
-    assert describe(boto3_client, "users")["status"] == "ACTIVE"
+    assert res["services"]["flask-microservices-prod-users"]["status"] == "INACTIVE"
+    assert describe(boto3_client, "users")["status"] == "INACTIVE"
+    assert describe(boto3_client, "swagger")["status"] == "ACTIVE"
     writes = [c["operation"] for c in aws.write_calls()]
     assert writes == ["DeregisterScalableTarget", "UpdateService", "DeleteService"]
