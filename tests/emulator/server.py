@@ -133,10 +133,9 @@ class EmulatorApp:
 
     def reset(self) -> None:
         """Forget every resource (as moto's /moto-api/reset), the call log, and hook state."""
-        from moto.core.base_backend import BackendDict
         from moto.core.model_instances import reset_model_data
 
-        BackendDict.reset()
+        _forget_backends()
         reset_model_data()
         self.calls.clear()
         for hook in self.reset_hooks:
@@ -159,6 +158,23 @@ class EmulatorApp:
         except (KeyError, ValueError, TypeError) as exc:
             return _json(start_response, 400, {"error": str(exc)})
         return _json(start_response, status, body)
+
+
+def _forget_backends() -> None:
+    """What ``BackendDict.reset()`` ends with (every backend dropped), without first rebuilding
+    each one only to throw it away: moto's reset re-runs every backend's ``__init__``, which
+    for IAM with AWS managed policies costs seconds. Backends that clean up after themselves
+    (their own ``reset``) still get to."""
+    from moto.core.base_backend import BackendDict, BaseBackend, backend_lock
+
+    with backend_lock:
+        for service in BackendDict._instances:
+            for account in service.values():
+                for backend in dict.values(account):
+                    if type(backend).reset is not BaseBackend.reset:
+                        backend.reset()
+            service.clear()
+        BackendDict._instances.clear()
 
 
 _REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests",

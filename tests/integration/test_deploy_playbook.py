@@ -1,39 +1,50 @@
-"""playbooks/deploy.yml against the local emulated AWS, the way a user runs it.
-
-One deploy is shared by the tests of this module (a deploy takes a while); check mode runs
-on a fresh emulator first.
-"""
+"""playbooks/deploy.yml against the local emulated AWS, the way a user runs it."""
 
 import os
-
-import pytest
 
 from integration.ansible_runner_helpers import REPO
 
 DEPLOY = os.path.join(REPO, "playbooks", "deploy.yml")
+NAME = "flask-microservices-local"
+
+
+def ok(run):
+    assert run.rc == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    return run
 
 
 def test_check_mode_on_a_fresh_account_makes_no_write_call(aws, run_playbook):
-    run = run_playbook(DEPLOY, check=True, diff=True)
-    assert run.rc == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    run = ok(run_playbook(DEPLOY, check=True, diff=True))
     assert run.changed > 0, "check mode should report what it would create"
     assert aws.write_calls() == []
 
 
-@pytest.fixture
-def deployed(aws, run_playbook):
-    first = run_playbook(DEPLOY)
-    assert first.rc == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    return first
+def test_deploy_brings_up_the_reference_app_and_a_second_run_changes_nothing(aws, run_playbook, boto3_client):
+    first = ok(run_playbook(DEPLOY))
+    assert first.changed > 0
 
+    ecs = boto3_client("ecs")
+    services = ecs.describe_services(cluster=NAME, services=["client", "users", "swagger"])["services"]
+    assert {s["serviceName"]: (s["status"], s["runningCount"], s["deployments"][0]["rolloutState"]) for s in services} == {
+        "client": ("ACTIVE", 1, "COMPLETED"), "users": ("ACTIVE", 1, "COMPLETED"), "swagger": ("ACTIVE", 1, "COMPLETED")}
+    users_td = ecs.describe_task_definition(taskDefinition=services[1]["taskDefinition"])["taskDefinition"]
+    container = users_td["containerDefinitions"][0]
+    assert {s["name"] for s in container["secrets"]} == {"DATABASE_URL", "SECRET_KEY"}
+    assert "DATABASE_URL" not in {e["name"] for e in container.get("environment", [])}
 
-def test_second_deploy_changes_nothing_and_writes_nothing(aws, deployed, run_playbook):
-    assert deployed.changed > 0
+    elbv2 = boto3_client("elbv2")
+    alb = elbv2.describe_load_balancers(Names=[NAME])["LoadBalancers"][0]
+    listeners = {lst["Port"]: lst for lst in elbv2.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]}
+    assert sorted(listeners) == [80, 8080]
+    rules = elbv2.describe_rules(ListenerArn=listeners[80]["ListenerArn"])["Rules"]
+    paths = sorted(c["Values"][0] for r in rules if not r["IsDefault"] for c in r["Conditions"] if c["Field"] == "path-pattern")
+    assert paths == ["/auth/*", "/ping", "/users", "/users/*"]
+
     aws.clear_calls()
-    second = run_playbook(DEPLOY)
-    assert second.rc == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    second = ok(run_playbook(DEPLOY))
     assert second.changed_tasks() == []
     assert aws.write_calls() == []
-    check = run_playbook(DEPLOY, check=True)
+
+    check = ok(run_playbook(DEPLOY, check=True))
     assert check.changed_tasks() == []
     assert aws.write_calls() == []

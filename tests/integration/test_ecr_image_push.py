@@ -87,9 +87,10 @@ def test_new_tag_for_a_pushed_image_moves_no_layer(run_module, registry, users_t
 
 
 def test_check_mode_push_reports_the_plan_and_pushes_nothing(run_module, registry, users_tar, repo):
-    res = run_module("ecr_image_push", push_args(registry, repo, users_tar, ["v1"]), check=True)
+    res = run_module("ecr_image_push", push_args(registry, repo, users_tar, ["v1"]), check=True, diff=True)
     assert res["changed"]
     assert [a["action"] for a in res["plan"]] == ["push", "tag"]
+    assert res["diff"]["after"]["image/%s/%s:v1" % (registry.host, repo)] == res["digest"]
     assert res["bytes_sent"] == 0
     assert res["calls"]["registry"]["write"] == 0
     client = RegistryClient(registry.url)

@@ -132,10 +132,13 @@ def _register_routes(control: Callable, state: State) -> None:
         if "scale" in payload:
             scale = payload["scale"]
             if isinstance(scale, bool) or not isinstance(scale, (int, float)):
-                raise ValueError("scale must be a number > 0, got %r" % (scale,))
+                raise ValueError("scale must be a number >= 0, got %r" % (scale,))
             state.clock.set_scale(float(scale))
         if "advance_seconds" in payload:
-            state.clock.advance(float(payload["advance_seconds"]))
+            seconds = payload["advance_seconds"]
+            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+                raise ValueError("advance_seconds must be a number >= 0, got %r" % (seconds,))
+            state.clock.advance(float(seconds))
             if state.sim is not None:
                 with state.lock:
                     state.sim.advance()

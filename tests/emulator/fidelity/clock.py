@@ -20,8 +20,8 @@ def default_scale() -> float:
     if not raw:
         return DEFAULT_SCALE
     value = float(raw)
-    if value <= 0:
-        raise ValueError("%s must be > 0, got %r" % (SCALE_ENV, raw))
+    if value < 0:
+        raise ValueError("%s must be >= 0, got %r" % (SCALE_ENV, raw))
     return value
 
 
@@ -45,9 +45,9 @@ class VirtualClock:
             return self._origin_virtual + (self._wall() - self._origin_wall) * self._scale
 
     def set_scale(self, scale: float) -> None:
-        """Change the speed from now on."""
-        if scale <= 0:
-            raise ValueError("scale must be > 0, got %r" % (scale,))
+        """Change the speed from now on (0 pauses AWS time; ``advance`` still moves it)."""
+        if scale < 0:
+            raise ValueError("scale must be >= 0, got %r" % (scale,))
         current = self.now()
         with self._lock:
             self._origin_wall = self._wall()

@@ -348,6 +348,7 @@ class Simulation:
         kind = sim.behaviour["kind"]
         if sim.status == "PROVISIONING":
             sim.status = "PENDING"
+            task.__dict__["_shipyard_status"] = "PENDING"
             task.pull_started_at = _now_wall()
             start = sim.behaviour.get("start_seconds", PENDING_SECONDS) if kind == "slow_start" else PENDING_SECONDS
             sim.due = due + start
@@ -617,7 +618,8 @@ class Simulation:
 
         # 5. Drop deployments that have no task left; complete the primary.
         for older in list(service.deployments[1:]):
-            if not older.live_tasks() and not any(t.status in LIVE + ("DEACTIVATING",) for t in older.tasks):
+            # A deployment stays listed until its last task has stopped.
+            if not any(t.status != "STOPPED" for t in older.tasks):
                 older.status = "INACTIVE"
                 older.finished_at = older.finished_at or _now_wall()
                 service.deployments.remove(older)

@@ -25,6 +25,7 @@ def install() -> None:
     _elbv2_duplicate_listener()
     _elbv2_rule_priorities()
     _ecr_put_image()
+    _iam_cheap_account_lookup()
 
 
 def _patch(cls: Any, name: str, replacement: Callable) -> None:
@@ -213,3 +214,41 @@ def _ecr_put_image() -> None:
         return original(self, repository_name, image_manifest, image_tag, image_manifest_mediatype, actual)
 
     _patch(models.ECRBackend, "put_image", put_image)
+
+
+# IAM (speed, not behaviour) --------------------------------------------------------------------
+def _iam_cheap_account_lookup() -> None:
+    """Keep a reset cheap with AWS managed policies loaded (``MOTO_IAM_LOAD_MANAGED_POLICIES``).
+
+    moto finds the account of every request's access key by instantiating the IAM backend of all
+    five partitions, each parsing ~1,300 managed policies: seconds after each reset. A key can only
+    live in a backend that exists, so only existing ones are searched, and the policy JSON is
+    parsed once per process.
+    """
+    import json
+
+    from moto.core import responses
+    from moto.iam import models
+
+    def get_account_id_from(access_key: str) -> str:
+        for account_id, account in list(models.iam_backends.items()):
+            for backend in list(dict.values(account)):
+                if access_key in backend.access_keys:
+                    return account_id
+        return models.DEFAULT_ACCOUNT_ID
+
+    models.get_account_id_from = get_account_id_from
+    if getattr(responses, "get_account_id_from", None) is not None:
+        responses.get_account_id_from = get_account_id_from
+
+    parsed: Dict[str, Any] = {}
+
+    def init_aws_policies(self: Any) -> List[Any]:
+        if not models.load_iam_aws_managed_policies():
+            return []
+        if "data" not in parsed:
+            parsed["data"] = json.loads(models.aws_managed_policies_data)
+        return [models.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data)
+                for name, data in parsed["data"].items()]
+
+    models.IAMBackend._init_aws_policies = init_aws_policies

@@ -181,3 +181,17 @@ def test_unreachable_docker_daemon_is_a_clear_error(env, monkeypatch, tmp_path):
     assert "no Docker daemon is reachable" in str(err.value)
     assert "no-docker.sock" in str(err.value)
     assert env.write_calls() == {}
+
+
+def test_ecr_registry_is_reached_with_the_authorization_token_as_basic_auth(env):
+    token = env.client.get_authorization_token()["authorizationData"][0]
+    runner = EcrImagePush(dict(DEFAULTS), lambda: EcrApi(env.client))
+    registry = runner._registry()  # pylint: disable=protected-access
+    assert "https://" + registry.host == token["proxyEndpoint"]
+    assert registry._auth == "Basic " + token["authorizationToken"]  # pylint: disable=protected-access
+
+
+def test_repository_uri_for_a_repository_to_be_created_is_on_the_account_registry(env):
+    result = env.run(check_mode=True)
+    endpoint = env.client.get_authorization_token()["authorizationData"][0]["proxyEndpoint"]
+    assert result.data["repository_uri"] == endpoint.replace("https://", "") + "/" + REPO

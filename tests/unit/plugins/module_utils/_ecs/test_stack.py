@@ -251,6 +251,19 @@ def test_awsvpc_without_network_configuration_fails_before_any_write(aws):
     assert aws.list_clusters()["clusterArns"] == []
 
 
+def test_awsvpc_service_with_an_instance_target_group_fails_before_any_write(aws):
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.2.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.2.1.0/24")["Subnet"]["SubnetId"]
+    svc = service("users", 5000, network_configuration={"subnets": [subnet], "security_groups": [], "assign_public_ip": False})
+    svc["task_definition"]["network_mode"] = "awsvpc"
+    svc["task_definition"]["containers"][0]["port_mappings"] = [{"container_port": 5000}]
+    with pytest.raises(ValidationError, match="target type instance does not fit network_mode awsvpc") as exc:
+        run(params([svc]))
+    assert exc.value.option == "services[0].load_balancers[0].target_group"
+    assert aws.list_clusters()["clusterArns"] == []
+
+
 def test_fargate_service_with_an_ec2_only_definition_fails_before_any_write(aws):
     svc = service("users", 5000, launch_type="FARGATE")
     with pytest.raises(ValidationError, match="must list FARGATE") as exc:
@@ -263,8 +276,15 @@ def test_fargate_service_in_awsvpc_is_created(aws):
     ec2 = boto3.client("ec2", region_name=REGION)
     vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24")["Subnet"]["SubnetId"]
+    elbv2 = boto3.client("elbv2", region_name=REGION)
+    tg = elbv2.create_target_group(Name="users-ip-tg", Protocol="HTTP", Port=5000, VpcId=vpc, TargetType="ip")[
+        "TargetGroups"][0]["TargetGroupArn"]
+    lb = elbv2.describe_load_balancers()["LoadBalancers"][0]["LoadBalancerArn"]
+    elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=9999, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": tg}])
     network = {"subnets": [subnet], "security_groups": [], "assign_public_ip": False}
     svc = service("users", 5000, launch_type="FARGATE", network_configuration=network)
+    svc["load_balancers"][0]["target_group"] = "users-ip-tg"
     svc["task_definition"].update(network_mode="awsvpc", requires_compatibilities=["FARGATE"], cpu="256", memory="512")
     svc["task_definition"]["containers"][0]["port_mappings"] = [{"container_port": 5000}]
     run(params([svc]))

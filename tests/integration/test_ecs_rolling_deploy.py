@@ -1,0 +1,159 @@
+"""ecs_rolling_deploy end to end against the emulator, with its image behaviours.
+
+Each test builds a realistic service with boto3 (VPC, ALB, IP target group, log group, Fargate
+service with the circuit breaker on, two tasks) and waits until it is steady, then releases
+through ``ansible-playbook`` the way a user does.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+IMAGE_V1 = "123456789012.dkr.ecr.us-east-1.amazonaws.com/users:1"
+IMAGE_V2 = "123456789012.dkr.ecr.us-east-1.amazonaws.com/users:2"
+FAST = {"poll_interval": 0.3, "max_poll_interval": 1.0, "timeout": 60, "unhealthy_timeout": 5}
+
+
+def wait_steady(ecs, cluster, service, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        svc = ecs.describe_services(cluster=cluster, services=[service])["services"][0]
+        deployments = svc["deployments"]
+        if len(deployments) == 1 and deployments[0]["rolloutState"] == "COMPLETED" and svc["runningCount"] == svc["desiredCount"]:
+            return svc
+        time.sleep(0.2)
+    raise AssertionError("service %s never became steady: %s" % (service, svc["deployments"]))
+
+
+@pytest.fixture
+def app(aws, boto3_client):
+    """Cluster ``app`` with service ``users`` steady on revision 1 behind an ALB."""
+    ec2, elbv2, ecs, logs = (boto3_client(n) for n in ("ec2", "elbv2", "ecs", "logs"))
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % i, AvailabilityZone="us-east-1" + az)["Subnet"]["SubnetId"]
+               for i, az in ((1, "a"), (2, "b"))]
+    sg = ec2.create_security_group(GroupName="users", Description="users tasks", VpcId=vpc)["GroupId"]
+    lb = elbv2.create_load_balancer(Name="app", Subnets=subnets, SecurityGroups=[sg])["LoadBalancers"][0]["LoadBalancerArn"]
+    tg = elbv2.create_target_group(Name="users", Protocol="HTTP", Port=5000, VpcId=vpc, TargetType="ip",
+                                   HealthCheckPath="/ping")["TargetGroups"][0]["TargetGroupArn"]
+    elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+    logs.create_log_group(logGroupName="/ecs/users")
+    ecs.create_cluster(clusterName="app")
+    rev1 = ecs.register_task_definition(
+        family="users", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+        containerDefinitions=[{
+            "name": "users", "image": IMAGE_V1, "essential": True, "memory": 512,
+            "portMappings": [{"containerPort": 5000, "protocol": "tcp"}],
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": "/ecs/users", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs"}},
+        }])["taskDefinition"]["taskDefinitionArn"]
+    ecs.create_service(
+        cluster="app", serviceName="users", taskDefinition=rev1, desiredCount=2, launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [sg]}},
+        loadBalancers=[{"targetGroupArn": tg, "containerName": "users", "containerPort": 5000}],
+        deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True},
+                                 "maximumPercent": 200, "minimumHealthyPercent": 100})
+    wait_steady(ecs, "app", "users")
+    aws.clear_calls()
+    return {"ecs": ecs, "rev1": rev1, "target_group": tg, "elbv2": elbv2}
+
+
+def release_args(image=IMAGE_V2, **extra):
+    args = dict(FAST, cluster="app", services=[{"name": "users", "images": {"users": image}}])
+    args.update(extra)
+    return args
+
+
+def current_revision(app):
+    return app["ecs"].describe_services(cluster="app", services=["users"])["services"][0]["taskDefinition"]
+
+
+def test_healthy_release_completes_on_the_new_revision_with_healthy_targets(app, run_module):
+    result = run_module("ecs_rolling_deploy", release_args())
+    assert not result.get("failed"), result.get("msg")
+    assert result["changed"] is True
+    assert result["services"][0]["status"] == "completed"
+    assert current_revision(app).endswith("task-definition/users:2")
+    health = app["elbv2"].describe_target_health(TargetGroupArn=app["target_group"])["TargetHealthDescriptions"]
+    assert health and all(t["TargetHealth"]["State"] == "healthy" for t in health if t["TargetHealth"]["State"] != "draining")
+
+
+def test_service_already_on_the_desired_revision_is_a_noop_without_write_calls(aws, app, run_module):
+    result = run_module("ecs_rolling_deploy", release_args(image=IMAGE_V1))
+    assert not result.get("failed"), result.get("msg")
+    assert result["changed"] is False
+    assert result["services"][0]["action"] == "noop"
+    assert aws.write_calls() == []
+
+
+def test_check_mode_reports_the_task_definition_diff_without_write_calls(aws, app, run_module):
+    result = run_module("ecs_rolling_deploy", release_args(), check=True, diff=True)
+    assert result["changed"] is True
+    assert aws.write_calls() == []
+    after = result["diff"]["after"]["task_definition/users"]
+    assert after["containerDefinitions"][0]["image"] == IMAGE_V2
+    assert current_revision(app) == app["rev1"]
+
+
+def test_crash_loop_is_rolled_back_and_reported_as_failure(aws, app, run_module):
+    aws.set_behaviour(IMAGE_V2, "crash", exit_code=3, after_seconds=5)
+    result = run_module("ecs_rolling_deploy", release_args(max_failed_tasks=2))
+    assert result.get("failed") is True
+    assert "users" in result["msg"] and "rolled back" in result["msg"], result["msg"]
+    failure = result["failures"][0]
+    assert failure["kind"] in ("tasks_failed", "rolled_back_by_ecs", "deployment_failed")
+    assert any(t["exit_codes"].get("users") == 3 for t in failure["stopped_tasks"])
+    assert current_revision(app) == app["rev1"]
+    assert result["state_left"][0]["rollout_state"] == "COMPLETED"
+
+
+def test_migration_with_a_nonzero_exit_code_stops_the_release_before_any_update(aws, app, run_module):
+    aws.set_behaviour(IMAGE_V2, "exit", exit_code=2, after_seconds=5)
+    result = run_module("ecs_rolling_deploy", release_args(migration={"service": "users", "command": ["flask", "db", "upgrade"]}))
+    assert result.get("failed") is True
+    assert result["migration"]["exit_codes"] == {"users": 2}
+    assert [c["operation"] for c in aws.write_calls() if c["operation"] == "UpdateService"] == []
+    assert current_revision(app) == app["rev1"]
+
+
+def test_release_under_async_and_poll_completes_and_returns_its_timeline(app, run_playbook, tmp_path):
+    playbook = tmp_path / "release_async.yml"
+    playbook.write_text("""
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Release in the background
+      shipyard.ecs.ecs_rolling_deploy:
+        cluster: app
+        services:
+          - name: users
+            images: {users: "%s"}
+        poll_interval: 0.3
+        max_poll_interval: 1.0
+        timeout: 60
+      async: 120
+      poll: 1
+      register: release
+    - name: Check it
+      ansible.builtin.assert:
+        that:
+          - release.services[0].status == 'completed'
+          - release.timeline | length > 0
+""" % IMAGE_V2)
+    run = run_playbook(str(playbook))
+    assert run.rc == 0, run.stdout[-3000:]
+    assert current_revision(app).endswith("users:2")
+
+
+def test_rollback_playbook_returns_the_service_to_its_previous_released_revision(app, run_module, run_playbook):
+    assert run_module("ecs_rolling_deploy", release_args()).get("failed") is not True
+    second = run_module("ecs_rolling_deploy", release_args(image=IMAGE_V2 + "b"))
+    assert second.get("failed") is not True, (second.get("msg"), second.get("timeline"))
+    run = run_playbook(os.path.join(REPO, "playbooks", "rollback.yml"),
+                       extra_vars={"rollback_service": "users", "rollback_cluster": "app", "rollback_poll_interval": 0.3})
+    assert run.rc == 0, run.stdout[-3000:]
+    assert current_revision(app).endswith("users:2")
