@@ -301,6 +301,7 @@ class EcsStack:
             if kwargs is None:
                 raise ValidationError(where + ".task_definition", None, "service %s does not exist: its first task "
                                       "definition is needed to create it" % svc["name"])
+            self._validate_target_types(svc, where, current, kwargs.get("networkMode") or "bridge")
             if kwargs.get("networkMode") == "awsvpc" and not svc.get("network_configuration"):
                 raise ValidationError(where + ".network_configuration", None,
                                       "the task definition uses network_mode awsvpc: subnets (and security groups) are needed")
@@ -323,6 +324,17 @@ class EcsStack:
                 raise ValidationError("%s.load_balancers[%d].target_group" % (where, j), lb["target_group"],
                                       "no load balancer forwards to this target group yet (add a listener or rule "
                                       "first, for example with shipyard.ecs.alb_routes)")
+
+    @staticmethod
+    def _validate_target_types(svc: Mapping[str, Any], where: str, current: Current, network_mode: str) -> None:
+        """awsvpc tasks register by IP address, bridge and host tasks by instance (CreateService rejects a mismatch)."""
+        wanted = "ip" if network_mode == "awsvpc" else "instance"
+        for j, lb in enumerate(svc.get("load_balancers") or []):
+            found = (current.target_groups.get(lb["target_group"]) or {}).get("TargetType") or "instance"
+            if found != wanted:
+                raise ValidationError("%s.load_balancers[%d].target_group" % (where, j), lb["target_group"],
+                                      "target type %s does not fit network_mode %s (needs target type %s)" % (
+                                          found, network_mode, wanted))
 
     # ------------------------------------------------------------------------------ reading
     def read(self) -> Current:
