@@ -177,8 +177,11 @@ class EcrImagePush:
                     current = apply_repository(self.api, spec, plan, current)
                 tags_to_put = [a.name.rsplit(":", 1)[1] for a in plan.of_kind("image") if a.verb == "tag"]
                 if manifest is not None and tags_to_put:
-                    stats = ImagePusher(self._registry(), spec.name, p.get("parallel_uploads", 4),
-                                        p.get("mount_from") or []).push(manifest, tags_to_put, stats)
+                    pusher = ImagePusher(self._registry(), spec.name, p.get("parallel_uploads", 4), p.get("mount_from") or [])
+                    if not repo_exists:
+                        # The repository was just created: ask the registry rather than assume it is empty.
+                        stats = pusher.survey(manifest)
+                    stats = pusher.push(manifest, tags_to_put, stats)
                 if promoted is not None and tags_to_put:
                     promote(self.api, promoted, spec.name, tags_to_put)
         finally:
