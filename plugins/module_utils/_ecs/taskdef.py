@@ -34,7 +34,9 @@ Normalisation rules (each pinned by a unit test):
   container port under ``awsvpc``/``host`` and to ``0`` (dynamic) under ``bridge``;
 * a health check's ``interval``/``timeout``/``retries`` default to 30/5/3, ``startPeriod`` 0
   is "not set"; a string command is ``["CMD-SHELL", command]``;
-* EFS volumes default to ``rootDirectory: "/"``; Docker volumes to ``scope: task``.
+* EFS volumes default to ``rootDirectory: "/"``; Docker volumes to ``scope: task``;
+* defaults newer AWS responses spell out read as unset: ``enableFaultInjection: false``, a
+  container's ``versionConsistency: enabled`` and a disabled ``restartPolicy``.
 """
 
 from __future__ import annotations
@@ -432,6 +434,11 @@ def normalise_container(container: Mapping[str, Any], network_mode: str = "bridg
     for key in ("command", "entryPoint"):
         if isinstance(out.get(key), str):
             out[key] = shlex.split(out[key])
+    # Newer AWS responses spell out these defaults; older ones and register kwargs leave them out.
+    if str(out.get("versionConsistency", "")).lower() == "enabled":
+        del out["versionConsistency"]
+    if isinstance(out.get("restartPolicy"), Mapping) and not _bool(out["restartPolicy"].get("enabled", False)):
+        del out["restartPolicy"]
     return out
 
 
@@ -481,6 +488,8 @@ def normalise_task_definition(doc: Mapping[str, Any]) -> Dict[str, Any]:
         out["volumes"] = sorted((_normalise_volume(v) for v in out["volumes"]), key=_by("name"))
     if out.get("placementConstraints"):
         out["placementConstraints"] = sorted(out["placementConstraints"], key=_by("type", "expression"))
+    if _bool(out.get("enableFaultInjection")) is False:
+        del out["enableFaultInjection"]
     if out.get("ephemeralStorage"):
         out["ephemeralStorage"] = {**out["ephemeralStorage"], "sizeInGiB": _int(out["ephemeralStorage"].get("sizeInGiB"))}
     return prune(out)

@@ -379,6 +379,19 @@ def test_docker_volume_scope_defaults_to_task():
         {"family": "f", "volumes": [{"name": "d", "dockerVolumeConfiguration": {"driver": "local", "scope": "task"}}]})
 
 
+def test_defaults_newer_aws_responses_spell_out_read_as_unset():
+    described = {"family": "f", "enableFaultInjection": False, "containerDefinitions": [
+        {"name": "c", "versionConsistency": "enabled", "restartPolicy": {"enabled": False}}]}
+    assert task_definitions_equal(described, {"family": "f", "containerDefinitions": [{"name": "c"}]})
+
+
+def test_fault_injection_and_restart_policy_when_enabled_are_content():
+    assert not task_definitions_equal({"family": "f", "enableFaultInjection": True}, {"family": "f"})
+    assert not task_definitions_equal(
+        {"family": "f", "containerDefinitions": [{"name": "c", "restartPolicy": {"enabled": True}}]},
+        {"family": "f", "containerDefinitions": [{"name": "c"}]})
+
+
 def test_image_change_is_a_difference():
     diffs = task_definition_differences({"family": "f", "containerDefinitions": [{"name": "c", "image": "a:1"}]},
                                         {"family": "f", "containerDefinitions": [{"name": "c", "image": "a:2"}]})
