@@ -182,6 +182,20 @@ def _matching_targets(descriptions: List[Dict[str, Any]], endpoints: List[Tuple[
     return found
 
 
+def _best_health(matches: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """The health of a task's target when several registrations match its address.
+
+    A stopped task's IP can be handed to a new task while the old registration still drains;
+    the draining one is not the new task's.
+    """
+    states = [m.get("TargetHealth") or {} for m in matches]
+    for wanted in ("healthy", None):
+        for health in states:
+            if health.get("State") != "draining" and (wanted is None or health.get("State") == wanted):
+                return health
+    return states[0]
+
+
 def target_states(service: Dict[str, Any], tasks: List[Dict[str, Any]], targets: Dict[str, List[Dict[str, Any]]]) -> List[Dict[str, Any]]:
     """One row per (target group, task): the target's state, or ``unregistered``."""
     rows = []
@@ -196,8 +210,8 @@ def target_states(service: Dict[str, Any], tasks: List[Dict[str, Any]], targets:
             task_id = (task.get("taskArn") or "").rsplit("/", 1)[-1]
             if not matches:
                 rows.append({"target_group": arn, "task": task_id, "state": "unregistered", "reason": ""})
-            for desc in matches:
-                health = desc.get("TargetHealth") or {}
+            if matches:
+                health = _best_health(matches)
                 rows.append({"target_group": arn, "task": task_id, "state": health.get("State", "unknown"),
                              "reason": health.get("Description") or health.get("Reason") or ""})
     return rows
