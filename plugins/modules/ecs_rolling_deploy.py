@@ -34,7 +34,7 @@ description:
     O(keep_revisions) is set.
   - Long releases do not need to block a play; run the task with C(async) and C(poll) (see the examples).
 author:
-  - shipyard.ecs contributors
+  - shipyard.ecs contributors (@shipyard-ecs)
 options:
   cluster:
     description:

@@ -28,7 +28,7 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.taskdef import a
 from .errors import DeployError
 from .migration import MigrationRunner, log_tail
 from .options import PREVIOUS, ReleaseOptions
-from .planner import AWAIT, DEPLOY, NOOP, RevisionChoice, ServicePlan, build_plan, choose_revision, classify
+from .planner import DEPLOY, NOOP, RevisionChoice, ServicePlan, build_plan, choose_revision, classify
 from .readiness import (
     DONE,
     FAILED,
@@ -268,7 +268,10 @@ class ReleaseRunner:
                     self.outcomes[sp.request.key] = {"status": "unchanged"}
                     continue
                 if sp.decision == DEPLOY:
-                    tracks.append(self.update(sp, sp.revision.arn, sp.force, "release"))
+                    try:
+                        tracks.append(self.update(sp, sp.revision.arn, sp.force, "release"))
+                    except ShipyardError as exc:
+                        self.abort(sp, exc, started)
                     started.append(sp)
                 else:
                     track = Track(sp.request.cluster, sp.name, sp.current_revision, sp.await_deployment,
@@ -316,6 +319,17 @@ class ReleaseRunner:
         return Track(sp.request.cluster, sp.name, revision, dep_id, sp.previous_revision, purpose)
 
     # failure and rollback -----------------------------------------------------------------
+    def abort(self, sp: ServicePlan, exc: ShipyardError, started: List[ServicePlan]) -> None:
+        """An update call failed mid-release: undo the updates already made, then raise."""
+        self.outcomes[sp.request.key] = {"status": "failed", "reason": exc.msg}
+        notes = self.roll_back(list(started), {}) if self.options.rollback and started else {}
+        msg = "release failed on %s: %s" % (sp.name, exc.msg)
+        if notes:
+            msg += "; rollback: %s" % ", ".join("%s %s" % (k[1], note) for k, note in notes.items())
+        self.timeline.add(None, "release_failed", msg)
+        raise DeployError(msg, operation=exc.operation, code=exc.code, state=self.end_state(),
+                          details={"failed_services": [sp.name], "services": self._services_report()}) from exc
+
     def fail(self, failed: List[Key], verdicts: Dict[Key, Judgement], started: List[ServicePlan]) -> None:
         """Roll back what the options say, gather the diagnosis, and raise."""
         by_key = {p.request.key: p for p in self.plans}
@@ -355,7 +369,7 @@ class ReleaseRunner:
             breaker = ((svc.get("deploymentConfiguration") or {}).get("deploymentCircuitBreaker") or {})
             if verdict is not None and verdict.kind == KIND_REPLACED:
                 notes[key] = "not rolled back: deployment %s replaced it" % primary.get("id")
-                self.outcomes[key]["status"] = "replaced"
+                self.outcomes.setdefault(key, {})["status"] = "replaced"
                 continue
             ecs_rolling_back = verdict is not None and verdict.kind == KIND_ECS_ROLLBACK
             if primary and primary.get("id") != ours.deployment_id and (ecs_rolling_back or our_dep.get("rolloutState") == "FAILED"):
@@ -371,7 +385,7 @@ class ReleaseRunner:
                 continue
             if not sp.previous_revision:
                 notes[key] = "not rolled back: no completed revision known before this release"
-                self.outcomes[key]["status"] = "failed"
+                self.outcomes.setdefault(key, {})["status"] = "failed"
                 continue
             sp.service = svc or sp.service
             tracks.append(self.update(sp, sp.previous_revision, sp.previous_revision == svc.get("taskDefinition"), "rollback"))

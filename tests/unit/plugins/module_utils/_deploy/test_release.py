@@ -12,7 +12,7 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.runner import
 from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.targets import TargetHealthApi
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsApi, LogsApi
 
-from .fakes import FakeAws
+from .fakes import FakeAws, client_error
 
 WRITES = ("register_task_definition", "update_service", "run_task", "deregister_task_definition", "tag_resource",
           "stop_task")
@@ -118,7 +118,7 @@ def test_circuit_breaker_rollback_is_reported_as_failure_and_awaited(world):
     world.behave(IMAGE_V2, "crash", after=5.0)
     with pytest.raises(DeployError) as excinfo:
         release(world, services=users_v2(), max_failed_tasks=0)
-    assert failure_of(excinfo)["kind"] in ("rolled_back_by_ecs", "deployment_failed")
+    assert failure_of(excinfo)["kind"] == "rolled_back_by_ecs"
     assert world.calls.count("update_service") == 1, "ECS rolls back by itself; the module must not race it"
     state = excinfo.value.state[0]
     assert state["task_definition"].endswith("users:1") and state["rollout_state"] == "COMPLETED"
@@ -274,3 +274,41 @@ def test_previous_returns_the_service_to_the_last_released_revision(world):
     result = release(world, services=[{"name": "users", "task_definition": "previous"}])
     assert result.data["services"][0]["revision"].endswith("users:2")
     assert world.services["users"]["taskDefinition"].endswith("users:2")
+
+
+def test_an_update_call_failing_mid_release_rolls_back_the_services_already_updated(world):
+    services = two_services(world)
+    original = world.ecs._update_service
+    calls = []
+
+    def second_update_fails(**kwargs):
+        calls.append(kwargs["service"])
+        if kwargs["service"] == "client" and len(calls) == 2:
+            raise client_error("InvalidParameterException", "UpdateService")
+        return original(**kwargs)
+
+    world.ecs._update_service = second_update_fails
+    with pytest.raises(DeployError) as excinfo:
+        release(world, services=services)
+    assert "client" in excinfo.value.msg and "InvalidParameterException" in excinfo.value.msg
+    assert world.services["users"]["taskDefinition"].endswith("users:1")
+
+
+def test_failed_deployment_without_breaker_rollback_is_rolled_back_by_the_module(world):
+    breaker = world.services["users"]["deploymentConfiguration"]["deploymentCircuitBreaker"]
+    breaker.update(enable=True, rollback=False)
+    world.services["users"]["_threshold"] = 4
+    world.behave(IMAGE_V2, "crash", after=5.0)
+    with pytest.raises(DeployError) as excinfo:
+        release(world, services=users_v2(), max_failed_tasks=0)
+    assert failure_of(excinfo)["kind"] == "deployment_failed"
+    assert world.calls.count("update_service") == 2
+    assert world.services["users"]["taskDefinition"].endswith("users:1")
+
+
+def test_rollback_false_fails_and_leaves_the_service_on_the_failed_revision(world):
+    world.behave(IMAGE_V2, "crash", after=5.0)
+    with pytest.raises(DeployError) as excinfo:
+        release(world, services=users_v2(), rollback=False)
+    assert "rollback=false" in excinfo.value.msg
+    assert world.calls.count("update_service") == 1
