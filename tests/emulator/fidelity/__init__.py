@@ -138,10 +138,11 @@ def _register_routes(control: Callable, state: State) -> None:
             seconds = payload["advance_seconds"]
             if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
                 raise ValueError("advance_seconds must be a number >= 0, got %r" % (seconds,))
-            state.clock.advance(float(seconds))
-            if state.sim is not None:
-                with state.lock:
-                    state.sim.advance()
+            # Settle what is due now (e.g. tasks a service update asks for) before time jumps.
+            with state.lock:
+                state.sim.advance()
+                state.clock.advance(float(seconds))
+                state.sim.advance()
         return ok({"scale": state.clock.scale, "now": state.clock.now(), "default_scale": state.default_scale})
 
     @control("GET", "faults")

@@ -610,7 +610,9 @@ class Simulation:
         # 4. Start primary tasks within maximumPercent; a deployment the circuit breaker
         #    failed (without a rollback to go to) launches no more tasks.
         if not (primary.rollout_state == "FAILED" and service.circuit_breaker["enable"]):
-            room = min(desired - len(primary_live), max_total - len(primary_live) - len(old_live))
+            # Tasks still draining connections count against maximumPercent until they stop.
+            occupying = [t for d in service.deployments for t in d.tasks if t.live or t.status == "DEACTIVATING"]
+            room = min(desired - len(primary_live), max_total - len(occupying))
             if room > 0:
                 started = self._launch(service, primary, room)
                 if started:

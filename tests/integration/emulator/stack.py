@@ -103,7 +103,7 @@ class Stack:
     def advance(self, seconds: float) -> None:
         self.aws.advance_time(seconds)
 
-    def settle(self, limit: float = 3600, step: float = 15, name: str = "users") -> Dict[str, Any]:
+    def settle(self, limit: float = 3600, step: float = 30, name: str = "users") -> Dict[str, Any]:
         """Advance AWS time until the primary deployment leaves IN_PROGRESS and is alone."""
         spent = 0.0
         while spent < limit:

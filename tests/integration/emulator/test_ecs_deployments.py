@@ -134,7 +134,7 @@ def test_rollout_stays_within_maximum_percent_and_minimum_healthy_percent(stack)
         healthy_counts.append(len(healthy))
         if stack.deployments()[0]["rolloutState"] == "COMPLETED" and len(stack.deployments()) == 1:
             break
-        stack.advance(5)
+        stack.advance(10)
 
     assert stack.deployments()[0]["rolloutState"] == "COMPLETED"
     assert max(live_counts) <= 6  # 150% of 4
