@@ -169,3 +169,17 @@ def test_removing_a_condition_replaces_the_rule_on_its_priority(aws, network, ru
     assert not res.get("failed"), res.get("msg")
     assert [c["operation"] for c in aws.write_calls()] == ["CreateRule", "SetRulePriorities", "DeleteRule"]
     assert rules_on_port_80(boto3_client) == [(p, name.replace(" method=GET", "")) for p, name in before]
+
+
+def test_swapping_two_explicit_priorities_is_one_set_rule_priorities_call(aws, network, run_module, boto3_client):
+    args = seed_args(network)
+    args["routes"][0]["priority"], args["routes"][1]["priority"] = 5, 6
+    run_module("alb_routes", args)
+    args["routes"][0]["priority"], args["routes"][1]["priority"] = 6, 5
+    aws.clear_calls()
+
+    res = run_module("alb_routes", args)
+
+    assert not res.get("failed"), res.get("msg")
+    assert [c["operation"] for c in aws.write_calls()] == ["SetRulePriorities"]
+    assert rules_on_port_80(boto3_client)[:2] == [(5, "path=/ping"), (6, "path=/auth/*,/users,/users/*")]
