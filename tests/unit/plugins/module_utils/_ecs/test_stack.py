@@ -344,3 +344,29 @@ def test_autoscaling_group_capacity_provider_is_created_and_attached_to_the_clus
     assert sorted(described["capacityProviders"]) == ["FARGATE", "ec2-cp"]
     result, apis = run(p)
     assert not result.changed and apis.writes() == {}
+
+
+def test_check_mode_on_an_existing_stack_predicts_updates_and_writes_nothing(aws):
+    run(params())
+    services = [service(n, p) for n, p in SEED]
+    services[0]["desired_count"] = 5
+    result, apis = run(params(services, log_retention_days=7), check=True)
+    assert sorted((a.verb, a.kind) for a in result.plan.actions) == [("update", "log_group"), ("update", "service")]
+    assert apis.writes() == {}
+    assert aws.describe_services(cluster="flask-microservices-prod-cluster", services=["client"])["services"][0][
+        "desiredCount"] == 1
+
+
+def test_diff_shows_before_and_after_of_what_changes(aws):
+    run(params())
+    services = [service(n, p) for n, p in SEED]
+    services[1]["desired_count"] = 2
+    diff = run(params(services), check=True)[0].to_module_result(diff_mode=True)["diff"]
+    assert diff == {"before": {"service/users": {"desiredCount": 1}}, "after": {"service/users": {"desiredCount": 2}}}
+
+
+def test_check_mode_absent_writes_nothing(aws):
+    run(params())
+    result, apis = run(params([{"name": "users"}], state="absent"), check=True)
+    assert [(a.verb, a.kind) for a in result.plan.actions] == [("delete", "service")]
+    assert apis.writes() == {}
