@@ -84,7 +84,7 @@ def main() -> int:
               % (len(sizes), total / MB, time.monotonic() - t0))
         with LocalRegistry() as registry:
             for label, archive, transport in (("docker-archive", tarball, "docker-archive"), ("oci layout", oci, "oci")):
-                size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(archive) for f in fs) \
+                size = sum(os.path.getsize(os.path.join(d, f)) for d, _dirs, fs in os.walk(archive) for f in fs) \
                     if os.path.isdir(archive) else os.path.getsize(archive)
                 t_ours, sent = ours(registry, archive, args.parallel)
                 t_skopeo = skopeo(registry, transport, archive)

@@ -23,7 +23,7 @@ description:
   - A tag that already points at the wanted digest is left alone; on a repository with immutable tags, a tag that points
     at another digest is an error raised before anything is written.
 author:
-  - shipyard.ecs contributors
+  - shipyard.ecs contributors (@shipyard-ecs)
 options:
   name:
     description:

@@ -94,7 +94,7 @@ def docker_save(out: str, layers: Sequence[Dict[str, Content]], repo_tags: Seque
     paths, diff_ids = [], []
     for i, files in enumerate(layers):
         path = os.path.join(workdir, "layer-%d-%d.tar" % (seed, i))
-        digest, _ = write_layer(path, files, seed=seed * 100 + i)
+        digest, _size = write_layer(path, files, seed=seed * 100 + i)
         paths.append(path)
         diff_ids.append(digest)
     config = image_config(diff_ids)
@@ -133,7 +133,7 @@ class OciLayout:
         descs, diff_ids = [], []
         for i, files in enumerate(layers):
             tmp = os.path.join(self.root, "tmp-layer.tar")
-            diff_id, _ = write_layer(tmp, files, seed=seed * 100 + i)
+            diff_id, _size = write_layer(tmp, files, seed=seed * 100 + i)
             with open(tmp, "rb") as f:
                 raw = f.read()
             os.remove(tmp)

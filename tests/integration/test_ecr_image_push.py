@@ -125,7 +125,7 @@ def test_chunked_upload_reassembles_the_exact_blob(registry, tmp_path, repo):
                 Location(str(path), 0, len(data)))
     client = RegistryClient(registry.url, chunk_size=64 * 1024)
     assert client.upload_blob(repo, blob) == len(data)
-    status, _, body = client.request("GET", "/v2/%s/blobs/%s" % (repo, blob.digest))
+    status, _headers, body = client.request("GET", "/v2/%s/blobs/%s" % (repo, blob.digest))
     assert status == 200 and body == data
 
 

@@ -250,7 +250,7 @@ class ImageArchive:
             raise ArchiveError("%s: %s is not valid JSON: %s" % (self.path, name, exc)) from exc
 
     def _blob_path(self, digest: str) -> str:
-        algo, _, hexpart = digest.partition(":")
+        algo, _sep, hexpart = digest.partition(":")
         if algo != "sha256" or len(hexpart) != 64:
             raise ArchiveError("%s: unsupported digest %s (only sha256 is supported)" % (self.path, digest))
         return "blobs/sha256/" + hexpart

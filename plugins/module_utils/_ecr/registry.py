@@ -62,8 +62,24 @@ class _Body:
         return data
 
 
+class _Chunk:
+    """One chunk's body; a retry rewinds the file and restarts the hash from the chunk's start."""
+
+    def __init__(self, f: Any, offset: int, length: int, base: Any) -> None:
+        self.f = f
+        self.offset = offset
+        self.length = length
+        self.base = base
+        self.body = _Body(f, length, base.copy())
+
+    def rewind(self) -> "_Body":
+        self.f.seek(self.offset)
+        self.body = _Body(self.f, self.length, self.base.copy())
+        return self.body
+
+
 def _challenge(header: str) -> Tuple[str, Dict[str, str]]:
-    scheme, _, rest = header.partition(" ")
+    scheme, _sep, rest = header.partition(" ")
     params = dict(re.findall(r'(\w+)="([^"]*)"', rest))
     return scheme.lower(), params
 
@@ -226,7 +242,7 @@ class RegistryClient:
     def manifest_digest(self, repo: str, reference: str) -> Optional[str]:
         """The digest ``reference`` (tag or digest) resolves to in ``repo``; None when absent."""
         url = "/v2/%s/manifests/%s" % (repo, reference)
-        status, headers, _ = self.request("HEAD", url, headers={"Accept": MANIFEST_ACCEPT}, scope=repo)
+        status, headers, _body = self.request("HEAD", url, headers={"Accept": MANIFEST_ACCEPT}, scope=repo)
         if status == 404:
             return None
         if status != 200:
@@ -242,7 +258,7 @@ class RegistryClient:
 
     def blob_exists(self, repo: str, digest: str) -> bool:
         """Whether ``repo`` already has the blob (HEAD; redirects to storage count as yes)."""
-        status, _, data = self.request("HEAD", "/v2/%s/blobs/%s" % (repo, digest), scope=repo)
+        status, _headers, data = self.request("HEAD", "/v2/%s/blobs/%s" % (repo, digest), scope=repo)
         if status in (200, 307, 302):
             return True
         if status == 404:
@@ -277,23 +293,16 @@ class RegistryClient:
         with blob.location.open() as f:
             while sent < blob.size:
                 start, length = sent, min(self.chunk_size, blob.size - sent)
-                base = hasher
-                current = {"body": _Body(f, length, base.copy())}
-
-                def rewind(start=start, length=length, base=base, current=current):
-                    f.seek(blob.location.offset + start)
-                    current["body"] = _Body(f, length, base.copy())
-                    return current["body"]
-
+                chunk = _Chunk(f, blob.location.offset + start, length, hasher)
                 status, headers, data = self.request(
-                    "PATCH", location, body=current["body"], scope=repo, rewind=rewind,
+                    "PATCH", location, body=chunk.body, scope=repo, rewind=chunk.rewind,
                     headers={"Content-Type": "application/octet-stream", "Content-Length": str(length),
                              "Content-Range": "%d-%d" % (start, start + length - 1)})
                 if status != 202:
                     self.request("DELETE", location, scope=repo)
                     raise self._error("upload chunk %d-%d of %s to %s" % (start, start + length - 1, blob.digest, repo),
                                       status, data)
-                hasher = current["body"].hasher
+                hasher = chunk.body.hasher
                 location = headers.get("Location") or location
                 sent += length
         actual = "sha256:" + hasher.hexdigest()

@@ -214,7 +214,7 @@ class EcrImagePush:
     def _ecr_endpoint(self) -> Dict[str, str]:
         if self._ecr_auth is None:
             auth = self.api.get_authorization_token()
-            user, _, password = base64.b64decode(auth["authorizationToken"]).decode("utf-8").partition(":")
+            user, _sep, password = base64.b64decode(auth["authorizationToken"]).decode("utf-8").partition(":")
             self._ecr_auth = {"endpoint": auth["proxyEndpoint"], "username": user, "password": password}
         return self._ecr_auth
 

@@ -24,9 +24,10 @@ POLICY = {
 }
 
 
-def params(**kw):
+def params(kw=None, **more):
     base = {"name": NAME, "purge_tags": True}
-    base.update(kw)
+    base.update(kw or {})
+    base.update(more)
     return base
 
 
@@ -36,8 +37,8 @@ def api():
         yield EcrApi(boto3.client("ecr", region_name="us-east-1"), retry=RetryPolicy(sleep=lambda s: None))
 
 
-def converge(api, **kw):
-    spec = RepositorySpec.from_params(params(**kw))
+def converge(api, kw):
+    spec = RepositorySpec.from_params(params(kw))
     current = read_repository(api, NAME)
     plan = plan_repository(spec, current)
     return plan, apply_repository(api, spec, plan, current)
@@ -55,7 +56,7 @@ def test_missing_repository_is_planned_as_create(api):
 
 
 def test_create_applies_every_setting(api):
-    _, state = converge(api, **FULL)
+    state = converge(api, FULL)[1]
     assert state["scan_on_push"] is True
     assert state["image_tag_mutability"] == "IMMUTABLE"
     assert state["lifecycle_policy"]["rules"][0]["selection"]["tagPrefixList"] == ["production-"]
@@ -64,34 +65,34 @@ def test_create_applies_every_setting(api):
 
 
 def test_second_run_plans_nothing_and_writes_nothing(api):
-    converge(api, **FULL)
+    converge(api, FULL)
     api.calls.clear()
-    plan, _ = converge(api, **FULL)
+    plan = converge(api, FULL)[0]
     assert plan.actions == []
     assert api.write_calls == {}
 
 
 def test_policy_given_as_reordered_json_text_is_no_change(api):
-    converge(api, **FULL)
+    converge(api, FULL)
     text = json.dumps({"Statement": [{"Action": ["ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
                                       "Principal": {"AWS": ["arn:aws:iam::111122223333:root"]},
                                       "Effect": "Allow", "Sid": "Pull"}], "Version": "2012-10-17"})
-    plan, _ = converge(api, **dict(FULL, repository_policy=text))
+    plan = converge(api, dict(FULL, repository_policy=text))[0]
     assert plan.actions == []
 
 
 def test_changed_scan_on_push_is_one_update_with_its_difference(api):
-    converge(api, **FULL)
-    plan, state = converge(api, **dict(FULL, scan_on_push=False))
+    converge(api, FULL)
+    plan, state = converge(api, dict(FULL, scan_on_push=False))
     assert [(a.verb, a.kind) for a in plan.actions] == [("update", "repository")]
     assert plan.actions[0].changes == [{"path": "scan_on_push", "before": True, "after": False}]
     assert state["scan_on_push"] is False
 
 
 def test_other_encryption_on_existing_repository_is_a_clear_error_before_any_write(api):
-    converge(api, **FULL)
+    converge(api, FULL)
     api.calls.clear()
-    spec = RepositorySpec.from_params(params(**dict(FULL, encryption_type="KMS", scan_on_push=False)))
+    spec = RepositorySpec.from_params(params(dict(FULL, encryption_type="KMS")))
     with pytest.raises(ValidationError) as err:
         plan_repository(spec, read_repository(api, NAME))
     assert "encryption_type='KMS'" in str(err.value)
@@ -100,28 +101,28 @@ def test_other_encryption_on_existing_repository_is_a_clear_error_before_any_wri
 
 
 def test_purge_tags_removes_tags_not_asked_for(api):
-    converge(api, **FULL)
-    plan, state = converge(api, **dict(FULL, tags={"app": "flask-microservices"}))
+    converge(api, FULL)
+    plan, state = converge(api, dict(FULL, tags={"app": "flask-microservices"}))
     assert plan.actions[0].kind == "tags"
     assert state["tags"] == {"app": "flask-microservices"}
 
 
 def test_without_purge_tags_other_tags_stay(api):
-    converge(api, **FULL)
-    plan, state = converge(api, **dict(FULL, tags={"team": "core"}, purge_tags=False))
+    converge(api, FULL)
+    plan, state = converge(api, dict(FULL, tags={"team": "core"}, purge_tags=False))
     assert plan.actions[0].after == {"app": "flask-microservices", "env": "production", "team": "core"}
     assert state["tags"]["team"] == "core"
 
 
 def test_empty_lifecycle_rules_remove_the_policy(api):
-    converge(api, **FULL)
-    plan, state = converge(api, **dict(FULL, lifecycle_rules=[]))
+    converge(api, FULL)
+    plan, state = converge(api, dict(FULL, lifecycle_rules=[]))
     assert [(a.verb, a.kind) for a in plan.actions] == [("delete", "lifecycle_policy")]
     assert state["lifecycle_policy"] is None
 
 
 def test_raw_lifecycle_policy_equal_to_rules_is_no_change(api):
-    converge(api, **FULL)
+    converge(api, FULL)
     raw = json.dumps({"rules": [
         {"rulePriority": 2, "description": "expire untagged images after 7 days",
          "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 7},
@@ -132,7 +133,7 @@ def test_raw_lifecycle_policy_equal_to_rules_is_no_change(api):
     ]})
     spec_kw = dict(FULL)
     spec_kw.pop("lifecycle_rules")
-    plan, _ = converge(api, lifecycle_policy=raw, **spec_kw)
+    plan, _state = converge(api, dict(spec_kw, lifecycle_policy=raw))
     assert plan.actions == []
 
 
