@@ -63,6 +63,9 @@ def install(app: Any) -> None:
 
     app.before_hooks.insert(0, state.faults.hook)
     app.before_hooks.append(_advance_hook(state))
+    from .service_deployments import ServiceDeploymentsApi
+
+    app.before_hooks.append(ServiceDeploymentsApi(state.sim, state.lock).hook)
     app.reset_hooks.append(state.reset)
     app.moto_app = _locked(app.moto_app, state.lock)
     if state.sim is not None:

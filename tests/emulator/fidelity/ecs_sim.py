@@ -96,6 +96,8 @@ class Deployment:
         self.platform_version = service.platform_version
         self.tasks: List[TaskSim] = []
         self.rollback_to: Optional[str] = None
+        # The deployment the circuit breaker started to roll this one back.
+        self.rollback_started: Optional["Deployment"] = None
         self.source_deployments: List[str] = []
         self.circuit_breaker_status = "MONITORING" if service.circuit_breaker["enable"] else "DISABLED"
         self.deployment_arn = "arn:aws:ecs:%s:%s:service-deployment/%s/%s/%s" % (

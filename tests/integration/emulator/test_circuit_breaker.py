@@ -109,3 +109,38 @@ def test_failed_tasks_are_counted_per_deployment(stack):
     primary, active = stack.deployments()
     assert primary["failedTasks"] >= 1
     assert active["failedTasks"] == 0
+
+
+def _service_deployments(stack):
+    arns = [d["serviceDeploymentArn"] for d in stack.ecs.list_service_deployments(
+        cluster="demo", service="users")["serviceDeployments"]]
+    return stack.ecs.describe_service_deployments(serviceDeploymentArns=arns)["serviceDeployments"]
+
+
+def test_service_deployments_record_the_rollback_of_a_failed_release(stack):
+    stack.create_service(image="users:1", deploymentConfiguration=BREAKER_WITH_ROLLBACK)
+    stack.settle()
+    stack.aws.set_behaviour("users:2", "crash", exit_code=1, after_seconds=10)
+    stack.release("users:2")
+    stack.settle()
+
+    failed, first = _service_deployments(stack)
+
+    assert first["status"] == "SUCCESSFUL"
+    assert failed["status"] == "ROLLBACK_SUCCESSFUL"
+    assert failed["deploymentCircuitBreaker"]["status"] == "TRIGGERED"
+    assert failed["deploymentCircuitBreaker"]["failureCount"] >= failed["deploymentCircuitBreaker"]["threshold"] == 3
+    assert failed["rollback"]["serviceRevisionArn"] != failed["targetServiceRevision"]["arn"]
+    assert failed["sourceServiceRevisions"][0]["arn"] == first["targetServiceRevision"]["arn"]
+
+
+def test_list_service_deployments_filters_by_status(stack):
+    stack.create_service(image="users:1")
+    stack.settle()
+    stack.release("users:2")
+
+    listed = stack.ecs.list_service_deployments(cluster="demo", service="users", status=["IN_PROGRESS"])
+
+    [in_progress] = listed["serviceDeployments"]
+    assert in_progress["status"] == "IN_PROGRESS"
+    assert in_progress["serviceArn"].endswith(":service/demo/users")
