@@ -85,11 +85,14 @@ def test_healthy_release_completes_on_the_new_revision_with_healthy_targets(app,
     assert health and all(t["TargetHealth"]["State"] == "healthy" for t in health if t["TargetHealth"]["State"] != "draining")
 
 
-def test_service_already_on_the_desired_revision_is_a_noop_without_write_calls(aws, app, run_module):
-    result = run_module("ecs_rolling_deploy", release_args(image=IMAGE_V1))
-    assert not result.get("failed"), result.get("msg")
-    assert result["changed"] is False
-    assert result["services"][0]["action"] == "noop"
+def test_second_run_with_the_same_input_is_a_noop_without_write_calls(aws, app, run_module):
+    first = run_module("ecs_rolling_deploy", release_args())
+    assert not first.get("failed"), first.get("msg")
+    aws.clear_calls()
+    second = run_module("ecs_rolling_deploy", release_args())
+    assert not second.get("failed"), second.get("msg")
+    assert second["changed"] is False
+    assert second["services"][0]["action"] == "noop"
     assert aws.write_calls() == []
 
 
