@@ -105,16 +105,32 @@ def test_check_mode_reports_the_task_definition_diff_without_write_calls(aws, ap
     assert current_revision(app) == app["rev1"]
 
 
-def test_crash_loop_is_rolled_back_and_reported_as_failure(aws, app, run_module):
+def test_crash_loop_fails_fast_on_stopped_tasks_and_is_rolled_back_by_the_module(aws, app, run_module):
+    app["ecs"].update_service(cluster="app", service="users", deploymentConfiguration={
+        "deploymentCircuitBreaker": {"enable": False, "rollback": False}, "maximumPercent": 200, "minimumHealthyPercent": 100})
+    wait_steady(app["ecs"], "app", "users")
     aws.set_behaviour(IMAGE_V2, "crash", exit_code=3, after_seconds=5)
+    aws.clear_calls()
     result = run_module("ecs_rolling_deploy", release_args(max_failed_tasks=2))
     assert result.get("failed") is True
     assert "users" in result["msg"] and "rolled back" in result["msg"], result["msg"]
     failure = result["failures"][0]
-    assert failure["kind"] in ("tasks_failed", "rolled_back_by_ecs", "deployment_failed")
+    assert failure["kind"] == "tasks_failed"
     assert any(t["exit_codes"].get("users") == 3 for t in failure["stopped_tasks"])
+    assert len([c for c in aws.write_calls() if c["operation"] == "UpdateService"]) == 2
     assert current_revision(app) == app["rev1"]
     assert result["state_left"][0]["rollout_state"] == "COMPLETED"
+
+
+def test_circuit_breaker_rollback_is_awaited_and_reported_as_failure(aws, app, run_module):
+    aws.set_behaviour(IMAGE_V2, "crash", exit_code=1, after_seconds=5)
+    result = run_module("ecs_rolling_deploy", release_args(max_failed_tasks=0))
+    assert result.get("failed") is True
+    assert result["failures"][0]["kind"] == "rolled_back_by_ecs"
+    assert result["services"][0]["status"] == "rolled_back"
+    updates = [c for c in aws.write_calls() if c["operation"] == "UpdateService"]
+    assert len(updates) == 1, "ECS rolls back by itself; the module must not start a second rollback"
+    assert current_revision(app) == app["rev1"]
 
 
 def test_migration_with_a_nonzero_exit_code_stops_the_release_before_any_update(aws, app, run_module):

@@ -255,7 +255,7 @@ def judge(track: Track, obs: Observation, policy: Policy) -> Judgement:
         track.revision = primary.get("taskDefinition")
     ours = deployment_by_id(service, track.deployment_id)
     if ours is None or ours.get("status") != "PRIMARY":
-        return _replaced(track, ours, primary)
+        return _replaced(track, ours, primary, service)
     summary: Dict[str, Any] = {
         "deployment": ours.get("id"),
         "rollout_state": ours.get("rolloutState"),
@@ -299,14 +299,35 @@ def judge(track: Track, obs: Observation, policy: Policy) -> Judgement:
     return Judgement(DONE, "deployment %s completed on %s" % (ours.get("id"), ours.get("taskDefinition")), KIND_COMPLETED, summary)
 
 
-def _replaced(track: Track, ours: Optional[Dict[str, Any]], primary: Optional[Dict[str, Any]]) -> Judgement:
+def _replaced(track: Track, ours: Optional[Dict[str, Any]], primary: Optional[Dict[str, Any]],
+              service: Dict[str, Any]) -> Judgement:
     successor = _short(primary)
     target = primary.get("taskDefinition") if primary else None
-    if ours is not None and ours.get("rolloutState") == "FAILED" and target and target != track.revision:
-        return Judgement(FAILED, "deployment %s failed and ECS is rolling back to %s: %s" % (
-            track.deployment_id, target, ours.get("rolloutStateReason") or ""), KIND_ECS_ROLLBACK, successor=successor)
+    if _failed_by_ecs(track, ours, primary, service) and target and target != track.revision:
+        reason = (ours or {}).get("rolloutStateReason") or "ECS reported the deployment failed"
+        return Judgement(FAILED, "deployment %s failed and ECS rolled back to %s: %s" % (
+            track.deployment_id, target, reason), KIND_ECS_ROLLBACK, successor=successor)
     return Judgement(FAILED, "deployment %s is no longer PRIMARY: replaced by %s on %s" % (
         track.deployment_id, successor.get("id"), target), KIND_REPLACED, successor=successor)
+
+
+def _failed_by_ecs(track: Track, ours: Optional[Dict[str, Any]], primary: Optional[Dict[str, Any]],
+                   service: Dict[str, Any]) -> bool:
+    """Whether ECS itself (the circuit breaker) ended our deployment.
+
+    Once ECS's rollback deployment completes, the failed deployment disappears from the
+    service, so its FAILED rollout state is no longer there to read; the service events ECS
+    wrote about it ("(deployment <id>) deployment failed") and the rollback deployment's
+    reason still say what happened.
+    """
+    if ours is not None and ours.get("rolloutState") == "FAILED":
+        return True
+    for event in service.get("events") or []:
+        message = event.get("message") or ""
+        if track.deployment_id and track.deployment_id in message and "deployment failed" in message:
+            return True
+    reason = (primary or {}).get("rolloutStateReason") or ""
+    return "circuit breaker" in reason and "rolling back" in reason
 
 
 def _unhealthy_too_long(track: Track, rows: List[Dict[str, Any]], now: float, policy: Policy) -> str:

@@ -92,7 +92,9 @@ class Observer:
             svc = services.get(track.key)
             if not svc:
                 continue
-            running = self.ecs.list_tasks(track.cluster, serviceName=track.service)
+            # Running tasks matter only to find their targets; a service without a load balancer
+            # is judged on its deployment's counts alone.
+            running = self.ecs.list_tasks(track.cluster, serviceName=track.service) if svc.get("loadBalancers") else []
             stopped = self.ecs.list_tasks(track.cluster, "STOPPED", serviceName=track.service) if self.look_at_stopped else []
             listed[track.key] = (running, stopped)
             arns_by_cluster.setdefault(track.cluster, []).extend(running + stopped)

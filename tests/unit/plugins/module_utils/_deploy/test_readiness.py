@@ -70,3 +70,15 @@ def test_a_target_unhealthy_for_less_than_the_timeout_is_tolerated_then_fails():
 def test_last_completed_revision_is_the_completed_deployment_not_revision_minus_one():
     svc = service(deployment("d9", "users:9", rollout="IN_PROGRESS"), deployment("d5", "users:5", status="ACTIVE"))
     assert last_completed_revision(svc) == "users:5"
+
+
+def test_a_deployment_gone_after_ecs_completed_its_rollback_is_reported_as_ecs_rollback():
+    svc = service(deployment("d3", REV1))
+    svc["events"] = [{"message": "(service users) (deployment d2) deployment failed: tasks failed to start."}]
+    verdict = judge(Track("app", "users", REV2, "d2"), Observation(svc, [], [], {TG: []}), Policy())
+    assert verdict.kind == "rolled_back_by_ecs"
+
+
+def test_a_deployment_gone_without_ecs_failing_it_was_replaced():
+    verdict = judge(Track("app", "users", REV2, "d2"), Observation(service(deployment("d3", REV1)), [], [], {TG: []}), Policy())
+    assert verdict.kind == "replaced"
