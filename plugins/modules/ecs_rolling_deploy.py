@@ -136,14 +136,15 @@ options:
     default: 900
   poll_interval:
     description:
-      - Seconds between two looks at the deployments; the interval grows by half after each look up to O(max_poll_interval).
+      - Seconds between two looks at the deployments; the interval grows by a quarter after each look up to
+        O(max_poll_interval).
     type: float
     default: 5.0
   max_poll_interval:
     description:
       - Cap of the poll interval, in seconds.
     type: float
-    default: 30.0
+    default: 15.0
   wait_for_drain:
     description:
       - Also wait until the tasks of older deployments are gone before calling a deployment done.
@@ -393,7 +394,7 @@ ARGUMENT_SPEC = dict(
     wait=dict(type="bool", default=True),
     timeout=dict(type="int", default=900),
     poll_interval=dict(type="float", default=5.0),
-    max_poll_interval=dict(type="float", default=30.0),
+    max_poll_interval=dict(type="float", default=15.0),
     wait_for_drain=dict(type="bool", default=False),
     max_failed_tasks=dict(type="int", default=3),
     unhealthy_timeout=dict(type="int", default=120),

@@ -16,7 +16,7 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsAp
 
 from .errors import DeployError
 from .readiness import stop_summary
-from .watcher import Timeline
+from .watcher import BACKOFF, Timeline
 
 
 def container_definitions(task_definition: Dict[str, Any]) -> List[Dict[str, Any]]:
@@ -59,7 +59,7 @@ class MigrationRunner:
     """Run a command on a revision as a one-off task, wait for it to stop, gate on exit codes."""
 
     def __init__(self, ecs: EcsApi, logs: Optional[LogsApi], timeline: Timeline, timeout: float = 600.0,
-                 interval: float = 5.0, max_interval: float = 30.0, clock: Callable[[], float] = time.monotonic,
+                 interval: float = 5.0, max_interval: float = 15.0, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep, log_lines: int = 20) -> None:
         self.ecs = ecs
         self.logs = logs
@@ -109,7 +109,7 @@ class MigrationRunner:
             raise DeployError("migration did not start: %s" % (reasons or "run_task returned no task"),
                               details={"migration": {"failures": answer.get("failures") or [], "command": command}})
         arn = tasks[0]["taskArn"]
-        waiter = Waiter(timeout=self.timeout, interval=self.interval, max_interval=self.max_interval, backoff=1.5,
+        waiter = Waiter(timeout=self.timeout, interval=self.interval, max_interval=self.max_interval, backoff=BACKOFF,
                         clock=self.clock, sleep=self.sleep)
 
         def describe() -> Dict[str, Any]:

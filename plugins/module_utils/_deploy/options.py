@@ -29,7 +29,7 @@ class ReleaseOptions:
     wait: bool = True
     timeout: float = 900.0
     poll_interval: float = 5.0
-    max_poll_interval: float = 30.0
+    max_poll_interval: float = 15.0
     policy: Policy = field(default_factory=Policy)
     rollback: bool = True
     rollback_scope: str = "release"
@@ -71,7 +71,7 @@ class ReleaseOptions:
             wait=params.get("wait", True) is not False,
             timeout=float(params.get("timeout") or 900),
             poll_interval=poll,
-            max_poll_interval=max(poll, float(params.get("max_poll_interval") or 30.0)),
+            max_poll_interval=max(poll, float(params.get("max_poll_interval") or 15.0)),
             policy=Policy(
                 max_failed_tasks=int(params.get("max_failed_tasks") if params.get("max_failed_tasks") is not None else 3),
                 unhealthy_timeout=float(params.get("unhealthy_timeout") if params.get("unhealthy_timeout") is not None else 120),

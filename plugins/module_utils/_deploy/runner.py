@@ -59,6 +59,12 @@ def revisions_to_deregister(arns_newest_first: List[str], keep: int, in_use: set
     return [arn for arn in arns_newest_first[keep:] if arn not in in_use]
 
 
+def recent_events(service: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The service's most recent events (ECS lists them newest first)."""
+    events = (service or {}).get("events") or []
+    return [{"created_at": str(e.get("createdAt")), "message": e.get("message")} for e in events[:MAX_EVENTS_REPORTED]]
+
+
 def family_of(arn: str) -> str:
     """``arn:...:task-definition/users:7`` -> ``users``."""
     return arn.rsplit("/", 1)[-1].rsplit(":", 1)[0]
@@ -83,6 +89,7 @@ class ReleaseRunner:
         self.tracks: Dict[Key, Track] = {}
         self.outcomes: Dict[Key, Dict[str, Any]] = {}
         self.watcher: Optional[RolloutWatcher] = None
+        self._final_services: Dict[Key, Dict[str, Any]] = {}
 
     @classmethod
     def from_module(cls, module: Any) -> "ReleaseRunner":
@@ -340,6 +347,11 @@ class ReleaseRunner:
             to_roll = [by_key[k] for k in scope if by_key[k] in started]
             rollback_notes = self.roll_back(to_roll, verdicts)
         end_state = self.end_state()
+        for key in failed:
+            # Events read after the rollback also tell how it went.
+            final = self._final_services.get(key)
+            if final:
+                diagnosis[key]["events"] = recent_events(final)
         names = ", ".join(k[1] for k in failed)
         reasons = "; ".join("%s: %s" % (k[1], verdicts[k].reason) for k in failed)
         rolled = ", ".join("%s %s" % (k[1], note) for k, note in rollback_notes.items())
@@ -414,8 +426,6 @@ class ReleaseRunner:
             lines = log_tail(self.logs, doc, task, self.options.log_lines)
             if lines:
                 logs[task.get("taskArn", "").rsplit("/", 1)[-1]] = lines
-        events = sorted(((obs.service or {}).get("events") or []) if obs else [], key=lambda e: str(e.get("createdAt") or ""),
-                        reverse=True)[:MAX_EVENTS_REPORTED]
         return {
             "service": sp.name,
             "cluster": sp.request.cluster,
@@ -425,13 +435,14 @@ class ReleaseRunner:
             "revision": revision,
             "progress": verdict.summary,
             "stopped_tasks": [stop_summary(t) for t in stopped[:MAX_STOPPED_REPORTED]],
-            "events": [{"created_at": str(e.get("createdAt")), "message": e.get("message")} for e in events],
+            "events": recent_events(obs.service if obs else None),
             "log_lines": logs,
         }
 
     def end_state(self) -> List[Dict[str, Any]]:
         """Where each service of the release ended: its PRIMARY revision and rollout state."""
         described = self.observer.describe([p.request.key for p in self.plans])
+        self._final_services = {k: v for k, v in described.items() if v}
         out = []
         for sp in self.plans:
             svc = described.get(sp.request.key) or {}

@@ -37,6 +37,9 @@ from .readiness import (
 from .targets import TargetHealthApi
 
 Key = Tuple[str, str]
+# Each look waits a quarter longer than the last, up to the cap: gentle on the API during long
+# rollouts while a completion or failure is still seen within one (capped) interval.
+BACKOFF = 1.25
 
 
 class Timeline:
@@ -140,8 +143,8 @@ class RolloutWatcher:
         timeline: Timeline,
         timeout: float = 600.0,
         interval: float = 5.0,
-        max_interval: float = 30.0,
-        backoff: float = 1.5,
+        max_interval: float = 15.0,
+        backoff: float = BACKOFF,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:

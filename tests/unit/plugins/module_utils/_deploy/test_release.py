@@ -320,3 +320,14 @@ def test_a_service_without_load_balancer_completes_on_its_deployment_counts():
     result = release(world, services=[{"name": "worker", "images": {"worker": "repo/worker:2"}}])
     assert result.data["services"][0]["status"] == "completed"
     assert "describe_target_health" not in world.calls
+
+
+def test_failure_report_carries_the_service_events_up_to_the_end_of_the_rollback(world):
+    world.services["users"]["deploymentConfiguration"]["deploymentCircuitBreaker"]["enable"] = True
+    world.services["users"]["_threshold"] = 4
+    world.behave(IMAGE_V2, "crash", after=5.0)
+    with pytest.raises(DeployError) as excinfo:
+        release(world, services=users_v2(), max_failed_tasks=0)
+    messages = [e["message"] for e in failure_of(excinfo)["events"]]
+    assert any("deployment failed" in m for m in messages)
+    assert "has reached a steady state" in messages[0]
