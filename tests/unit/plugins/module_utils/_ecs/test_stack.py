@@ -370,3 +370,13 @@ def test_check_mode_absent_writes_nothing(aws):
     result, apis = run(params([{"name": "users"}], state="absent"), check=True)
     assert [(a.verb, a.kind) for a in result.plan.actions] == [("delete", "service")]
     assert apis.writes() == {}
+
+
+def test_service_connect_namespace_by_name_compares_equal_to_its_arn(aws):
+    sd = boto3.client("servicediscovery", region_name=REGION)
+    sd.create_http_namespace(Name="flask.local")
+    cluster = {"name": "flask-microservices-prod-cluster", "service_connect_defaults": {"namespace": "flask.local"}}
+    first = run(params([], cluster=cluster))[0]
+    assert [(a.verb, a.kind) for a in first.plan.actions] == [("create", "cluster")]
+    result, apis = run(params([], cluster=cluster))
+    assert not result.changed and apis.writes() == {}
