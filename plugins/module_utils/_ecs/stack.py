@@ -203,6 +203,9 @@ class EcsStack:
                 self.taskdefs[name] = kwargs
             validate_load_balancers(svc.get("load_balancers") or [], kwargs, where + ".load_balancers")
             self._validate_autoscaling(svc, where)
+            if svc.get("desired_count") is not None and svc["desired_count"] < 0:
+                raise ValidationError(where + ".desired_count", svc["desired_count"], "must be 0 or more")
+            self._validate_deployment_configuration(svc.get("deployment_configuration") or {}, where)
             net = svc.get("network_configuration")
             if net is not None and not net.get("subnets"):
                 raise ValidationError(where + ".network_configuration.subnets", net.get("subnets"), "at least one subnet")
@@ -216,6 +219,15 @@ class EcsStack:
         if fargate and "FARGATE" not in (kwargs.get("requiresCompatibilities") or []):
             raise ValidationError(where + ".task_definition.requires_compatibilities", kwargs.get("requiresCompatibilities"),
                                   "the service runs on Fargate: the task definition must list FARGATE")
+
+    @staticmethod
+    def _validate_deployment_configuration(conf: Mapping[str, Any], where: str) -> None:
+        """ECS's bounds: at most 100 % kept healthy, at least 100 % allowed running."""
+        low, high = conf.get("minimum_healthy_percent"), conf.get("maximum_percent")
+        if low is not None and not 0 <= low <= 100:
+            raise ValidationError(where + ".deployment_configuration.minimum_healthy_percent", low, "must be in 0..100")
+        if high is not None and high < 100:
+            raise ValidationError(where + ".deployment_configuration.maximum_percent", high, "must be 100 or more")
 
     def _validate_autoscaling(self, svc: Mapping[str, Any], where: str) -> None:
         auto = svc.get("autoscaling")

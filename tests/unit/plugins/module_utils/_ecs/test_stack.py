@@ -380,3 +380,25 @@ def test_service_connect_namespace_by_name_compares_equal_to_its_arn(aws):
     assert [(a.verb, a.kind) for a in first.plan.actions] == [("create", "cluster")]
     result, apis = run(params([], cluster=cluster))
     assert not result.changed and apis.writes() == {}
+
+
+@pytest.mark.parametrize("conf,option", [
+    ({"minimum_healthy_percent": 150}, "services[0].deployment_configuration.minimum_healthy_percent"),
+    ({"maximum_percent": 50}, "services[0].deployment_configuration.maximum_percent"),
+])
+def test_deployment_percentages_outside_ecs_bounds_fail_before_any_read(conf, option):
+    stack = EcsStack(params([service("users", 5000, deployment_configuration=conf)]), None, None, None, None)
+    with pytest.raises(ValidationError) as exc:
+        stack.run()
+    assert exc.value.option == option
+
+
+def test_autoscaling_min_above_max_fails_before_any_read():
+    svc = service("users", 5000, autoscaling={"min_capacity": 5, "max_capacity": 2, "policies": []})
+    with pytest.raises(ValidationError, match="min_capacity <= max_capacity"):
+        EcsStack(params([svc]), None, None, None, None).run()
+
+
+def test_service_listed_twice_fails_before_any_read():
+    with pytest.raises(ValidationError, match="listed twice"):
+        EcsStack(params([service("users", 5000), service("users", 5000)]), None, None, None, None).run()
