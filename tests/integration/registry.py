@@ -1,7 +1,8 @@
 """A real OCI registry for tests: Debian's ``docker-registry`` on 127.0.0.1, started and stopped by PID.
 
-Each instance gets a free port, a temporary storage directory and a generated config; no auth,
-plain HTTP, deletes enabled.  ``stop()`` ends exactly the process ``start()`` started.
+Each instance gets a free port, a temporary storage directory and a generated config; plain
+HTTP, deletes enabled, and either no auth or HTTP basic auth for one user (``USERNAME`` /
+``PASSWORD``, as ECR's registry uses basic auth).  ``stop()`` ends exactly the process ``start()`` started.
 """
 
 from __future__ import annotations
@@ -18,6 +19,15 @@ import urllib.request
 from typing import Optional
 
 BINARY = "/usr/bin/docker-registry"
+USERNAME = "shipyard"
+PASSWORD = "s3cret"
+# bcrypt (cost 4) of PASSWORD, computed once: the registry's htpasswd file accepts only bcrypt.
+PASSWORD_BCRYPT = "$2b$04$EQZkoIMEGQBml4X7yYdSPuSVsO.G03bwf870IMJya3rcCx8F9CuMG"
+AUTH = """auth:
+  htpasswd:
+    realm: shipyard-tests
+    path: {htpasswd}
+"""
 CONFIG = """version: 0.1
 log:
   level: warn
@@ -45,8 +55,9 @@ def free_port() -> int:
 class LocalRegistry:
     """One docker-registry process and its storage."""
 
-    def __init__(self, workdir: Optional[str] = None) -> None:
+    def __init__(self, workdir: Optional[str] = None, basic_auth: bool = False) -> None:
         self.workdir = workdir or tempfile.mkdtemp(prefix="shipyard-registry-")
+        self.basic_auth = basic_auth
         self.port: Optional[int] = None
         self.proc: Optional[subprocess.Popen] = None
 
@@ -65,6 +76,11 @@ class LocalRegistry:
         config = os.path.join(self.workdir, "config.yml")
         with open(config, "w", encoding="utf-8") as f:
             f.write(CONFIG.format(storage=storage, port=self.port))
+            if self.basic_auth:
+                htpasswd = os.path.join(self.workdir, "htpasswd")
+                with open(htpasswd, "w", encoding="utf-8") as pw:
+                    pw.write("%s:%s\n" % (USERNAME, PASSWORD_BCRYPT))
+                f.write(AUTH.format(htpasswd=htpasswd))
         log = open(os.path.join(self.workdir, "registry.log"), "ab")  # pylint: disable=consider-using-with
         self.proc = subprocess.Popen([BINARY, "serve", config], stdout=log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
@@ -77,6 +93,10 @@ class LocalRegistry:
                 with urllib.request.urlopen(self.url + "/v2/", timeout=1) as resp:
                     if resp.status == 200:
                         return self
+            except urllib.error.HTTPError as exc:
+                if exc.code == 401 and self.basic_auth:
+                    return self
+                time.sleep(0.05)
             except (urllib.error.URLError, OSError):
                 time.sleep(0.05)
         self.stop()

@@ -15,10 +15,11 @@ import uuid
 
 import pytest
 
-from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.archive import Blob, Location
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.archive import Blob, ImageArchive, Location
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.push import ImagePusher
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.registry import RegistryClient, RegistryError
 from integration.archives import docker_save, oci_multiarch
-from integration.registry import LocalRegistry
+from integration.registry import PASSWORD, USERNAME, LocalRegistry
 
 SKOPEO = "/usr/bin/skopeo"
 LAYERS = [{"etc/os-release": b"ID=shipyard\n"}, {"app/users.py": b"print('users')\n"}, {"app/data.bin": 300_000}]
@@ -27,6 +28,15 @@ LAYERS = [{"etc/os-release": b"ID=shipyard\n"}, {"app/users.py": b"print('users'
 @pytest.fixture(scope="module")
 def registry():
     reg = LocalRegistry().start()
+    try:
+        yield reg
+    finally:
+        reg.stop()
+
+
+@pytest.fixture(scope="module")
+def private_registry():
+    reg = LocalRegistry(basic_auth=True).start()
     try:
         yield reg
     finally:
@@ -115,6 +125,22 @@ def test_layers_are_mounted_from_another_repository_instead_of_uploaded(run_modu
     assert res["changed"]
     assert (res["layers_mounted"], res["layers_uploaded"]) == (3, 0)
     assert res["bytes_sent"] < 2000  # only the config blob travels
+
+
+def test_push_with_basic_auth_credentials_succeeds(private_registry, users_tar, repo):
+    client = RegistryClient(private_registry.url, USERNAME, PASSWORD)
+    with ImageArchive(users_tar) as archive:
+        pusher = ImagePusher(client, repo)
+        stats = pusher.push(archive.manifest, ["v1"], pusher.survey(archive.manifest))
+        assert stats.layers_uploaded == 3
+        assert client.manifest_digest(repo, "v1") == archive.manifest.digest
+
+
+def test_push_without_credentials_to_a_private_registry_fails_naming_the_options(run_module, private_registry,
+                                                                                users_tar, repo):
+    res = run_module("ecr_image_push", push_args(private_registry, repo, users_tar, ["v1"]))
+    assert res["failed"]
+    assert "HTTP 401" in res["msg"] and "registry_username" in res["msg"]
 
 
 def test_chunked_upload_reassembles_the_exact_blob(registry, tmp_path, repo):

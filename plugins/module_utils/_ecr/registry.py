@@ -236,6 +236,9 @@ class RegistryClient:
                 detail = "; ".join("%s: %s" % (e.get("code"), e.get("message")) for e in errors)
         except (ValueError, AttributeError):
             pass
+        if status == 401:
+            detail += " (the registry refused our credentials: check registry_username and registry_password, or the " \
+                      "ECR authorization token's account and region)"
         return RegistryError("%s: HTTP %d: %s" % (what, status, detail), code=code)
 
     # reads --------------------------------------------------------------------------------
