@@ -12,6 +12,7 @@ byte with its media type, so the digest stays the same; ``imageDigest`` makes EC
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
@@ -52,7 +53,8 @@ def resolve_source(api: EcrApi, repository: str, tag: Optional[str], digest: Opt
                        "not match their digest" % (repository, reported, actual), operation="batch_get_image")
     if digest and digest != reported:
         raise EcrError("promote_from.digest %s resolved to %s" % (digest, reported), operation="batch_get_image")
-    media_type = image.get("imageManifestMediaType") or ""
+    # Older images carry their media type only inside the manifest.
+    media_type = image.get("imageManifestMediaType") or json.loads(text).get("mediaType") or ""
     return SourceImage(repository=repository, manifest=text, media_type=media_type, digest=reported)
 
 

@@ -5,6 +5,7 @@ import json
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import RetryPolicy
@@ -195,3 +196,41 @@ def test_repository_uri_for_a_repository_to_be_created_is_on_the_account_registr
     result = env.run(check_mode=True)
     endpoint = env.client.get_authorization_token()["authorizationData"][0]["proxyEndpoint"]
     assert result.data["repository_uri"] == endpoint.replace("https://", "") + "/" + REPO
+
+
+def test_promotion_into_another_repository_copies_the_manifest_bytes(env):
+    env.seed_image("staging-1")
+    env.client.create_repository(repositoryName="flask-microservices/users-prod")
+    result = env.run(name="flask-microservices/users-prod",
+                     promote_from={"repository": REPO, "tag": "staging-1"}, image_tags=["production-1"])
+    assert result.changed
+    got = env.client.batch_get_image(repositoryName="flask-microservices/users-prod",
+                                     imageIds=[{"imageTag": "production-1"}])["images"][0]
+    assert got["imageManifest"] == MANIFEST
+    assert got["imageId"]["imageDigest"] == DIGEST
+
+
+class LayersMissingClient:
+    """ECR as AWS answers put_image into a repository that lacks the image's layers."""
+
+    def __init__(self, real):
+        self.real = real
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def put_image(self, **kwargs):
+        raise ClientError({"Error": {"Code": "LayersNotFoundException", "Message": "layers not found"}}, "PutImage")
+
+
+def test_promotion_into_a_repository_without_the_layers_says_what_to_do(env):
+    env.seed_image("staging-1")
+    env.client.create_repository(repositoryName="flask-microservices/users-prod")
+    client = LayersMissingClient(env.client)
+    runner = EcrImagePush(dict(DEFAULTS, name="flask-microservices/users-prod",
+                               promote_from={"repository": REPO, "tag": "staging-1"}, image_tags=["production-1"]),
+                          lambda: EcrApi(client, retry=RetryPolicy(sleep=lambda s: None)))
+    with pytest.raises(ShipyardError) as err:
+        runner.run()
+    assert "lacks its layers" in str(err.value)
+    assert err.value.code == "LayersNotFoundException"
