@@ -183,6 +183,20 @@ def _clean(name: str) -> str:
     return posixpath.normpath(name.lstrip("/") or ".")
 
 
+def _ref_matches(ref: str, annotations: Dict[str, str]) -> bool:
+    """Whether ``ref`` names the entry, spelled as the user would (``users:1``) or fully."""
+    names = [annotations.get(a) for a in REF_ANNOTATIONS if annotations.get(a)]
+    if ref in names:
+        return True
+    # docker save records "docker.io/library/users:1" for what the user calls "users:1".
+    first = ref.split("/", 1)[0]
+    qualified = "/" in ref and ("." in first or ":" in first or first == "localhost")
+    if not qualified:
+        full = ("docker.io/library/" if "/" not in ref else "docker.io/") + ref
+        return full in names
+    return False
+
+
 def _is_gzip(path: str) -> bool:
     with open(path, "rb") as f:
         return f.read(2) == b"\x1f\x8b"
@@ -261,7 +275,7 @@ class ImageArchive:
         if not entries:
             raise ArchiveError("%s: index.json lists no manifest" % self.path)
         if self.ref is not None:
-            chosen = [e for e in entries if self.ref in [(e.get("annotations") or {}).get(a) for a in REF_ANNOTATIONS]]
+            chosen = [e for e in entries if _ref_matches(self.ref, e.get("annotations") or {})]
             if not chosen:
                 raise ArchiveError("archive_ref=%r: not in %s; it holds %s" % (self.ref, self.path, self._oci_refs(entries)))
         elif len(entries) > 1:
@@ -276,7 +290,7 @@ class ImageArchive:
         refs = []
         for e in entries:
             ann = e.get("annotations") or {}
-            refs.append(next((ann[a] for a in REF_ANNOTATIONS if ann.get(a)), e.get("digest")))
+            refs.append(next((ann[a] for a in reversed(REF_ANNOTATIONS) if ann.get(a)), e.get("digest")))
         return refs
 
     def _load_descriptor(self, desc: Dict[str, Any]) -> Manifest:

@@ -163,3 +163,17 @@ def test_missing_archive_is_a_clear_error(tmp_path):
     with pytest.raises(ArchiveError) as err:
         ImageArchive(str(tmp_path / "nope.tar"))
     assert "does not exist" in str(err.value)
+
+
+def test_archive_ref_matches_the_short_name_docker_save_records_in_full(tmp_path):
+    layout = OciLayout(str(tmp_path / "oci"))
+    users = layout.add_image(LAYERS, seed=1)
+    client = layout.add_image(LAYERS[:1], seed=2)
+    for desc, name in ((users, "users:1"), (client, "client:1")):
+        entry = {k: v for k, v in desc.items() if k != "platform"}
+        entry["annotations"] = {"io.containerd.image.name": "docker.io/library/" + name,
+                                "org.opencontainers.image.ref.name": name.split(":")[1]}
+        layout.entries.append(entry)
+    root = layout.finish()
+    with ImageArchive(root, ref="client:1") as archive:
+        assert archive.manifest.digest == client["digest"]
