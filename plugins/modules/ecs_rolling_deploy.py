@@ -152,8 +152,9 @@ options:
     default: false
   max_failed_tasks:
     description:
-      - Fail a deployment as soon as this many of its tasks stopped (crash loop, failed health checks, failure to start),
-        often well before the ECS circuit breaker would. V(0) disables the check.
+      - Fail a deployment as soon as this many of its tasks failed (failure to start, essential container exit, stopped
+        for failing ELB or container health checks), often well before the ECS circuit breaker would. Tasks stopped by
+        scale-in, by a user or by a Spot interruption do not count. V(0) disables the check.
     type: int
     default: 3
   unhealthy_timeout:

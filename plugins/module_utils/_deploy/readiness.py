@@ -217,6 +217,20 @@ def target_states(service: Dict[str, Any], tasks: List[Dict[str, Any]], targets:
     return rows
 
 
+def is_failed_task(task: Dict[str, Any]) -> bool:
+    """Whether a stopped task of a deployment counts as a failure (for ``max_failed_tasks``).
+
+    Failures are what AWS's circuit breaker counts: a task that never started, whose essential
+    container exited, or that the scheduler stopped for failing its ELB or container health
+    checks.  Scale-in, a user's stop_task or a Spot interruption are not the revision's fault.
+    """
+    code = task.get("stopCode")
+    if code in ("TaskFailedToStart", "EssentialContainerExited"):
+        return True
+    reason = (task.get("stoppedReason") or "").lower()
+    return code == "ServiceSchedulerInitiated" and "health check" in reason
+
+
 def stop_summary(task: Dict[str, Any]) -> Dict[str, Any]:
     """Why a task stopped, with every container's exit code."""
     return {
@@ -262,7 +276,7 @@ def judge(track: Track, obs: Observation, policy: Policy) -> Judgement:
         "running": ours.get("runningCount", 0),
         "pending": ours.get("pendingCount", 0),
         "desired": ours.get("desiredCount", service.get("desiredCount", 0)),
-        "failed_tasks": max(ours.get("failedTasks") or 0, len(obs.stopped_tasks)),
+        "failed_tasks": max(ours.get("failedTasks") or 0, sum(1 for t in obs.stopped_tasks if is_failed_task(t))),
     }
     if ours.get("rolloutState") == "FAILED":
         return Judgement(FAILED, "deployment %s failed: %s" % (ours.get("id"), ours.get("rolloutStateReason") or "rollout FAILED"),

@@ -82,3 +82,23 @@ def test_a_deployment_gone_after_ecs_completed_its_rollback_is_reported_as_ecs_r
 def test_a_deployment_gone_without_ecs_failing_it_was_replaced():
     verdict = judge(Track("app", "users", REV2, "d2"), Observation(service(deployment("d3", REV1)), [], [], {TG: []}), Policy())
     assert verdict.kind == "replaced"
+
+
+def stopped(dep_id, code, reason):
+    return {"taskArn": "arn:aws:ecs:us-east-1:1:task/app/x", "startedBy": dep_id, "lastStatus": "STOPPED",
+            "stopCode": code, "stoppedReason": reason}
+
+
+def test_tasks_stopped_by_scale_in_or_a_user_do_not_count_as_failed_tasks():
+    svc = service(deployment("d2", REV2, rollout="IN_PROGRESS"))
+    gone = [stopped("d2", "ServiceSchedulerInitiated", "Scaling activity initiated by (deployment d2)"),
+            stopped("d2", "UserInitiated", "Task stopped by user")]
+    verdict = judge(Track("app", "users", REV2, "d2"), Observation(svc, [], gone, {TG: []}), Policy(max_failed_tasks=1))
+    assert verdict.status == WAITING
+
+
+def test_tasks_stopped_for_failing_health_checks_count_as_failed_tasks():
+    svc = service(deployment("d2", REV2, rollout="IN_PROGRESS"))
+    gone = [stopped("d2", "ServiceSchedulerInitiated", "Task failed ELB health checks in (target-group users)")]
+    verdict = judge(Track("app", "users", REV2, "d2"), Observation(svc, [], gone, {TG: []}), Policy(max_failed_tasks=1))
+    assert verdict.kind == "tasks_failed"
