@@ -139,6 +139,14 @@ class ReleaseRunner:
             self._described.setdefault(answer["taskDefinition"]["taskDefinitionArn"], answer)
         return self._described[arn]
 
+    def family_revisions(self, family: str) -> List[str]:
+        """ACTIVE revisions of exactly ``family``, newest first.
+
+        ``familyPrefix`` is a prefix: ``users`` also lists ``users-worker``, which is another
+        family and must never be reused or cleaned up as this one.
+        """
+        return [arn for arn in self.ecs.list_task_definitions(family) if family_of(arn) == family]
+
     def plan(self) -> List[ServicePlan]:
         """Read every service and its revision; decide no-op / await / deploy for each."""
         requests = self.options.services
@@ -192,7 +200,7 @@ class ReleaseRunner:
         if choice.arn is not None:
             return choice
         candidates = []
-        for arn in self.ecs.list_task_definitions(family_of(service["taskDefinition"]))[:REUSE_LOOKBACK]:
+        for arn in self.family_revisions(family_of(service["taskDefinition"]))[:REUSE_LOOKBACK]:
             if arn != current["taskDefinition"]["taskDefinitionArn"]:
                 candidates.append(self.describe_task_definition(arn))
         return choose_revision(current, rendered, candidates)
@@ -209,7 +217,7 @@ class ReleaseRunner:
             if dep.get("rolloutState") == "COMPLETED" and dep.get("taskDefinition") != current:
                 return dep["taskDefinition"]
         best: Tuple[str, str] = ("", "")
-        for arn in self.ecs.list_task_definitions(family_of(current))[:PREVIOUS_LOOKBACK]:
+        for arn in self.family_revisions(family_of(current))[:PREVIOUS_LOOKBACK]:
             if arn == current:
                 continue
             tags = {t.get("key"): t.get("value") for t in self.describe_task_definition(arn).get("tags") or []}
@@ -474,7 +482,7 @@ class ReleaseRunner:
                 in_use.update(d.get("taskDefinition") for d in svc.get("deployments") or [])
         removed = []
         for family in sorted({family_of(p.revision.arn) for p in self.plans if p.decision == DEPLOY and p.revision.arn}):
-            for arn in revisions_to_deregister(self.ecs.list_task_definitions(family), keep, in_use):
+            for arn in revisions_to_deregister(self.family_revisions(family), keep, in_use):
                 self.ecs.deregister_task_definition(arn)
                 removed.append(arn)
                 self.timeline.add(None, "deregistered", arn)

@@ -328,7 +328,7 @@ class _Client:
         return {"taskDefinition": copy.deepcopy(td)}
 
     def _list_task_definitions(self, familyPrefix: str, status: str = "ACTIVE", sort: str = "DESC", **_: Any):
-        tds = [td for td in self.world.task_definitions.values() if td["family"] == familyPrefix and td["status"] == status]
+        tds = [td for td in self.world.task_definitions.values() if td["family"].startswith(familyPrefix) and td["status"] == status]
         tds.sort(key=lambda td: td["revision"], reverse=sort == "DESC")
         return {"taskDefinitionArns": [td["taskDefinitionArn"] for td in tds]}
 

@@ -331,3 +331,9 @@ def test_failure_report_carries_the_service_events_up_to_the_end_of_the_rollback
     messages = [e["message"] for e in failure_of(excinfo)["events"]]
     assert any("deployment failed" in m for m in messages)
     assert "has reached a steady state" in messages[0]
+
+
+def test_cleanup_leaves_families_that_merely_share_the_name_prefix_alone(world):
+    worker = [world.register("users-worker", "repo/worker:%d" % i) for i in range(3)]
+    release(world, services=users_v2(), keep_revisions=1)
+    assert all(world.task_definitions[arn]["status"] == "ACTIVE" for arn in worker)
