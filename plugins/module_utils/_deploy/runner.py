@@ -196,6 +196,12 @@ class ReleaseRunner:
                                        secrets=request.secrets, container_definitions=request.container_definitions)
         except ValidationError as exc:
             raise ValidationError("%s.%s" % (where, exc.option), exc.value, exc.reason) from exc
+        # The new revision inherits the current one's tags, but not the mark of a verified
+        # release: it has not been verified yet.
+        tags = [t for t in rendered.get("tags") or [] if t.get("key") != RELEASED_TAG]
+        rendered.pop("tags", None)
+        if tags:
+            rendered["tags"] = tags
         choice = choose_revision(current, rendered, [])
         if choice.arn is not None:
             return choice

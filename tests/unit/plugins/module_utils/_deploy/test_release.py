@@ -337,3 +337,12 @@ def test_cleanup_leaves_families_that_merely_share_the_name_prefix_alone(world):
     worker = [world.register("users-worker", "repo/worker:%d" % i) for i in range(3)]
     release(world, services=users_v2(), keep_revisions=1)
     assert all(world.task_definitions[arn]["status"] == "ACTIVE" for arn in worker)
+
+
+def test_a_new_revision_does_not_inherit_the_released_mark_of_its_parent(world):
+    release(world, services=users_v2())
+    world.behave("repo/users:3", "crash", after=5.0)
+    with pytest.raises(DeployError):
+        release(world, services=[{"name": "users", "images": {"users": "repo/users:3"}}])
+    rev3 = next(arn for arn, td in world.task_definitions.items() if td["revision"] == 3)
+    assert "shipyard.ecs:released-at" not in {t["key"] for t in world.td_tags[rev3]}
