@@ -122,6 +122,19 @@ def test_crash_loop_fails_fast_on_stopped_tasks_and_is_rolled_back_by_the_module
     assert result["state_left"][0]["rollout_state"] == "COMPLETED"
 
 
+def test_targets_that_stay_unhealthy_fail_the_release_before_ecs_stops_their_tasks(aws, app, run_module):
+    # A long health-check grace period: ECS keeps the unhealthy tasks, so only the module's
+    # target-health gate can notice.
+    app["ecs"].update_service(cluster="app", service="users", healthCheckGracePeriodSeconds=1000000, deploymentConfiguration={
+        "deploymentCircuitBreaker": {"enable": False, "rollback": False}, "maximumPercent": 200, "minimumHealthyPercent": 100})
+    wait_steady(app["ecs"], "app", "users")
+    aws.set_behaviour(IMAGE_V2, "unhealthy")
+    result = run_module("ecs_rolling_deploy", release_args(unhealthy_timeout=1))
+    assert result.get("failed") is True
+    assert result["failures"][0]["kind"] == "targets_unhealthy", result["msg"]
+    assert current_revision(app) == app["rev1"]
+
+
 def test_circuit_breaker_rollback_is_awaited_and_reported_as_failure(aws, app, run_module):
     aws.set_behaviour(IMAGE_V2, "crash", exit_code=1, after_seconds=5)
     result = run_module("ecs_rolling_deploy", release_args(max_failed_tasks=0))
