@@ -136,8 +136,8 @@ def test_push_with_basic_auth_credentials_succeeds(private_registry, users_tar, 
         assert client.manifest_digest(repo, "v1") == archive.manifest.digest
 
 
-def test_push_without_credentials_to_a_private_registry_fails_naming_the_options(run_module, private_registry,
-                                                                                users_tar, repo):
+def test_push_without_credentials_to_a_private_registry_fails_naming_the_options(
+        run_module, private_registry, users_tar, repo):
     res = run_module("ecr_image_push", push_args(private_registry, repo, users_tar, ["v1"]))
     assert res["failed"]
     assert "HTTP 401" in res["msg"] and "registry_username" in res["msg"]
