@@ -110,6 +110,9 @@ options:
     description:
       - Path (on the host running the module) of an image archive to push - a C(docker save) tarball, an OCI image layout
         directory, or an OCI image layout in a tar (plain or gzip).
+      - Layers are pushed as the archive stores them, never recompressed. An OCI layout keeps its manifest bytes and so
+        its digest. For a C(docker save) tarball a manifest is written (Docker schema 2 when every layer is gzipped,
+        otherwise OCI with uncompressed layer media types), the same bytes on every run.
     type: path
   archive_ref:
     description:
@@ -124,6 +127,8 @@ options:
   promote_from:
     description:
       - Image already in ECR to give O(image_tags) in repository O(name), by tag or by digest. No layer moves.
+      - Promoting into another repository needs that repository to have the image's layers already (ECR checks it on
+        C(PutImage)); otherwise the module fails with what to do and writes no tag.
     type: dict
     suboptions:
       repository:
@@ -250,6 +255,12 @@ image_tags:
   returned: when a source is given
   type: list
   elements: str
+image_details:
+  description: ECR's record of the image after the run - all its tags, size, push time, scan status.
+  returned: when the image is in ECR (not for O(registry_url) pushes, not for an image check mode has not pushed yet)
+  type: dict
+  sample: {"tags": ["production-3f2c1ab", "staging-3f2c1ab"], "size_bytes": 48213377,
+           "pushed_at": "2026-11-23T14:02:11+00:00", "scan_status": "COMPLETE"}
 platforms:
   description: Platforms of a multi-architecture index.
   returned: when the image is an index

@@ -221,6 +221,7 @@ def test_promotion_tags_the_staging_digest_then_is_a_no_op(aws, boto3_client, ru
     first = run_module("ecr_image_push", args)
     assert not first.get("failed"), first.get("msg")
     assert first["changed"] and first["digest"] == digest
+    assert first["image_details"]["tags"] == ["production-3f2c1ab", "staging-3f2c1ab"]
     got = ecr.batch_get_image(repositoryName=repo, imageIds=[{"imageTag": "production-3f2c1ab"}])["images"]
     assert got[0]["imageId"]["imageDigest"] == digest
     aws.clear_calls()

@@ -116,6 +116,12 @@ class EcrApi(AwsApi):
         return self.call("batch_get_image", repositoryName=name, imageIds=image_ids,
                          acceptedMediaTypes=MANIFEST_MEDIA_TYPES)
 
+    def describe_image(self, name: str, digest: str) -> Optional[Dict[str, Any]]:
+        """ECR's metadata of one image (tags, size, push time, scan status), or None when absent."""
+        page = self._or_none("describe_images", repositoryName=name, imageIds=[{"imageDigest": digest}])
+        details = (page or {}).get("imageDetails") or []
+        return details[0] if details else None
+
     def put_image(self, name: str, manifest: str, media_type: str, tag: str, digest: str) -> Dict[str, Any]:
         """Store ``manifest`` under ``tag``; ``digest`` makes ECR check the bytes it received."""
         return self.call("put_image", repositoryName=name, imageManifest=manifest,

@@ -188,6 +188,9 @@ class EcrImagePush:
             if archive is not None:
                 archive.close()
 
+        details = self._image_details(spec.name, data.get("digest"), source)
+        if details is not None:
+            data["image_details"] = details
         if manifest is not None:
             if self.check_mode:
                 # Nothing moved; the plan's push action says what would.
@@ -199,6 +202,21 @@ class EcrImagePush:
         if self.registry is not None:
             data["calls"]["registry"] = {"read": self.registry.requests - self.registry.writes, "write": self.registry.writes}
         return Result(changed=plan.changed, plan=plan, data=data, warnings=self.warnings)
+
+    def _image_details(self, repository: str, digest: Optional[str], source: Optional[str]) -> Optional[Dict[str, Any]]:
+        """ECR's record of the image, when the image lives in ECR and exists (not in check mode's future)."""
+        if not digest or self.params.get("registry_url") and source != "promote_from":
+            return None
+        found = self.api.describe_image(repository, digest)
+        if found is None:
+            return None
+        pushed = found.get("imagePushedAt")
+        return {
+            "tags": sorted(found.get("imageTags") or []),
+            "size_bytes": found.get("imageSizeInBytes"),
+            "pushed_at": pushed.isoformat() if hasattr(pushed, "isoformat") else pushed,
+            "scan_status": (found.get("imageScanStatus") or {}).get("status"),
+        }
 
     @staticmethod
     def _image_data(uri: str, digest: str, media_type: str, tags: List[str]) -> Dict[str, Any]:

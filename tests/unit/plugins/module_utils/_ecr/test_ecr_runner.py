@@ -234,3 +234,9 @@ def test_promotion_into_a_repository_without_the_layers_says_what_to_do(env):
         runner.run()
     assert "lacks its layers" in str(err.value)
     assert err.value.code == "LayersNotFoundException"
+
+
+def test_promotion_returns_ecr_record_with_every_tag_of_the_image(env):
+    env.seed_image("staging-1")
+    result = env.run(promote_from={"tag": "staging-1"}, image_tags=["production-1"])
+    assert result.data["image_details"]["tags"] == ["production-1", "staging-1"]
