@@ -1,4 +1,9 @@
-"""playbooks/deploy.yml against the local emulated AWS, the way a user runs it."""
+"""playbooks/deploy.yml against the local emulated AWS, the way a user runs it.
+
+A deploy takes a while, so one test walks the whole life of an environment: the first deploy
+under injected throttling and 5xx at -vvv (it must converge and never print a secret), the
+state it leaves, a second run that changes and writes nothing, and check mode after it.
+"""
 
 import os
 
@@ -6,6 +11,10 @@ from integration.ansible_runner_helpers import REPO
 
 DEPLOY = os.path.join(REPO, "playbooks", "deploy.yml")
 NAME = "flask-microservices-local"
+SECRET_VALUES = {
+    "/flask-microservices/local/users/DATABASE_URL": "postgres://users:s3cr3t-db-pa55@db.internal:5432/users",
+    "/flask-microservices/local/users/SECRET_KEY": "k3y-th4t-must-n3ver-be-pr1nted",
+}
 
 
 def ok(run):
@@ -19,9 +28,20 @@ def test_check_mode_on_a_fresh_account_makes_no_write_call(aws, run_playbook):
     assert aws.write_calls() == []
 
 
-def test_deploy_brings_up_the_reference_app_and_a_second_run_changes_nothing(aws, run_playbook, boto3_client):
-    first = ok(run_playbook(DEPLOY))
-    assert first.changed > 0
+def test_deploy_converges_under_faults_never_prints_secrets_and_a_second_run_changes_nothing(aws, run_playbook, boto3_client):
+    ssm = boto3_client("ssm")
+    for name, value in SECRET_VALUES.items():
+        ssm.put_parameter(Name=name, Value=value, Type="SecureString")
+    aws.inject_fault("*", "*", throttle_rate=0.05, error_rate=0.05, seed=7)
+
+    first = run_playbook(DEPLOY, args=["-vvv"], env={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default"})
+
+    output = first.stdout + first.stderr
+    assert first.rc == 0, output[-5000:]
+    assert len([c for c in aws.calls() if c["status"] >= 400]) > 10, "the faults were not exercised"
+    for value in SECRET_VALUES.values():
+        assert value not in output
+    aws.clear_faults()
 
     ecs = boto3_client("ecs")
     services = ecs.describe_services(cluster=NAME, services=["client", "users", "swagger"])["services"]
