@@ -1,0 +1,334 @@
+"""policies/deployer-iam-policy.json is kept in step with the AWS calls the collection makes.
+
+Three sources of calls, each checked against the policy's Allow statements:
+
+* the collection's own code: every operation named in an ``AwsApi`` subclass of
+  plugins/module_utils (found by reading the source, so a new call without a policy change fails);
+* boto3 scripts that playbooks run with the controller's Python (``boto3.client("logs")`` then
+  ``.get_log_events(``), found in the playbooks' text;
+* the amazon.aws / community.aws modules the roles and playbooks use: an explicit table, written
+  by reading those modules' source (``MODULE_ACTIONS``); the table must name exactly the modules
+  that roles/ and playbooks/ use;
+* actions AWS authorizes on the side of a call (``IMPLICIT_ACTIONS``): passing roles, service-linked
+  roles, the registry API behind an image push, tags on creation.
+
+And the other way round: the policy allows nothing that none of them needs.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import glob
+import json
+import os
+import re
+from typing import Any, Dict, Iterable, List, Set
+
+import botocore.session
+import yaml
+from botocore import xform_name
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+POLICY_PATH = os.path.join(REPO, "policies", "deployer-iam-policy.json")
+
+# botocore service name (the ``service`` attribute of an AwsApi subclass) -> IAM service prefix.
+IAM_PREFIX = {
+    "ecs": "ecs",
+    "elbv2": "elasticloadbalancing",
+    "ecr": "ecr",
+    "logs": "logs",
+    "application-autoscaling": "application-autoscaling",
+    "servicediscovery": "servicediscovery",
+    "ec2": "ec2",
+    "iam": "iam",
+    "ssm": "ssm",
+    "secretsmanager": "secretsmanager",
+    "sts": "sts",
+    "cloudwatch": "cloudwatch",
+    "sns": "sns",
+}
+
+_EC2_TAGS = ["ec2:DescribeTags", "ec2:CreateTags", "ec2:DeleteTags"]
+
+# What each amazon.aws / community.aws module the roles and playbooks use calls, read from the
+# module's source in amazon.aws 10.1 / community.aws 10.0 (present and absent states: teardown
+# uses the same modules). Optional calls a module tolerates being denied are left out.
+MODULE_ACTIONS: Dict[str, List[str]] = {
+    # iam:ListAccountAliases is optional: the module returns no alias when it is denied.
+    "amazon.aws.aws_caller_info": ["sts:GetCallerIdentity"],
+    "amazon.aws.cloudwatch_metric_alarm": [
+        "cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"],
+    "amazon.aws.cloudwatchlogs_log_group": [
+        "logs:DescribeLogGroups", "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy",
+        "logs:DeleteRetentionPolicy", "logs:ListTagsLogGroup", "logs:TagLogGroup", "logs:UntagLogGroup"],
+    "amazon.aws.cloudwatchlogs_log_group_metric_filter": [
+        "logs:DescribeMetricFilters", "logs:PutMetricFilter", "logs:DeleteMetricFilter"],
+    "amazon.aws.ec2_security_group": [
+        "ec2:DescribeSecurityGroups", "ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup",
+        "ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress",
+        "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress",
+        "ec2:UpdateSecurityGroupRuleDescriptionsIngress", "ec2:UpdateSecurityGroupRuleDescriptionsEgress"] + _EC2_TAGS,
+    "amazon.aws.ec2_vpc_igw": [
+        "ec2:DescribeInternetGateways", "ec2:DescribeVpcs", "ec2:CreateInternetGateway",
+        "ec2:AttachInternetGateway", "ec2:DetachInternetGateway", "ec2:DeleteInternetGateway"] + _EC2_TAGS,
+    "amazon.aws.ec2_vpc_net": [
+        "ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:CreateVpc", "ec2:DeleteVpc", "ec2:ModifyVpcAttribute",
+        "ec2:AssociateVpcCidrBlock", "ec2:DisassociateVpcCidrBlock", "ec2:AssociateDhcpOptions"] + _EC2_TAGS,
+    "amazon.aws.ec2_vpc_net_info": ["ec2:DescribeVpcs", "ec2:DescribeVpcAttribute"],
+    "amazon.aws.ec2_vpc_route_table": [
+        "ec2:DescribeRouteTables", "ec2:DescribeSubnets", "ec2:DescribeInternetGateways", "ec2:CreateRouteTable",
+        "ec2:DeleteRouteTable", "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable", "ec2:CreateRoute",
+        "ec2:DeleteRoute", "ec2:ReplaceRoute", "ec2:EnableVgwRoutePropagation"] + _EC2_TAGS,
+    "amazon.aws.ec2_vpc_subnet": [
+        "ec2:DescribeSubnets", "ec2:CreateSubnet", "ec2:DeleteSubnet", "ec2:ModifySubnetAttribute",
+        "ec2:AssociateSubnetCidrBlock", "ec2:DisassociateSubnetCidrBlock"] + _EC2_TAGS,
+    "amazon.aws.ec2_vpc_subnet_info": ["ec2:DescribeSubnets"],
+    "amazon.aws.elb_application_lb_info": [
+        "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeListeners",
+        "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeLoadBalancerAttributes",
+        "elasticloadbalancing:DescribeTags"],
+    # iam_type: role only.
+    "amazon.aws.iam_policy": ["iam:ListRolePolicies", "iam:GetRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy"],
+    # create_instance_profile defaults to true in amazon.aws 10, hence the instance-profile calls.
+    "amazon.aws.iam_role": [
+        "iam:GetRole", "iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy",
+        "iam:TagRole", "iam:UntagRole", "iam:ListAttachedRolePolicies", "iam:AttachRolePolicy",
+        "iam:DetachRolePolicy", "iam:ListRolePolicies", "iam:DeleteRolePolicy", "iam:ListInstanceProfilesForRole",
+        "iam:GetInstanceProfile", "iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile",
+        "iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"],
+    "amazon.aws.cloudwatchlogs_log_group_info": ["logs:DescribeLogGroups", "logs:ListTagsLogGroup"],
+    "community.aws.ecs_service_info": ["ecs:ListServices", "ecs:DescribeServices"],
+    # operation: run, without tags (tags would add ecs:ListAccountSettings).
+    "community.aws.ecs_task": ["ecs:ListTasks", "ecs:RunTask"],
+    "community.aws.ecs_taskdefinition_info": ["ecs:DescribeTaskDefinition"],
+    "community.aws.elb_target_group_info": [
+        "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
+        "elasticloadbalancing:DescribeTargetGroupAttributes", "elasticloadbalancing:DescribeTags"],
+    "community.aws.sns_topic": [
+        "sns:ListTopics", "sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
+        "sns:ListSubscriptionsByTopic", "sns:Subscribe", "sns:Unsubscribe", "sns:GetSubscriptionAttributes",
+        "sns:SetSubscriptionAttributes", "sns:ListTagsForResource", "sns:TagResource", "sns:UntagResource"],
+    "community.aws.sns_topic_info": ["sns:ListTopics"],
+}
+
+# Actions no boto3 call names but AWS checks on the deployer's behalf.
+IMPLICIT_ACTIONS: Dict[str, str] = {
+    "iam:PassRole": "RegisterTaskDefinition with the task and task execution roles",
+    "iam:CreateServiceLinkedRole": "first cluster, load balancer or scalable target of an account",
+    "ecr:BatchCheckLayerAvailability": "registry API: HEAD of a blob during a push",
+    "ecr:GetDownloadUrlForLayer": "registry API: cross-repository blob mount during a promotion",
+    "ecr:InitiateLayerUpload": "registry API: POST of a blob upload",
+    "ecr:UploadLayerPart": "registry API: PATCH of a blob chunk",
+    "ecr:CompleteLayerUpload": "registry API: PUT that completes a blob upload",
+    "logs:TagResource": "CreateLogGroup with tags is also authorized as logs:TagResource",
+}
+
+
+def load_policy() -> Dict[str, Any]:
+    with open(POLICY_PATH) as handle:
+        return json.load(handle)
+
+
+def _as_list(value: Any) -> List[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def allowed_patterns(policy: Dict[str, Any]) -> List[str]:
+    """Every Action pattern of the policy's Allow statements."""
+    return [a for s in policy["Statement"] if s["Effect"] == "Allow" for a in _as_list(s["Action"])]
+
+
+def allows(policy: Dict[str, Any], action: str) -> bool:
+    """True when an Allow statement's Action matches ``action`` (IAM matches case-insensitively)."""
+    return any(fnmatch.fnmatchcase(action.lower(), p.lower()) for p in allowed_patterns(policy))
+
+
+def _api_classes() -> Iterable[tuple]:
+    for path in sorted(glob.glob(os.path.join(REPO, "plugins", "module_utils", "**", "*.py"), recursive=True)):
+        with open(path) as handle:
+            tree = ast.parse(handle.read())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and any(getattr(b, "id", None) == "AwsApi" for b in node.bases):
+                service = None
+                for stmt in node.body:
+                    if (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant)
+                            and any(getattr(t, "id", None) == "service" for t in stmt.targets)):
+                        service = stmt.value.value
+                yield os.path.relpath(path, REPO), node, service
+
+
+def collection_actions() -> Set[str]:
+    """IAM actions of every operation named in an AwsApi subclass of plugins/module_utils.
+
+    An operation is any string constant in the class that is one of its service's operations
+    (snake case), which also finds names handed to helpers such as ``self._or_none("op")``.
+    """
+    session = botocore.session.get_session()
+    actions = set()
+    for _path, node, service in _api_classes():
+        operations = {xform_name(op): op for op in session.get_service_model(service).operation_names}
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and sub.value in operations:
+                actions.add("%s:%s" % (IAM_PREFIX[service], operations[sub.value]))
+    return actions
+
+
+def _yaml_files() -> List[str]:
+    files = []
+    for top in ("roles", "playbooks"):
+        for pattern in ("*.yml", "*.yaml"):
+            files += glob.glob(os.path.join(REPO, top, "**", pattern), recursive=True)
+    return sorted(files)
+
+
+_JINJA_FQCN = re.compile(r"(?:\|\s*|\b(?:lookup|query|q)\(\s*['\"]|\bis\s+(?:not\s+)?)([a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*)")
+_FQCN = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
+
+
+def used_fqcns() -> Set[str]:
+    """FQCNs that roles/ and playbooks/ use: task keys, roles, action groups, Jinja plugins."""
+    found: Set[str] = set()
+
+    def walk(node: Any, parent_key: str = "") -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(key, str):
+                    name = key[len("group/"):] if key.startswith("group/") else key
+                    if _FQCN.match(name):
+                        found.add(name)
+                walk(value, key if isinstance(key, str) else "")
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, parent_key)
+        elif isinstance(node, str):
+            if parent_key in ("role", "roles", "name") and _FQCN.match(node.strip()) and parent_key != "name":
+                found.add(node.strip())
+            found.update(_JINJA_FQCN.findall(node))
+
+    for path in _yaml_files():
+        with open(path) as handle:
+            for doc in yaml.safe_load_all(handle):
+                walk(doc)
+    return found
+
+
+_BOTO3_CLIENT = re.compile(r"boto3\.client\(\s*['\"]([a-z0-9-]+)['\"]")
+
+
+def script_actions() -> Set[str]:
+    """IAM actions of the boto3 calls in scripts that roles and playbooks run (``python -c``).
+
+    A script is any YAML string that creates a boto3 client; its calls are the ``.<operation>(``
+    of that client's service.
+    """
+    session = botocore.session.get_session()
+    actions: Set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, str):
+            for service in _BOTO3_CLIENT.findall(node):
+                operations = {xform_name(op): op for op in session.get_service_model(service).operation_names}
+                for name in re.findall(r"\.([a-z_0-9]+)\(", node):
+                    if name in operations:
+                        actions.add("%s:%s" % (IAM_PREFIX[service], operations[name]))
+
+    for path in _yaml_files():
+        with open(path) as handle:
+            for doc in yaml.safe_load_all(handle):
+                walk(doc)
+    return actions
+
+
+def used_aws_modules() -> Set[str]:
+    return {f for f in used_fqcns() if f.split(".")[0] in ("amazon", "community") and f.split(".")[1] == "aws"}
+
+
+def test_policy_is_an_iam_policy_document_with_a_sid_per_statement():
+    policy = load_policy()
+    assert policy["Version"] == "2012-10-17"
+    sids = [s.get("Sid") for s in policy["Statement"]]
+    assert all(sid and re.match(r"^[A-Za-z0-9]+$", sid) for sid in sids), sids
+    assert len(set(sids)) == len(sids), "duplicate Sid"
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow", statement["Sid"]
+        assert _as_list(statement["Action"]) and _as_list(statement["Resource"]), statement["Sid"]
+        assert set(statement) <= {"Sid", "Effect", "Action", "Resource", "Condition"}, statement["Sid"]
+
+
+def test_policy_fits_in_an_inline_role_policy():
+    compact = json.dumps(load_policy(), separators=(",", ":"))
+    # IAM counts a role's inline policies without whitespace, up to 10,240 characters.
+    assert len(compact) <= 10240
+
+
+def test_every_api_class_names_a_service_with_a_known_iam_prefix():
+    classes = list(_api_classes())
+    assert classes, "no AwsApi subclass found under plugins/module_utils"
+    unknown = ["%s:%s service=%r" % (path, node.name, service) for path, node, service in classes if service not in IAM_PREFIX]
+    assert unknown == []
+
+
+def test_every_operation_the_collection_calls_is_allowed():
+    policy = load_policy()
+    actions = collection_actions()
+    assert "ecs:UpdateService" in actions and "elasticloadbalancing:SetRulePriorities" in actions
+    assert sorted(a for a in actions if not allows(policy, a)) == []
+
+
+def test_every_call_of_the_playbooks_boto3_scripts_is_allowed():
+    policy = load_policy()
+    actions = script_actions()
+    assert "logs:GetLogEvents" in actions
+    assert sorted(a for a in actions if not allows(policy, a)) == []
+
+
+def test_the_module_table_names_exactly_the_aws_modules_the_roles_and_playbooks_use():
+    assert sorted(used_aws_modules()) == sorted(MODULE_ACTIONS)
+
+
+def test_every_action_of_the_aws_modules_the_roles_use_is_allowed():
+    policy = load_policy()
+    missing = sorted({"%s (%s)" % (a, m) for m, actions in MODULE_ACTIONS.items() for a in actions if not allows(policy, a)})
+    assert missing == []
+
+
+def test_every_implicit_action_is_allowed():
+    policy = load_policy()
+    assert sorted(a for a in IMPLICIT_ACTIONS if not allows(policy, a)) == []
+
+
+def test_policy_has_no_wildcard_action():
+    patterns = allowed_patterns(load_policy())
+    assert [p for p in patterns if "*" in p or "?" in p] == []
+
+
+def test_policy_allows_only_actions_something_uses():
+    needed = collection_actions() | script_actions() | {a for actions in MODULE_ACTIONS.values() for a in actions} | set(IMPLICIT_ACTIONS)
+    needed = {a.lower() for a in needed}
+    assert sorted(p for p in allowed_patterns(load_policy()) if p.lower() not in needed) == []
+
+
+def test_iam_actions_apply_only_to_named_resources():
+    broad = [s["Sid"] for s in load_policy()["Statement"]
+             if any(a.startswith("iam:") for a in _as_list(s["Action"])) and "*" in _as_list(s["Resource"])]
+    assert broad == []
+
+
+def test_roles_are_passed_only_to_ecs_tasks():
+    statements = [s for s in load_policy()["Statement"] if "iam:PassRole" in _as_list(s["Action"])]
+    assert len(statements) == 1
+    assert _as_list(statements[0]["Action"]) == ["iam:PassRole"]
+    assert statements[0]["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
+
+
+def test_only_the_task_execution_managed_policy_can_be_attached():
+    statements = [s for s in load_policy()["Statement"] if "iam:AttachRolePolicy" in _as_list(s["Action"])]
+    assert [s.get("Condition") for s in statements] == [
+        {"ArnEquals": {"iam:PolicyARN": ["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"]}}]
