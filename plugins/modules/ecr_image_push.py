@@ -119,6 +119,14 @@ options:
       - Image to push when the archive holds several - a C(RepoTags) entry of a C(docker save) tarball, or the
         C(org.opencontainers.image.ref.name) or C(io.containerd.image.name) annotation of an OCI layout.
     type: str
+  compress_layers:
+    description:
+      - Gzip the uncompressed layers of a C(docker save) tarball (or of a Docker daemon image) before pushing them, as
+        C(docker push) does - smaller in ECR and faster to pull, at the cost of compressing on every run (the compressed
+        bytes are deterministic, so a second run still sends nothing).
+      - Layers that are already compressed, and OCI layouts (whose digests are fixed), are pushed as they are.
+    type: bool
+    default: false
   docker_image:
     description:
       - Image in the local Docker daemon to push (name, name:tag or id); needs the Docker SDK for Python and a reachable
@@ -318,6 +326,7 @@ ARGUMENT_SPEC = dict(
     image_tags=dict(type="list", elements="str"),
     archive=dict(type="path"),
     archive_ref=dict(type="str"),
+    compress_layers=dict(type="bool", default=False),
     docker_image=dict(type="str"),
     promote_from=dict(type="dict", options=dict(
         repository=dict(type="str"),

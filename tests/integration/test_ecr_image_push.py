@@ -96,6 +96,17 @@ def test_new_tag_for_a_pushed_image_moves_no_layer(run_module, registry, users_t
     assert json.loads(skopeo_raw(registry, repo, "production-1"))["layers"]
 
 
+def test_compressed_push_stores_gzip_layers_and_repeats_as_a_no_op(run_module, registry, users_tar, repo):
+    args = push_args(registry, repo, users_tar, ["v1"], compress_layers=True)
+    first = run_module("ecr_image_push", args)
+    manifest = json.loads(skopeo_raw(registry, repo, "v1"))
+    assert {layer["mediaType"] for layer in manifest["layers"]} == {"application/vnd.docker.image.rootfs.diff.tar.gzip"}
+    with ImageArchive(users_tar) as plain:
+        assert first["bytes_sent"] < sum(b.size for b in plain.manifest.blobs)
+    second = run_module("ecr_image_push", args)
+    assert not second["changed"] and second["bytes_sent"] == 0
+
+
 def test_check_mode_push_reports_the_plan_and_pushes_nothing(run_module, registry, users_tar, repo):
     res = run_module("ecr_image_push", push_args(registry, repo, users_tar, ["v1"]), check=True, diff=True)
     assert res["changed"]

@@ -24,6 +24,7 @@ import posixpath
 import shutil
 import tarfile
 import tempfile
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Dict, List, Optional, Tuple
@@ -42,6 +43,9 @@ INDEX_TYPES = (OCI_INDEX, DOCKER_LIST)
 MANIFEST_TYPES = (OCI_MANIFEST, DOCKER_MANIFEST)
 REF_ANNOTATIONS = ("org.opencontainers.image.ref.name", "io.containerd.image.name")
 HASH_BLOCK = 1 << 20
+# Fixed forever: the compressed bytes, and so the pushed digests, must not change between runs.
+GZIP_LEVEL = 6
+GZIP_WBITS = 31
 
 
 class ArchiveError(EcrError):
@@ -202,6 +206,21 @@ def _is_gzip(path: str) -> bool:
         return f.read(2) == b"\x1f\x8b"
 
 
+def _gzip_to(loc: Location, target: str) -> Location:
+    """Gzip a layer into ``target``, deterministically (no name, no timestamp, fixed level)."""
+    comp = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, GZIP_WBITS)
+    with loc.open() as src, open(target, "wb") as dst:
+        left = loc.size
+        while left:
+            block = src.read(min(HASH_BLOCK, left))
+            if not block:
+                raise ArchiveError("%s: truncated at offset %d" % (loc.path, loc.offset + loc.size - left))
+            left -= len(block)
+            dst.write(comp.compress(block))
+        dst.write(comp.flush())
+    return Location(target, 0, os.path.getsize(target))
+
+
 def _sniff_layer(loc: Location) -> str:
     with loc.open() as f:
         head = f.read(4)
@@ -215,10 +234,11 @@ def _sniff_layer(loc: Location) -> str:
 class ImageArchive:
     """An archive opened for pushing; ``close()`` removes any temporary extraction."""
 
-    def __init__(self, path: str, ref: Optional[str] = None, hash_workers: int = 4) -> None:
+    def __init__(self, path: str, ref: Optional[str] = None, hash_workers: int = 4, compress_layers: bool = False) -> None:
         self.path = path
         self.ref = ref
         self.hash_workers = hash_workers
+        self.compress_layers = compress_layers
         self._tmp: Optional[str] = None
         if not os.path.exists(path):
             raise ArchiveError("archive %s does not exist" % path)
@@ -338,8 +358,16 @@ class ImageArchive:
         config = self.tree.locate(entry["Config"])
         layers = [self.tree.locate(p) for p in entry.get("Layers") or []]
         with ThreadPoolExecutor(max_workers=max(1, self.hash_workers)) as pool:
-            digests = list(pool.map(lambda loc: loc.sha256(), [config] + layers))
             types = list(pool.map(_sniff_layer, layers))
+            if self.compress_layers and OCI_LAYER in types:
+                if self._tmp is None:
+                    self._tmp = tempfile.mkdtemp(prefix="shipyard-ecr-archive-")
+                todo = [(i, loc) for i, (loc, t) in enumerate(zip(layers, types)) if t == OCI_LAYER]
+                done = list(pool.map(lambda item: _gzip_to(item[1], os.path.join(self._tmp, "layer-%d.gz" % item[0])), todo))
+                for (i, _loc), compressed in zip(todo, done):
+                    layers[i] = compressed
+                    types[i] = OCI_LAYER + "+gzip"
+            digests = list(pool.map(lambda loc: loc.sha256(), [config] + layers))
         all_gzip = all(t.endswith("+gzip") for t in types)
         if all_gzip:
             # Docker's own manifest format when it can express the layers: widest support.

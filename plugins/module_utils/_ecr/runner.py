@@ -139,7 +139,8 @@ class EcrImagePush:
         try:
             if source in ("archive", "docker_image"):
                 path = p["archive"] if source == "archive" else save_image(p["docker_image"], workdir)
-                archive = ImageArchive(path, ref=p.get("archive_ref"), hash_workers=p.get("parallel_uploads", 4))
+                archive = ImageArchive(path, ref=p.get("archive_ref"), hash_workers=p.get("parallel_uploads", 4),
+                                       compress_layers=p.get("compress_layers", False))
                 manifest = archive.manifest
                 pusher = ImagePusher(self._registry(), spec.name, p.get("parallel_uploads", 4), p.get("mount_from") or [])
                 now = pusher.current_tags(tags) if repo_exists else {t: None for t in tags}

@@ -177,3 +177,24 @@ def test_archive_ref_matches_the_short_name_docker_save_records_in_full(tmp_path
     root = layout.finish()
     with ImageArchive(root, ref="client:1") as archive:
         assert archive.manifest.digest == client["digest"]
+
+
+def test_compress_layers_gzips_uncompressed_layers_into_a_docker_manifest(tmp_path):
+    path = docker_save(str(tmp_path / "users.tar"), LAYERS)
+    with ImageArchive(path) as plain, ImageArchive(path, compress_layers=True) as packed:
+        assert packed.manifest.media_type == DOCKER_MANIFEST
+        for raw, gz in zip(plain.manifest.blobs[1:], packed.manifest.blobs[1:]):
+            with raw.location.open() as f_raw, gz.location.open() as f_gz:
+                assert gzip.decompress(f_gz.read(gz.size)) == f_raw.read(raw.size)
+
+
+def test_compressed_layers_have_the_same_digests_every_run(tmp_path):
+    path = docker_save(str(tmp_path / "users.tar"), LAYERS)
+    with ImageArchive(path, compress_layers=True) as first, ImageArchive(path, compress_layers=True) as second:
+        assert first.manifest.digest == second.manifest.digest
+
+
+def test_compress_layers_leaves_an_oci_layout_untouched(tmp_path):
+    root = oci_single(str(tmp_path / "oci"), LAYERS)
+    with ImageArchive(root) as plain, ImageArchive(root, compress_layers=True) as asked:
+        assert plain.manifest.digest == asked.manifest.digest

@@ -30,7 +30,7 @@ DEFAULTS = {
     "name": REPO, "manage_repository": True, "scan_on_push": None, "image_tag_mutability": None,
     "encryption_type": None, "kms_key": None, "lifecycle_rules": None, "lifecycle_policy": None,
     "repository_policy": None, "tags": None, "purge_tags": True, "image_tags": None, "archive": None,
-    "archive_ref": None, "docker_image": None, "promote_from": None, "mount_from": None, "registry_url": None,
+    "archive_ref": None, "compress_layers": False, "docker_image": None, "promote_from": None, "mount_from": None, "registry_url": None,
     "registry_username": None, "registry_password": None, "validate_registry_certs": True,
     "parallel_uploads": 4, "chunk_size_mb": 64,
 }
