@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import traceback
@@ -21,6 +22,7 @@ from .clock import VirtualClock, default_scale
 from .faults import Faults
 
 TICK_SECONDS = 0.05
+PLAIN_ENV = "SHIPYARD_LOCAL_AWS_PLAIN"
 
 
 class State:
@@ -54,22 +56,24 @@ def install(app: Any) -> None:
     server = sys.modules[type(app).__module__]
     _register_routes(server.control, state)
 
-    from . import fixes
-    fixes.install()
-    from . import ecs_sim
+    app.before_hooks.insert(0, state.faults.hook)
+    app.reset_hooks.append(state.reset)
+    if os.environ.get(PLAIN_ENV) == "1":
+        # moto as it is, plus the control API: shows which fidelity tests fail on plain moto.
+        return
 
+    from . import ecs_sim, fixes
+
+    fixes.install()
     state.sim = ecs_sim.Simulation(state.clock, state.behaviours)
     state.sim.install()
 
-    app.before_hooks.insert(0, state.faults.hook)
     app.before_hooks.append(_advance_hook(state))
     from .service_deployments import ServiceDeploymentsApi
 
     app.before_hooks.append(ServiceDeploymentsApi(state.sim, state.lock).hook)
-    app.reset_hooks.append(state.reset)
     app.moto_app = _locked(app.moto_app, state.lock)
-    if state.sim is not None:
-        threading.Thread(target=_tick_forever, args=(state,), name="shipyard-ticker", daemon=True).start()
+    threading.Thread(target=_tick_forever, args=(state,), name="shipyard-ticker", daemon=True).start()
 
 
 def _locked(moto_app: Callable, lock: Any) -> Callable:
@@ -143,9 +147,11 @@ def _register_routes(control: Callable, state: State) -> None:
                 raise ValueError("advance_seconds must be a number >= 0, got %r" % (seconds,))
             # Settle what is due now (e.g. tasks a service update asks for) before time jumps.
             with state.lock:
-                state.sim.advance()
+                if state.sim is not None:
+                    state.sim.advance()
                 state.clock.advance(float(seconds))
-                state.sim.advance()
+                if state.sim is not None:
+                    state.sim.advance()
         return ok({"scale": state.clock.scale, "now": state.clock.now(), "default_scale": state.default_scale})
 
     @control("GET", "faults")

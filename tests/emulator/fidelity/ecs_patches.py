@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 import random
 import uuid
 from typing import Any, Callable, Dict, List, Optional
@@ -393,6 +394,33 @@ def _patch_task_eni() -> None:
         eni.__dict__["private_dns_name"] = value
 
     elastic_network_interfaces.NetworkInterface.private_dns_name = property(get_dns, set_dns)
+    original_random_ip = elastic_network_interfaces.random_private_ip
+
+    def subnet_ip(cidr: Optional[str] = None, ipv6: bool = False) -> str:
+        # AWS never hands out an address in use, nor the 4 first and the last of a subnet.
+        if not cidr or ipv6:
+            return original_random_ip(cidr, ipv6=ipv6)
+        network = ipaddress.IPv4Network(cidr, strict=False)
+        used = _addresses_in_use()
+        first, last = int(network.network_address) + 4, int(network.broadcast_address) - 1
+        for _ in range(200):
+            candidate = str(ipaddress.IPv4Address(random.randint(first, max(first, last))))
+            if candidate not in used:
+                return candidate
+        return original_random_ip(cidr)
+
+    elastic_network_interfaces.random_private_ip = subnet_ip
+
+
+def _addresses_in_use() -> set:
+    from moto.ec2.models import ec2_backends
+
+    used = set()
+    for account in list(ec2_backends.values()):
+        for backend in list(dict.values(account)):
+            for eni in list(getattr(backend, "enis", {}).values()):
+                used.add(eni.private_ip_address)
+    return used
 
 
 def dress_task(task: Any, task_definition: Any, sim: Simulation) -> None:

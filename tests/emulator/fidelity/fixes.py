@@ -122,7 +122,7 @@ def _elbv2_duplicate_load_balancer() -> None:
             kind = kwargs.get("loadbalancer_type") or "application"
             existing_subnets = sorted(s.id for s in balancer.subnets)
             wanted_subnets = sorted(subnet_ids or [m.get("SubnetId") for m in kwargs.get("subnet_mappings") or []])
-            if balancer.scheme == scheme and balancer.type == kind and existing_subnets == wanted_subnets and (
+            if (balancer.scheme or "internet-facing") == scheme and (balancer.type or "application") == kind and existing_subnets == wanted_subnets and (
                     sorted(balancer.security_groups or []) == sorted(security_groups or [])):
                 return balancer
             raise ELBClientError("DuplicateLoadBalancerName", "A load balancer with the same name '%s' exists, but with "
@@ -197,18 +197,23 @@ def _ecr_put_image() -> None:
     from moto.core.exceptions import ServiceException
     from moto.ecr import models
 
+    class ImageTagAlreadyExistsException(ServiceException):
+        code = "ImageTagAlreadyExistsException"
+
+    class InvalidParameterException(ServiceException):
+        code = "InvalidParameterException"
+
     def put_image(original: Callable, self: Any, repository_name: str, image_manifest: str, image_tag: str,
                   image_manifest_mediatype: Any = None, digest: Any = None) -> Any:
         actual = "sha256:" + hashlib.sha256(image_manifest.encode("utf-8")).hexdigest()
         if digest and digest != actual:
-            raise ServiceException("InvalidParameterException", "Invalid parameter at 'imageDigest' failed to satisfy "
+            raise InvalidParameterException("Invalid parameter at 'imageDigest' failed to satisfy "
                                 "constraint: 'The digest does not match the image manifest'")
         repository = self.repositories.get(repository_name)
         if repository is not None and image_tag and repository.is_tag_immutable():
             for image in repository.images:
                 if image_tag in image.image_tags and image.get_image_digest() != actual:
-                    raise ServiceException(
-                        "ImageTagAlreadyExistsException",
+                    raise ImageTagAlreadyExistsException(
                         "The image tag '%s' already exists in the '%s' repository and cannot be overwritten because "
                         "the repository is immutable." % (image_tag, repository_name))
         return original(self, repository_name, image_manifest, image_tag, image_manifest_mediatype, actual)

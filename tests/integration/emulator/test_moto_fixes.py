@@ -1,0 +1,134 @@
+"""moto defects fixed the way AWS behaves; each test fails against plain moto 5.2.5."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from integration.emulator.stack import CLUSTER
+
+
+def _code(error):
+    return error.value.response["Error"]["Code"]
+
+
+def test_cluster_without_capacity_providers_lists_them_empty(clients):
+    cluster = clients.ecs.create_cluster(clusterName="bare")["cluster"]
+
+    assert cluster["capacityProviders"] == []
+    assert cluster["defaultCapacityProviderStrategy"] == []
+
+
+def test_container_with_only_memory_reservation_is_accepted(clients):
+    definition = clients.ecs.register_task_definition(family="soft", requiresCompatibilities=["EC2"], containerDefinitions=[
+        {"name": "app", "image": "app:1", "memoryReservation": 128}])["taskDefinition"]
+
+    assert definition["containerDefinitions"][0]["memoryReservation"] == 128
+
+
+def test_describe_capacity_providers_without_names_lists_them(clients):
+    answer = clients.ecs.describe_capacity_providers()
+
+    assert isinstance(answer["capacityProviders"], list)
+
+
+def test_second_service_with_the_same_name_is_refused(stack):
+    stack.create_service()
+
+    with pytest.raises(ClientError) as error:
+        stack.create_service(image="users:2")
+
+    assert _code(error) == "InvalidParameterException"
+    assert error.value.response["Error"]["Message"] == "Creation of service was not idempotent."
+    assert stack.service()["taskDefinition"].endswith("users:1")
+
+
+def test_same_load_balancer_again_returns_the_existing_one(stack):
+    again = stack.elbv2.create_load_balancer(Name="app", Subnets=stack.subnets, SecurityGroups=[stack.security_group])
+
+    assert again["LoadBalancers"][0]["LoadBalancerArn"] == stack.load_balancer
+    assert len(stack.elbv2.describe_load_balancers()["LoadBalancers"]) == 1
+
+
+def test_same_load_balancer_name_with_other_settings_is_a_duplicate(stack):
+    with pytest.raises(ClientError) as error:
+        stack.elbv2.create_load_balancer(Name="app", Subnets=stack.subnets, SecurityGroups=[stack.security_group],
+                                         Scheme="internal")
+
+    assert _code(error) == "DuplicateLoadBalancerName"
+
+
+def test_second_listener_on_a_used_port_is_a_duplicate(stack):
+    with pytest.raises(ClientError) as error:
+        stack.elbv2.create_listener(LoadBalancerArn=stack.load_balancer, Protocol="HTTP", Port=80,
+                                    DefaultActions=[{"Type": "forward", "TargetGroupArn": stack.target_group}])
+
+    assert _code(error) == "DuplicateListener"
+
+
+def _rules(stack):
+    listener = stack.elbv2.describe_listeners(LoadBalancerArn=stack.load_balancer)["Listeners"][0]["ListenerArn"]
+    arns = []
+    for priority, path in ((20, "/users*"), (10, "/auth/*")):
+        arns.append(stack.elbv2.create_rule(ListenerArn=listener, Priority=priority, Conditions=[
+            {"Field": "path-pattern", "Values": [path]}], Actions=[
+            {"Type": "forward", "TargetGroupArn": stack.target_group}])["Rules"][0]["RuleArn"])
+    return listener, arns
+
+
+def test_two_rules_swap_priorities_in_one_call(stack):
+    listener, (users, auth) = _rules(stack)
+
+    stack.elbv2.set_rule_priorities(RulePriorities=[{"RuleArn": users, "Priority": 10},
+                                                    {"RuleArn": auth, "Priority": 20}])
+
+    rules = {r["RuleArn"]: r["Priority"] for r in stack.elbv2.describe_rules(ListenerArn=listener)["Rules"]}
+    assert (rules[users], rules[auth]) == ("10", "20")
+
+
+def test_rules_are_described_by_priority_with_the_default_last(stack):
+    listener, _ = _rules(stack)
+
+    priorities = [r["Priority"] for r in stack.elbv2.describe_rules(ListenerArn=listener)["Rules"]]
+
+    assert priorities == ["10", "20", "default"]
+
+
+MANIFEST = json.dumps({
+    "schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+    "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7023,
+               "digest": "sha256:" + "b" * 64},
+    "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 32654,
+                "digest": "sha256:" + "c" * 64}]}, indent=3)
+
+
+def test_image_digest_is_the_sha256_of_the_manifest_bytes(clients):
+    clients.ecr.create_repository(repositoryName="users")
+
+    image = clients.ecr.put_image(repositoryName="users", imageManifest=MANIFEST, imageTag="1")["image"]
+
+    assert image["imageId"]["imageDigest"] == "sha256:" + hashlib.sha256(MANIFEST.encode()).hexdigest()
+
+
+def test_immutable_repository_refuses_to_move_a_tag(clients):
+    clients.ecr.create_repository(repositoryName="users", imageTagMutability="IMMUTABLE")
+    clients.ecr.put_image(repositoryName="users", imageManifest=MANIFEST, imageTag="1")
+
+    with pytest.raises(ClientError) as error:
+        clients.ecr.put_image(repositoryName="users", imageManifest=MANIFEST.replace("c" * 64, "d" * 64), imageTag="1")
+
+    assert _code(error) == "ImageTagAlreadyExistsException"
+    assert error.value.response["Error"]["Message"] == (
+        "The image tag '1' already exists in the 'users' repository and cannot be overwritten because the "
+        "repository is immutable.")
+
+
+def test_service_lists_tasks_by_service_name(stack):
+    stack.create_service(load_balanced=False, desired=2)
+    stack.advance(1)
+
+    assert len(stack.ecs.list_tasks(cluster=CLUSTER, serviceName="users")["taskArns"]) == 2
+    assert stack.ecs.list_tasks(cluster=CLUSTER, serviceName="other")["taskArns"] == []
