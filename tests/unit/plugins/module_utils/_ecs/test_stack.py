@@ -39,13 +39,23 @@ def params(services=None, **extra):
     return out
 
 
+CLIENTS = {}
+
+
+def client(name):
+    """One boto3 client per service for the whole module: creating clients is the slow part."""
+    if name not in CLIENTS:
+        CLIENTS[name] = boto3.client(name, region_name=REGION)
+    return CLIENTS[name]
+
+
 class Apis:
     def __init__(self):
-        self.ecs = EcsApi(boto3.client("ecs", region_name=REGION))
-        self.logs = LogsApi(boto3.client("logs", region_name=REGION))
-        self.aas = AppAutoscalingApi(boto3.client("application-autoscaling", region_name=REGION))
-        self.tgs = TargetGroupReader(boto3.client("elbv2", region_name=REGION))
-        self.ns = NamespaceReader(boto3.client("servicediscovery", region_name=REGION))
+        self.ecs = EcsApi(client("ecs"))
+        self.logs = LogsApi(client("logs"))
+        self.aas = AppAutoscalingApi(client("application-autoscaling"))
+        self.tgs = TargetGroupReader(client("elbv2"))
+        self.ns = NamespaceReader(client("servicediscovery"))
 
     def writes(self):
         out = {}
@@ -64,8 +74,8 @@ def run(p, check=False):
 @pytest.fixture
 def aws():
     with mock_aws():
-        ec2 = boto3.client("ec2", region_name=REGION)
-        elbv2 = boto3.client("elbv2", region_name=REGION)
+        ec2 = client("ec2")
+        elbv2 = client("elbv2")
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
         subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % i, AvailabilityZone="us-east-1" + az)[
             "Subnet"]["SubnetId"] for i, az in enumerate("ab", start=1)]
@@ -76,7 +86,7 @@ def aws():
             elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80 + i, DefaultActions=[
                 {"Type": "forward", "TargetGroupArn": arn}])
         elbv2.create_target_group(Name="lonely-tg", Protocol="HTTP", Port=80, VpcId=vpc)
-        yield boto3.client("ecs", region_name=REGION)
+        yield client("ecs")
 
 
 def test_first_run_creates_cluster_log_group_task_definitions_and_services(aws):
@@ -160,7 +170,7 @@ def test_autoscaling_range_change_registers_the_target_again(aws):
     run(params([service("users", 5000, autoscaling=auto)]))
     result = run(params([service("users", 5000, autoscaling=dict(auto, max_capacity=20))]))[0]
     assert [(a.verb, a.kind) for a in result.plan.actions] == [("update", "scalable_target")]
-    target = boto3.client("application-autoscaling", region_name=REGION).describe_scalable_targets(
+    target = client("application-autoscaling").describe_scalable_targets(
         ServiceNamespace="ecs")["ScalableTargets"][0]
     assert target["MaxCapacity"] == 20
 
@@ -185,7 +195,7 @@ def test_log_group_retention_change_is_an_update(aws):
     run(params())
     result = run(params(log_retention_days=90))[0]
     assert [(a.verb, a.kind) for a in result.plan.actions] == [("update", "log_group")]
-    group = boto3.client("logs", region_name=REGION).describe_log_groups()["logGroups"][0]
+    group = client("logs").describe_log_groups()["logGroups"][0]
     assert group["retentionInDays"] == 90
 
 
@@ -218,7 +228,7 @@ def test_target_group_without_load_balancer_fails_before_any_write(aws):
 
 def test_target_group_given_by_arn_compares_equal_to_the_bound_one(aws):
     run(params([service("users", 5000)]))
-    arn = boto3.client("elbv2", region_name=REGION).describe_target_groups(Names=["users-tg"])["TargetGroups"][0][
+    arn = client("elbv2").describe_target_groups(Names=["users-tg"])["TargetGroups"][0][
         "TargetGroupArn"]
     svc = service("users", 5000)
     svc["load_balancers"][0]["target_group"] = arn
@@ -252,7 +262,7 @@ def test_awsvpc_without_network_configuration_fails_before_any_write(aws):
 
 
 def test_awsvpc_service_with_an_instance_target_group_fails_before_any_write(aws):
-    ec2 = boto3.client("ec2", region_name=REGION)
+    ec2 = client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.2.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.2.1.0/24")["Subnet"]["SubnetId"]
     svc = service("users", 5000, network_configuration={"subnets": [subnet], "security_groups": [], "assign_public_ip": False})
@@ -273,10 +283,10 @@ def test_fargate_service_with_an_ec2_only_definition_fails_before_any_write(aws)
 
 
 def test_fargate_service_in_awsvpc_is_created(aws):
-    ec2 = boto3.client("ec2", region_name=REGION)
+    ec2 = client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24")["Subnet"]["SubnetId"]
-    elbv2 = boto3.client("elbv2", region_name=REGION)
+    elbv2 = client("elbv2")
     tg = elbv2.create_target_group(Name="users-ip-tg", Protocol="HTTP", Port=5000, VpcId=vpc, TargetType="ip")[
         "TargetGroups"][0]["TargetGroupArn"]
     lb = elbv2.describe_load_balancers()["LoadBalancers"][0]["LoadBalancerArn"]
@@ -373,7 +383,7 @@ def test_check_mode_absent_writes_nothing(aws):
 
 
 def test_service_connect_namespace_by_name_compares_equal_to_its_arn(aws):
-    sd = boto3.client("servicediscovery", region_name=REGION)
+    sd = client("servicediscovery")
     sd.create_http_namespace(Name="flask.local")
     cluster = {"name": "flask-microservices-prod-cluster", "service_connect_defaults": {"namespace": "flask.local"}}
     first = run(params([], cluster=cluster))[0]
