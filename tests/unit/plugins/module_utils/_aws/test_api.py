@@ -58,12 +58,12 @@ def test_backoff_grows_and_is_capped():
 
 
 def test_server_errors_are_retried():
-    api, _ = api_for([client_error("InternalFailure", 500), client_error("Whatever", 503), {"ok": 2}])
+    api = api_for([client_error("InternalFailure", 500), client_error("Whatever", 503), {"ok": 2}])[0]
     assert api.call("describe_things") == {"ok": 2}
 
 
 def test_connection_errors_are_retried():
-    api, _ = api_for([EndpointConnectionError(endpoint_url="http://x"), {"ok": 3}])
+    api = api_for([EndpointConnectionError(endpoint_url="http://x"), {"ok": 3}])[0]
     assert api.call("describe_things") == {"ok": 3}
 
 
@@ -87,13 +87,13 @@ def test_retries_give_up_after_max_attempts():
 
 
 def test_paginate_follows_tokens():
-    api, _ = api_for([{"Items": [1, 2], "NextToken": "t1"}, {"Items": [3], "NextToken": "t2"}, {"Items": []}])
+    api = api_for([{"Items": [1, 2], "NextToken": "t1"}, {"Items": [3], "NextToken": "t2"}, {"Items": []}])[0]
     assert api.paginate("list_things", "Items", Filter="f") == [1, 2, 3]
-    assert [kw for _, kw in api.client.seen] == [{"Filter": "f"}, {"Filter": "f", "NextToken": "t1"}, {"Filter": "f", "NextToken": "t2"}]
+    assert [kw for unused_name, kw in api.client.seen] == [{"Filter": "f"}, {"Filter": "f", "NextToken": "t1"}, {"Filter": "f", "NextToken": "t2"}]
 
 
 def test_reads_and_writes_are_counted_apart():
-    api, _ = api_for([{}, {}, {}, {}])
+    api = api_for([{}, {}, {}, {}])[0]
     api.call("describe_things")
     api.call("list_things")
     api.call("get_thing")
