@@ -18,6 +18,7 @@ import random
 import uuid
 from typing import Any, Dict, List, Optional, Tuple
 
+from . import task_logs
 from .behaviours import Behaviours
 from .clock import VirtualClock
 from .targets import TargetHealth, targets_of
@@ -361,8 +362,13 @@ class Simulation:
                           "failed to resolve ref %s: not found" % image)
                 self._begin_stop(sim, "TaskFailedToStart", reason, failed=True, container_reason=reason, image=image)
                 return
+            failure = task_logs.start_failure(task, sim.task_definition)
+            if failure:
+                self._begin_stop(sim, "TaskFailedToStart", failure, failed=True)
+                return
             sim.status = "RUNNING"
             sim.running_since = due
+            task_logs.write(task, sim.task_definition, {c.get("name"): _start_lines(c) for c in sim.task_definition.container_definitions})
             task.pull_stopped_at = _now_wall()
             task.started_at = _now_wall()
             task.connectivity = "CONNECTED"
@@ -380,6 +386,12 @@ class Simulation:
         elif sim.status == "RUNNING":
             # An essential container exited by itself.
             code = sim.behaviour.get("exit_code", 0) if kind in ("crash", "exit") else 0
+            if code:
+                lines = ["Traceback (most recent call last):", '  File "/app/manage.py", line 12, in <module>',
+                         "RuntimeError: fatal error, exiting with code %d" % code]
+            else:
+                lines = ["Done."]
+            task_logs.write(task, sim.task_definition, {"*": lines})
             self._begin_stop(sim, "EssentialContainerExited", "Essential container in task exited",
                              failed=sim.service is not None, exit_code=code)
         elif sim.status == "DEACTIVATING":
@@ -430,6 +442,8 @@ class Simulation:
             sim.counted_failure = True
             sim.deployment.failed_tasks += 1
             sim.deployment.updated_at = _now_wall()
+        if was_running and stop_code in ("ServiceSchedulerInitiated", "UserInitiated"):
+            task_logs.write(task, sim.task_definition, {"*": ["Received SIGTERM, shutting down gracefully"]})
         now = self.time()
         drain = 0.0
         if sim.targets:
@@ -694,6 +708,13 @@ class Simulation:
         for cluster, (running, pending) in counts.items():
             cluster.running_tasks_count = running
             cluster.pending_tasks_count = pending
+
+
+def _start_lines(container: Dict[str, Any]) -> List[str]:
+    lines = ["Starting %s (%s)" % (container.get("name"), container.get("image"))]
+    for mapping in container.get("portMappings") or []:
+        lines.append("Listening on 0.0.0.0:%s" % mapping.get("containerPort"))
+    return lines
 
 
 def _first_image(task_definition: Any, behaviours: Behaviours, kind: str) -> str:

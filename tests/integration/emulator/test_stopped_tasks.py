@@ -100,3 +100,35 @@ def test_describing_an_unknown_task_reports_it_missing(stack):
 
     assert answer["tasks"] == []
     assert answer["failures"] == [{"arn": arn, "reason": "MISSING"}]
+
+
+def _with_logs(stack, group="/ecs/app", create_group=False):
+    options = {"awslogs-group": group, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "users"}
+    if create_group:
+        options["awslogs-create-group"] = "true"
+    return stack.task_definition("users:1", logConfiguration={"logDriver": "awslogs", "options": options})
+
+
+def test_crashed_task_leaves_its_last_lines_in_its_awslogs_stream(stack):
+    stack.clients.logs.create_log_group(logGroupName="/ecs/app")
+    stack.aws.set_behaviour("users:1", "crash", exit_code=3, after_seconds=20)
+    stack.ecs.create_service(cluster=CLUSTER, serviceName="users", taskDefinition=_with_logs(stack), desiredCount=1,
+                             launchType="FARGATE", networkConfiguration={"awsvpcConfiguration": {
+                                 "subnets": stack.subnets, "securityGroups": [stack.security_group]}})
+    task = _first_stopped(stack)
+    stream = "users/users/%s" % task["taskArn"].split("/")[-1]
+
+    events = stack.clients.logs.get_log_events(logGroupName="/ecs/app", logStreamName=stream)["events"]
+
+    assert events[-1]["message"] == "RuntimeError: fatal error, exiting with code 3"
+
+
+def test_missing_log_group_fails_the_task_at_start(stack):
+    stack.ecs.create_service(cluster=CLUSTER, serviceName="users", taskDefinition=_with_logs(stack), desiredCount=1,
+                             launchType="FARGATE", networkConfiguration={"awsvpcConfiguration": {
+                                 "subnets": stack.subnets, "securityGroups": [stack.security_group]}})
+
+    task = _first_stopped(stack)
+
+    assert task["stopCode"] == "TaskFailedToStart"
+    assert task["stoppedReason"].startswith("ResourceInitializationError: failed to validate logger args")
