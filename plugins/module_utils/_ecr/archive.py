@@ -44,7 +44,7 @@ MANIFEST_TYPES = (OCI_MANIFEST, DOCKER_MANIFEST)
 REF_ANNOTATIONS = ("org.opencontainers.image.ref.name", "io.containerd.image.name")
 HASH_BLOCK = 1 << 20
 # Fixed forever: the compressed bytes, and so the pushed digests, must not change between runs.
-GZIP_LEVEL = 6
+GZIP_LEVEL = 1
 GZIP_WBITS = 31
 
 
