@@ -21,7 +21,7 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import Retry
 from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.errors import DeployError  # noqa: E402 - path set above
 from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.options import ReleaseOptions  # noqa: E402 - path set above
 from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.runner import ReleaseRunner  # noqa: E402 - path set above
-from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.targets import TargetHealthApi  # noqa: E402 - path set above
+from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api  # noqa: E402 - path set above
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsApi, LogsApi  # noqa: E402 - path set above
 from unit.plugins.module_utils._deploy.fakes import FakeAws  # noqa: E402 - path set above
 
@@ -34,7 +34,7 @@ def runner(world, **params):
     params.setdefault("max_poll_interval", 15.0)
     params.setdefault("timeout", 1800)
     retry = RetryPolicy(sleep=world.clock.sleep, rand=lambda: 0.5)
-    return ReleaseRunner(ReleaseOptions.from_params(params), EcsApi(world.ecs, retry), TargetHealthApi(world.elbv2, retry),
+    return ReleaseRunner(ReleaseOptions.from_params(params), EcsApi(world.ecs, retry), Elbv2Api(world.elbv2, retry),
                          LogsApi(world.logs, retry), clock=world.clock, sleep=world.clock.sleep)
 
 

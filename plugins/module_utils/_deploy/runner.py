@@ -42,7 +42,7 @@ from .readiness import (
     primary_deployment,
     stop_summary,
 )
-from .targets import TargetHealthApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
 from .watcher import Observer, RolloutWatcher, Timeline
 
 Key = Tuple[str, str]
@@ -73,7 +73,7 @@ def family_of(arn: str) -> str:
 class ReleaseRunner:
     """Runs one release of one or more services."""
 
-    def __init__(self, options: ReleaseOptions, ecs: EcsApi, elbv2: Optional[TargetHealthApi] = None,
+    def __init__(self, options: ReleaseOptions, ecs: EcsApi, elbv2: Optional[Elbv2Api] = None,
                  logs: Optional[LogsApi] = None, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.options = options
@@ -95,7 +95,7 @@ class ReleaseRunner:
     def from_module(cls, module: Any) -> "ReleaseRunner":
         """Build a runner from an ``AnsibleAWSModule``."""
         options = ReleaseOptions.from_params(module.params, check_mode=module.check_mode)
-        return cls(options, EcsApi(module.client("ecs")), TargetHealthApi(module.client("elbv2")),
+        return cls(options, EcsApi(module.client("ecs")), Elbv2Api(module.client("elbv2")),
                    LogsApi(module.client("logs")))
 
     # --------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from .readiness import (
     primary_deployment,
     task_of_deployment,
 )
-from .targets import TargetHealthApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
 
 Key = Tuple[str, str]
 # Each look waits a quarter longer than the last, up to the cap: gentle on the API during long
@@ -64,7 +64,7 @@ class Timeline:
 class Observer:
     """Reads the state of several services (and their deployments' tasks and targets) at once."""
 
-    def __init__(self, ecs: EcsApi, elbv2: Optional[TargetHealthApi], clock: Callable[[], float] = time.monotonic,
+    def __init__(self, ecs: EcsApi, elbv2: Optional[Elbv2Api], clock: Callable[[], float] = time.monotonic,
                  look_at_stopped: bool = True) -> None:
         self.ecs = ecs
         self.elbv2 = elbv2

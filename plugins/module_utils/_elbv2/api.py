@@ -160,6 +160,10 @@ class Elbv2Api(AwsApi):
                     raise
         return found
 
+    def describe_target_health(self, target_group_arn: str) -> List[Dict[str, Any]]:
+        """Every registered target of a target group with its health (read only: targets are ECS's)."""
+        return self.call("describe_target_health", TargetGroupArn=target_group_arn).get("TargetHealthDescriptions", [])
+
     def describe_target_group_attributes(self, arn: str) -> Dict[str, str]:
         attrs = self.call("describe_target_group_attributes", TargetGroupArn=arn).get("Attributes", [])
         return {a["Key"]: a["Value"] for a in attrs}

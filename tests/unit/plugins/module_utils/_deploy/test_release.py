@@ -9,7 +9,7 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import Va
 from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.errors import DeployError
 from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.options import ReleaseOptions
 from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.runner import ReleaseRunner
-from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.targets import TargetHealthApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsApi, LogsApi
 
 from .fakes import FakeAws, client_error
@@ -27,7 +27,7 @@ def release(world, check_mode=False, **params):
     params.setdefault("timeout", 600)
     options = ReleaseOptions.from_params(params, check_mode=check_mode)
     retry = RetryPolicy(sleep=world.clock.sleep, rand=lambda: 0.5)
-    runner = ReleaseRunner(options, EcsApi(world.ecs, retry), TargetHealthApi(world.elbv2, retry), LogsApi(world.logs, retry),
+    runner = ReleaseRunner(options, EcsApi(world.ecs, retry), Elbv2Api(world.elbv2, retry), LogsApi(world.logs, retry),
                            clock=world.clock, sleep=world.clock.sleep)
     return runner.run()
 
