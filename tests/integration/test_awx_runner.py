@@ -1,0 +1,153 @@
+"""AWX / Automation Controller: the execution environment's definition, and deploy.yml run the
+way a job template runs it.
+
+AWX hands ansible-runner a private data directory: ``project/`` (the synced git project),
+``inventory/`` (the inventory it imported), ``env/envvars`` (the credential injected as
+environment variables) and ``env/extravars`` (the template's extra vars). The deploy test builds
+exactly that around this checkout and the emulator, runs ``ansible_runner.run()`` and reads the
+job's status and events; it also checks that every AWS call the deploy made is one the shipped
+deployer policy allows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+
+import ansible_runner
+import pytest
+import yaml
+
+from integration.ansible_runner_helpers import REPO
+from unit.test_deployer_policy import OPTIONAL_ACTIONS, allows, load_policy, used_fqcns
+
+BIN = os.path.dirname(sys.executable)
+
+# Tasks of each role deploy.yml runs; the job's events must show all three roles at work.
+ROLE_TASKS = {
+    "platform": "Create the task execution role",
+    "logging": "Create the log groups",
+    "services": "Shape the services",
+}
+
+# Signing name in the emulator's call log -> IAM service prefix, where the two differ.
+IAM_PREFIX_OF_SIGNING_NAME = {"monitoring": "cloudwatch"}
+
+
+def _load(path):
+    with open(os.path.join(REPO, path)) as handle:
+        return yaml.safe_load(handle)
+
+
+# --- the execution environment's definition --------------------------------------------------
+
+def test_execution_environment_is_an_ansible_builder_v3_definition():
+    ee = _load("execution-environment.yml")
+    assert ee["version"] == 3
+    assert ee["images"]["base_image"]["name"]
+    deps = ee["dependencies"]
+    assert {"ansible_core", "ansible_runner", "galaxy", "python"} <= set(deps)
+    assert deps["ansible_core"]["package_pip"].startswith("ansible-core")
+    assert deps["ansible_runner"]["package_pip"].startswith("ansible-runner")
+
+
+def test_execution_environment_installs_the_python_requirements_and_the_collections():
+    deps = _load("execution-environment.yml")["dependencies"]
+    assert deps["python"] == "requirements.txt"
+    assert deps["galaxy"] == "collections/requirements.yml"
+    for path in (deps["python"], deps["galaxy"]):
+        assert os.path.isfile(os.path.join(REPO, path)), path
+    with open(os.path.join(REPO, "requirements.txt")) as handle:
+        packages = {re.split(r"[<>=!~; \[]", line.strip())[0].lower() for line in handle if line.strip() and not line.startswith("#")}
+    assert {"boto3", "botocore"} <= packages
+
+
+def test_collection_requirements_list_every_collection_the_roles_and_playbooks_use():
+    listed = set()
+    for entry in _load("collections/requirements.yml")["collections"]:
+        name = entry["name"] if isinstance(entry, dict) else entry
+        listed.add("shipyard.ecs" if name.endswith("shipyard.ecs.git") or name == "shipyard.ecs" else name)
+    used = {".".join(fqcn.split(".")[:2]) for fqcn in used_fqcns()}
+    assert {"amazon.aws", "community.aws", "shipyard.ecs"} <= used
+    # ansible.builtin ships with ansible-core.
+    assert sorted(used - listed - {"ansible.builtin"}) == []
+
+
+def test_collection_requirements_follow_the_dependencies_of_galaxy_yml():
+    galaxy = _load("galaxy.yml")
+    versions = {e["name"]: e.get("version") for e in _load("collections/requirements.yml")["collections"] if isinstance(e, dict)}
+    for name, version in galaxy["dependencies"].items():
+        assert versions.get(name) == version, name
+
+
+def test_collection_requirements_install_this_collection_from_its_git_source():
+    galaxy = _load("galaxy.yml")
+    ours = [e for e in _load("collections/requirements.yml")["collections"] if isinstance(e, dict) and e.get("type") == "git"]
+    assert [e["name"] for e in ours] == [galaxy["repository"] + ".git"]
+
+
+# --- deploy.yml as an AWX job ------------------------------------------------------------------
+
+def _private_data_dir(root, aws):
+    """The directory AWX builds for a job of the "deploy" template on the local environment."""
+    os.symlink(REPO, os.path.join(root, "project"))
+    inventory = os.path.join(root, "inventory")
+    shutil.copytree(os.path.join(REPO, "inventories", "local"), inventory)
+    os.makedirs(os.path.join(root, "env"))
+    env = aws.env()
+    envvars = {
+        # The AWS credential of the job template, injected as environment variables.
+        "AWS_ACCESS_KEY_ID": env["AWS_ACCESS_KEY_ID"],
+        "AWS_SECRET_ACCESS_KEY": env["AWS_SECRET_ACCESS_KEY"],
+        "SHIPYARD_LOCAL_AWS_ENDPOINT": env["SHIPYARD_LOCAL_AWS_ENDPOINT"],
+        "ANSIBLE_CONFIG": os.path.join(REPO, "ansible.cfg"),
+        "ANSIBLE_COLLECTIONS_PATH": os.path.join(REPO, ".collections"),
+        "ANSIBLE_NOCOLOR": "1",
+        "PATH": BIN + os.pathsep + os.environ.get("PATH", ""),
+    }
+    extravars = {
+        "env_image_tag": "awx-1",
+        # AWX keeps the imported inventory away from the project: the application definition is
+        # found next to the playbooks instead of next to the inventory.
+        "app_definition_file": "{{ playbook_dir }}/../inventories/app.yml",
+    }
+    with open(os.path.join(root, "env", "envvars"), "w") as handle:
+        yaml.safe_dump(envvars, handle)
+    with open(os.path.join(root, "env", "extravars"), "w") as handle:
+        yaml.safe_dump(extravars, handle)
+    return root
+
+
+@pytest.mark.slow
+def test_deploy_runs_as_an_awx_job_and_calls_only_what_the_deployer_policy_allows(aws, tmp_path):
+    private = _private_data_dir(str(tmp_path), aws)
+    aws.clear_calls()
+
+    run = ansible_runner.run(private_data_dir=private, playbook="playbooks/deploy.yml", quiet=True, timeout=600)
+
+    events = [e for e in run.events if "event_data" in e]
+    stdout = run.stdout.read()[-6000:]
+    assert (run.status, run.rc) == ("successful", 0), stdout
+    kinds = [e["event"] for e in events]
+    assert "playbook_on_stats" in kinds
+    failed = [e["event_data"].get("task") for e in events if e["event"] == "runner_on_failed"]
+    assert failed == [], stdout
+    started = {e["event_data"].get("task") for e in events if e["event"] == "playbook_on_task_start"}
+    assert {role: task for role, task in ROLE_TASKS.items() if task not in started} == {}
+    stats = next(e for e in events if e["event"] == "playbook_on_stats")["event_data"]
+    assert stats["changed"].get("localhost", 0) > 0
+    assert run.stats["failures"] == {}
+
+    image = json.dumps(next(e for e in events if e["event_data"].get("task") == "Release the images"
+                            and e["event"] == "runner_on_ok")["event_data"]["res"])
+    assert ":awx-1" in image
+
+    policy = load_policy()
+    calls = {(IAM_PREFIX_OF_SIGNING_NAME.get(c["service"], c["service"]), c["operation"]) for c in aws.calls()}
+    # Calls without an operation name are the registry's HTTP API (image pushes).
+    api_calls = {"%s:%s" % call for call in calls if " " not in call[1]} - set(OPTIONAL_ACTIONS)
+    assert "ecs:CreateService" in api_calls
+    assert sorted(a for a in api_calls if not allows(policy, a)) == []
