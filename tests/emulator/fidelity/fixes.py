@@ -150,7 +150,8 @@ def _elbv2_duplicate_listener() -> None:
 
 def _elbv2_rule_priorities() -> None:
     """``set_rule_priorities`` validates the end state (so two rules can swap in one call), and
-    ``describe_rules`` lists rules by priority with the default rule last (moto: creation order)."""
+    ``describe_rules`` lists rules by priority with the default rule last (moto: creation order),
+    conditions in both their forms."""
     from moto.elbv2 import models
     from moto.elbv2.exceptions import PriorityInUseError, RuleNotFoundError
 
@@ -183,10 +184,26 @@ def _elbv2_rule_priorities() -> None:
         return (0, int(rule.priority))
 
     def describe(original: Callable, self: Any, listener_arn: Any, rule_arns: Any) -> List[Any]:
-        return sorted(original(self, listener_arn, rule_arns), key=order)
+        rules = sorted(original(self, listener_arn, rule_arns), key=order)
+        for rule in rules:
+            for condition in getattr(rule, "conditions", None) or []:
+                _mirror_condition_values(condition)
+        return rules
 
     _patch(models.ELBv2Backend, "set_rule_priorities", set_priorities)
     _patch(models.ELBv2Backend, "describe_rules", describe)
+
+
+def _mirror_condition_values(condition: Dict[str, Any]) -> None:
+    """AWS answers path-pattern and host-header conditions with both the legacy ``Values`` and
+    the ``*Config.Values`` form, whichever the rule was created with (moto: only that one)."""
+    key = {"path-pattern": "PathPatternConfig", "host-header": "HostHeaderConfig"}.get(condition.get("Field", ""))
+    if key is None:
+        return
+    if condition.get("Values") is None and (condition.get(key) or {}).get("Values") is not None:
+        condition["Values"] = list(condition[key]["Values"])
+    elif condition.get(key) is None and condition.get("Values") is not None:
+        condition[key] = {"Values": list(condition["Values"])}
 
 
 # ECR -------------------------------------------------------------------------------------------

@@ -132,3 +132,14 @@ def test_service_lists_tasks_by_service_name(stack):
 
     assert len(stack.ecs.list_tasks(cluster=CLUSTER, serviceName="users")["taskArns"]) == 2
     assert stack.ecs.list_tasks(cluster=CLUSTER, serviceName="other")["taskArns"] == []
+
+
+def test_path_condition_is_described_in_both_forms(stack):
+    listener = stack.elbv2.describe_listeners(LoadBalancerArn=stack.load_balancer)["Listeners"][0]["ListenerArn"]
+    stack.elbv2.create_rule(ListenerArn=listener, Priority=5, Conditions=[
+        {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/ping"]}}], Actions=[
+        {"Type": "forward", "TargetGroupArn": stack.target_group}])
+
+    [condition] = stack.elbv2.describe_rules(ListenerArn=listener)["Rules"][0]["Conditions"]
+
+    assert condition["Values"] == condition["PathPatternConfig"]["Values"] == ["/ping"]
