@@ -44,6 +44,31 @@ def _load(path):
 
 # --- the execution environment's definition --------------------------------------------------
 
+def _galaxy_name(entry):
+    """The collection a requirements entry installs: a name, this checkout, or this repository."""
+    name = entry["name"] if isinstance(entry, dict) else entry
+    kind = entry.get("type", "galaxy") if isinstance(entry, dict) else "galaxy"
+    galaxy = _load("galaxy.yml")
+    ours = "%s.%s" % (galaxy["namespace"], galaxy["name"])
+    if kind == "dir" and name == ".":
+        return ours
+    if kind == "git" and name == galaxy["repository"] + ".git":
+        return ours
+    assert kind == "galaxy", entry
+    return name
+
+
+def _versions(entries):
+    return {_galaxy_name(e): e.get("version") for e in entries if isinstance(e, dict) and e.get("type", "galaxy") == "galaxy"}
+
+
+def _used_collections():
+    used = {".".join(fqcn.split(".")[:2]) for fqcn in used_fqcns()}
+    assert {"amazon.aws", "community.aws", "shipyard.ecs"} <= used
+    # ansible.builtin ships with ansible-core.
+    return used - {"ansible.builtin"}
+
+
 def test_execution_environment_is_an_ansible_builder_v3_definition():
     ee = _load("execution-environment.yml")
     assert ee["version"] == 3
@@ -54,39 +79,33 @@ def test_execution_environment_is_an_ansible_builder_v3_definition():
     assert deps["ansible_runner"]["package_pip"].startswith("ansible-runner")
 
 
-def test_execution_environment_installs_the_python_requirements_and_the_collections():
+def test_execution_environment_installs_the_python_requirements():
     deps = _load("execution-environment.yml")["dependencies"]
     assert deps["python"] == "requirements.txt"
-    assert deps["galaxy"] == "collections/requirements.yml"
-    for path in (deps["python"], deps["galaxy"]):
-        assert os.path.isfile(os.path.join(REPO, path)), path
-    with open(os.path.join(REPO, "requirements.txt")) as handle:
+    with open(os.path.join(REPO, deps["python"])) as handle:
         packages = {re.split(r"[<>=!~; \[]", line.strip())[0].lower() for line in handle if line.strip() and not line.startswith("#")}
     assert {"boto3", "botocore"} <= packages
 
 
+def test_execution_environment_installs_every_collection_the_roles_and_playbooks_use():
+    entries = _load("execution-environment.yml")["dependencies"]["galaxy"]["collections"]
+    assert sorted(_used_collections() - {_galaxy_name(e) for e in entries}) == []
+
+
+def test_execution_environment_installs_this_collection_from_its_git_repository():
+    entries = _load("execution-environment.yml")["dependencies"]["galaxy"]["collections"]
+    assert [e["name"] for e in entries if e.get("type") == "git"] == [_load("galaxy.yml")["repository"] + ".git"]
+
+
 def test_collection_requirements_list_every_collection_the_roles_and_playbooks_use():
-    listed = set()
-    for entry in _load("collections/requirements.yml")["collections"]:
-        name = entry["name"] if isinstance(entry, dict) else entry
-        listed.add("shipyard.ecs" if name.endswith("shipyard.ecs.git") or name == "shipyard.ecs" else name)
-    used = {".".join(fqcn.split(".")[:2]) for fqcn in used_fqcns()}
-    assert {"amazon.aws", "community.aws", "shipyard.ecs"} <= used
-    # ansible.builtin ships with ansible-core.
-    assert sorted(used - listed - {"ansible.builtin"}) == []
+    entries = _load("collections/requirements.yml")["collections"]
+    assert sorted(_used_collections() - {_galaxy_name(e) for e in entries}) == []
 
 
-def test_collection_requirements_follow_the_dependencies_of_galaxy_yml():
-    galaxy = _load("galaxy.yml")
-    versions = {e["name"]: e.get("version") for e in _load("collections/requirements.yml")["collections"] if isinstance(e, dict)}
-    for name, version in galaxy["dependencies"].items():
-        assert versions.get(name) == version, name
-
-
-def test_collection_requirements_install_this_collection_from_its_git_source():
-    galaxy = _load("galaxy.yml")
-    ours = [e for e in _load("collections/requirements.yml")["collections"] if isinstance(e, dict) and e.get("type") == "git"]
-    assert [e["name"] for e in ours] == [galaxy["repository"] + ".git"]
+def test_collection_requirements_and_execution_environment_follow_the_dependencies_of_galaxy_yml():
+    dependencies = _load("galaxy.yml")["dependencies"]
+    assert _versions(_load("collections/requirements.yml")["collections"]) == dependencies
+    assert _versions(_load("execution-environment.yml")["dependencies"]["galaxy"]["collections"]) == dependencies
 
 
 # --- deploy.yml as an AWX job ------------------------------------------------------------------
