@@ -204,12 +204,15 @@ def used_fqcns() -> Set[str]:
                     name = key[len("group/"):] if key.startswith("group/") else key
                     if _FQCN.match(name):
                         found.add(name)
+                # include_role / import_role name their role under "name".
+                if isinstance(key, str) and key.rsplit(".", 1)[-1] in ("include_role", "import_role") and isinstance(value, dict):
+                    walk(value.get("name", ""), "role")
                 walk(value, key if isinstance(key, str) else "")
         elif isinstance(node, list):
             for item in node:
                 walk(item, parent_key)
         elif isinstance(node, str):
-            if parent_key in ("role", "roles", "name") and _FQCN.match(node.strip()) and parent_key != "name":
+            if parent_key in ("role", "roles") and _FQCN.match(node.strip()):
                 found.add(node.strip())
             found.update(_JINJA_FQCN.findall(node))
 
@@ -339,7 +342,7 @@ def test_roles_are_passed_only_to_ecs_tasks():
     statements = [s for s in load_policy()["Statement"] if "iam:PassRole" in _as_list(s["Action"])]
     assert len(statements) == 1
     assert _as_list(statements[0]["Action"]) == ["iam:PassRole"]
-    assert statements[0]["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
+    assert statements[0].get("Condition") == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
 
 
 def test_only_the_task_execution_managed_policy_can_be_attached():
