@@ -30,10 +30,8 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import (  # 
     EcsApi,
     LogsApi,
 )
-from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.lookups import (  # noqa: E402 - idem
-    NamespaceReader,
-    TargetGroupReader,
-)
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.lookups import NamespaceReader  # noqa: E402 - idem
+from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api  # noqa: E402 - idem
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.stack import EcsStack  # noqa: E402 - idem
 from emulator.launcher import LocalAws  # noqa: E402 - idem
 
@@ -84,7 +82,7 @@ def run(session, endpoint, p):
     def client(name):
         return session.client(name, endpoint_url=endpoint)
     stack = EcsStack(p, EcsApi(client("ecs")), LogsApi(client("logs")), AppAutoscalingApi(client("application-autoscaling")),
-                     TargetGroupReader(client("elbv2")), NamespaceReader(client("servicediscovery")), region="us-east-1")
+                     Elbv2Api(client("elbv2")), NamespaceReader(client("servicediscovery")), region="us-east-1")
     return stack.run()
 
 

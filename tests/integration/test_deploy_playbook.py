@@ -57,7 +57,7 @@ def test_deploy_converges_under_faults_never_prints_secrets_and_a_second_run_cha
     listeners = {lst["Port"]: lst for lst in elbv2.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]}
     assert sorted(listeners) == [80, 8080]
     rules = elbv2.describe_rules(ListenerArn=listeners[80]["ListenerArn"])["Rules"]
-    paths = sorted(c["Values"][0] for r in rules if not r["IsDefault"] for c in r["Conditions"] if c["Field"] == "path-pattern")
+    paths = sorted((c.get("PathPatternConfig") or c)["Values"][0] for r in rules if not r["IsDefault"] for c in r["Conditions"] if c["Field"] == "path-pattern")
     assert paths == ["/auth/*", "/ping", "/users", "/users/*"]
 
     aws.clear_calls()

@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import AppAutoscalingApi, EcsApi, LogsApi
-from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.lookups import NamespaceReader, TargetGroupReader
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.lookups import NamespaceReader
+from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.stack import EcsStack
 
 CLUSTER = "flask-microservices-prod-cluster"
@@ -98,7 +99,7 @@ def existing_stack(aws, target_groups, boto3_client):
     def build(args):
         stack = EcsStack(dict(args, state="present"), EcsApi(boto3_client("ecs")), LogsApi(boto3_client("logs")),
                          AppAutoscalingApi(boto3_client("application-autoscaling")),
-                         TargetGroupReader(boto3_client("elbv2")), NamespaceReader(boto3_client("servicediscovery")),
+                         Elbv2Api(boto3_client("elbv2")), NamespaceReader(boto3_client("servicediscovery")),
                          region="us-east-1")
         stack.run()
         aws.clear_calls()

@@ -4,65 +4,18 @@
 #
 # This module_util is private to the shipyard.ecs collection: it may change without notice.
 
-"""Read-only look-ups ecs_stack needs outside ECS: target groups (ELBv2) and Cloud Map namespaces.
+"""Read-only look-ups ecs_stack needs outside ECS: Cloud Map namespaces (target groups are read
+through the one ELBv2 wrapper, ``_elbv2.api.Elbv2Api``).
 
-ecs_stack owns neither; it only resolves names to ARNs, so these wrappers never write.
+ecs_stack owns neither; it only resolves names to ARNs, so these look-ups never write.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Optional
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi
-from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsError, chunks
-
-TARGET_GROUP_NAMES_BATCH = 20
-
-
-class TargetGroupReader(AwsApi):
-    """Describe target groups by name or ARN, twenty per call."""
-
-    error = EcsError
-    service = "elbv2"
-
-    @staticmethod
-    def _token_names(operation: str):
-        return ("Marker", "NextMarker")
-
-    def by_names(self, names: List[str]) -> Dict[str, Dict[str, Any]]:
-        """``{name: target group}`` for the names that exist; missing names are left out."""
-        found: Dict[str, Dict[str, Any]] = {}
-        for batch in chunks(sorted(set(names)), TARGET_GROUP_NAMES_BATCH):
-            try:
-                groups = self.call("describe_target_groups", Names=batch).get("TargetGroups", [])
-            except EcsError as exc:
-                if exc.code != "TargetGroupNotFound":
-                    raise
-                # One unknown name fails the whole batch: look the names up one by one to say which.
-                groups = []
-                for name in batch:
-                    try:
-                        groups.extend(self.call("describe_target_groups", Names=[name]).get("TargetGroups", []))
-                    except EcsError as inner:
-                        if inner.code != "TargetGroupNotFound":
-                            raise
-            for group in groups:
-                found[group["TargetGroupName"]] = group
-        return found
-
-    def by_arns(self, arns: List[str]) -> Dict[str, Dict[str, Any]]:
-        """``{arn: target group}`` for the ARNs that exist."""
-        found: Dict[str, Dict[str, Any]] = {}
-        for batch in chunks(sorted(set(arns)), TARGET_GROUP_NAMES_BATCH):
-            try:
-                groups = self.call("describe_target_groups", TargetGroupArns=batch).get("TargetGroups", [])
-            except EcsError as exc:
-                if exc.code != "TargetGroupNotFound":
-                    raise
-                groups = []
-            for group in groups:
-                found[group["TargetGroupArn"]] = group
-        return found
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsError
 
 
 class NamespaceReader(AwsApi):

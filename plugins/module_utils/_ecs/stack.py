@@ -47,7 +47,8 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.cluster import (
     plan_capacity_provider,
     plan_cluster,
 )
-from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.lookups import NamespaceReader, TargetGroupReader
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.lookups import NamespaceReader
+from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.service import (
     creation_document,
     create_kwargs,
@@ -120,7 +121,7 @@ class EcsStack:
         ecs: EcsApi,
         logs: LogsApi,
         autoscaling: AppAutoscalingApi,
-        target_groups: TargetGroupReader,
+        target_groups: Elbv2Api,
         namespaces: Optional[NamespaceReader] = None,
         region: Optional[str] = None,
         check_mode: bool = False,
@@ -152,7 +153,7 @@ class EcsStack:
             EcsApi(module.client("ecs")),
             LogsApi(module.client("logs")),
             AppAutoscalingApi(module.client("application-autoscaling")),
-            TargetGroupReader(module.client("elbv2")),
+            Elbv2Api(module.client("elbv2")),
             NamespaceReader(module.client("servicediscovery")),
             region=module.region,
             check_mode=module.check_mode,
@@ -429,9 +430,9 @@ class EcsStack:
             for lb in svc.get("load_balancers") or []:
                 (arns if is_target_group_arn(lb["target_group"]) else names).add(lb["target_group"])
         if names:
-            current.target_groups.update(self.tg_reader.by_names(sorted(names)))
+            current.target_groups.update({g["TargetGroupName"]: g for g in self.tg_reader.describe_target_groups_by_name(sorted(names))})
         if arns:
-            current.target_groups.update(self.tg_reader.by_arns(sorted(arns)))
+            current.target_groups.update({g["TargetGroupArn"]: g for g in self.tg_reader.describe_target_groups_by_arn(sorted(arns))})
 
     def _read_log_groups(self, current: Current) -> None:
         wanted = self._log_group_retention()

@@ -9,7 +9,8 @@ from moto import mock_aws
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.waiter import Waiter
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import AppAutoscalingApi, EcsApi, LogsApi
-from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.lookups import NamespaceReader, TargetGroupReader
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.lookups import NamespaceReader
+from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.stack import EcsStack
 
 REGION = "us-east-1"
@@ -54,7 +55,7 @@ class Apis:
         self.ecs = EcsApi(client("ecs"))
         self.logs = LogsApi(client("logs"))
         self.aas = AppAutoscalingApi(client("application-autoscaling"))
-        self.tgs = TargetGroupReader(client("elbv2"))
+        self.tgs = Elbv2Api(client("elbv2"))
         self.ns = NamespaceReader(client("servicediscovery"))
 
     def writes(self):
