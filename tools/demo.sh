@@ -15,6 +15,8 @@ trap stop EXIT
 "$bin/python" tests/emulator/launcher.py start --state-dir "$state"
 SHIPYARD_LOCAL_AWS_ENDPOINT="$(cat "$state/endpoint")"
 export SHIPYARD_LOCAL_AWS_ENDPOINT
+# On real AWS the application's secrets exist before the first deploy; here, throwaway ones.
+"$bin/python" tools/seed_local_secrets.py "$SHIPYARD_LOCAL_AWS_ENDPOINT"
 
 echo "== ansible-playbook playbooks/deploy.yml -i inventories/local"
 "$bin/ansible-playbook" playbooks/deploy.yml -i inventories/local

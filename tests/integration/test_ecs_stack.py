@@ -49,7 +49,7 @@ def seed_service(name, container, port):
     if name == "users":
         svc["task_definition"]["containers"][0]["secrets"] = {
             "DATABASE_URL": "/flask-microservices/production/database-url",
-            "SECRET_KEY": "arn:aws:secretsmanager:us-east-1:123456789012:secret:users-secret-key-AbCdEf",
+            "SECRET_KEY": SECRETS["SECRET_KEY"],
         }
         svc["health_check_grace_period"] = 30
         svc["deployment_configuration"] = {"minimum_healthy_percent": 50, "maximum_percent": 200,
@@ -70,9 +70,16 @@ def seed_args(**overrides):
     return args
 
 
+# The users service's secrets; ecs_stack refuses to create a service whose secrets do not exist.
+SECRETS = {}
+
+
 @pytest.fixture
 def target_groups(aws, boto3_client):
-    """The seed's load balancer and target groups (alb_routes owns them; here boto3 makes them)."""
+    """The seed's load balancer and target groups (alb_routes owns them; here boto3 makes them),
+    and the secrets the users service references."""
+    boto3_client("ssm").put_parameter(Name="/flask-microservices/production/database-url", Value="x", Type="SecureString")
+    SECRETS["SECRET_KEY"] = boto3_client("secretsmanager").create_secret(Name="users-secret-key", SecretString="x")["ARN"]
     ec2 = boto3_client("ec2")
     elbv2 = boto3_client("elbv2")
     vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]

@@ -49,6 +49,8 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.cluster import (
 )
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.lookups import NamespaceReader
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
+from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.api import SecretsManagerApi, SsmApi, StsApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.refs import check_secret_references
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.service import (
     creation_document,
     create_kwargs,
@@ -126,8 +128,10 @@ class EcsStack:
         region: Optional[str] = None,
         check_mode: bool = False,
         waiter: Optional[Waiter] = None,
+        secrets: Optional[Tuple[SsmApi, SecretsManagerApi, StsApi]] = None,
     ) -> None:
         self.params = params
+        self.secret_apis = secrets
         self.ecs = ecs
         self.logs = logs
         self.aas = autoscaling
@@ -157,6 +161,8 @@ class EcsStack:
             NamespaceReader(module.client("servicediscovery")),
             region=module.region,
             check_mode=module.check_mode,
+            secrets=(SsmApi(module.client("ssm")), SecretsManagerApi(module.client("secretsmanager")),
+                     StsApi(module.client("sts"))),
         )
 
     # ------------------------------------------------------------------------------ run
@@ -299,6 +305,7 @@ class EcsStack:
         desired = desired_cluster(cluster)
         cluster_providers = set(desired.get("capacityProviders") or []) | set(
             (current.cluster_doc or {}).get("capacityProviders") or [])
+        references: Dict[str, str] = {}
         for i, svc in enumerate(self.services_opts):
             where = "services[%d]" % i
             for j, strategy in enumerate(svc.get("capacity_provider_strategy") or []):
@@ -318,6 +325,13 @@ class EcsStack:
             if kwargs.get("networkMode") == "awsvpc" and not svc.get("network_configuration"):
                 raise ValidationError(where + ".network_configuration", None,
                                       "the task definition uses network_mode awsvpc: subnets (and security groups) are needed")
+            for j, container in enumerate(kwargs.get("containerDefinitions") or []):
+                for secret in container.get("secrets") or []:
+                    references["%s.task_definition.containers[%d].secrets.%s" % (where, j, secret["name"])] = secret["valueFrom"]
+        if self.secret_apis is not None:
+            unchecked = check_secret_references(references, *self.secret_apis, region=self.region)
+            if unchecked:
+                self.warnings.append("secrets in another account or region were not checked: %s" % ", ".join(sorted(unchecked)))
 
     @staticmethod
     def _validate_target_groups(svc: Mapping[str, Any], where: str, current: Current,
@@ -729,5 +743,6 @@ class EcsStack:
             "services": services,
             "drift": drift,
             "calls": combined_calls([self.ecs, self.logs, self.aas, self.tg_reader]
-                                    + ([self.namespaces] if self.namespaces is not None else [])),
+                                    + ([self.namespaces] if self.namespaces is not None else [])
+                                    + list(self.secret_apis or [])),
         }

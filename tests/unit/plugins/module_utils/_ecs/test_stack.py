@@ -413,3 +413,33 @@ def test_autoscaling_min_above_max_fails_before_any_read():
 def test_service_listed_twice_fails_before_any_read():
     with pytest.raises(ValidationError, match="listed twice"):
         EcsStack(params([service("users", 5000), service("users", 5000)]), None, None, None, None).run()
+
+
+def secret_apis():
+    from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.api import SecretsManagerApi, SsmApi, StsApi
+
+    return SsmApi(client("ssm")), SecretsManagerApi(client("secretsmanager")), StsApi(client("sts"))
+
+
+def with_secret(ref):
+    users = service("users", 5000)
+    users["task_definition"]["containers"][0]["secrets"] = {"DATABASE_URL": ref}
+    return params([users])
+
+
+def test_a_new_service_referencing_a_missing_secret_fails_before_any_write(aws):
+    apis = Apis()
+    stack = EcsStack(with_secret("/flask-microservices/production/DATABASE_URL"), apis.ecs, apis.logs, apis.aas, apis.tgs,
+                     apis.ns, region=REGION, secrets=secret_apis())
+    with pytest.raises(ValidationError) as info:
+        stack.run()
+    assert info.value.option == "services[0].task_definition.containers[0].secrets.DATABASE_URL"
+    assert apis.writes() == {}
+
+
+def test_a_new_service_referencing_an_existing_secret_is_created(aws):
+    client("ssm").put_parameter(Name="/flask-microservices/production/DATABASE_URL", Value="x", Type="SecureString")
+    apis = Apis()
+    stack = EcsStack(with_secret("/flask-microservices/production/DATABASE_URL"), apis.ecs, apis.logs, apis.aas, apis.tgs,
+                     apis.ns, region=REGION, secrets=secret_apis())
+    assert stack.run().changed
