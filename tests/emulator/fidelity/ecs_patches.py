@@ -63,8 +63,8 @@ def install(sim: Simulation) -> None:
     backend_cls.list_tasks = _wrap(backend_cls.list_tasks, _list_tasks)
 
     group_cls = elb_models.FakeTargetGroup
-    group_cls.register = lambda self, targets: sim.targets.register(self, targets)
-    group_cls.deregister = lambda self, targets: sim.targets.deregister(self, targets)
+    group_cls.register = functools.partialmethod(_call_with_group, sim.targets.register)
+    group_cls.deregister = functools.partialmethod(_call_with_group, sim.targets.deregister)
     elb_backend_cls = elb_models.ELBv2Backend
     original_describe_health = elb_backend_cls.describe_target_health
 
@@ -76,6 +76,10 @@ def install(sim: Simulation) -> None:
 
     elb_backend_cls.describe_target_health = describe_target_health
     _patch_task_eni()
+
+
+def _call_with_group(group: Any, method: Callable, targets: List[Dict[str, Any]]) -> Any:
+    return method(group, targets)
 
 
 def _wrap(original: Callable, replacement: Callable) -> Callable:
@@ -327,8 +331,8 @@ def launch_service_tasks(sim: Simulation, service: ServiceSim, deployment: Deplo
             network = _rotated(deployment.network_configuration or service.network_configuration, len(sim.tasks))
         instance = None
         if instances:
-            instance = min(instances, key=lambda ci: sum(1 for t in sim.tasks.values()
-                                                        if t.live and t.task.container_instance_arn == ci.container_instance_arn))
+            instance = min(instances, key=lambda ci: sum(
+                1 for t in sim.tasks.values() if t.live and t.task.container_instance_arn == ci.container_instance_arn))
         provider = None
         if service.capacity_provider_strategy:
             provider = service.capacity_provider_strategy[0].get("capacityProvider")
@@ -403,7 +407,7 @@ def _patch_task_eni() -> None:
         network = ipaddress.IPv4Network(cidr, strict=False)
         used = _addresses_in_use()
         first, last = int(network.network_address) + 4, int(network.broadcast_address) - 1
-        for _ in range(200):
+        for _attempt in range(200):
             candidate = str(ipaddress.IPv4Address(random.randint(first, max(first, last))))
             if candidate not in used:
                 return candidate
@@ -433,8 +437,8 @@ def dress_task(task: Any, task_definition: Any, sim: Simulation) -> None:
     task.stop_code = None
     task.version = 1
     task.cpu = task_definition.cpu or str(sum(int(c.get("cpu") or 0) for c in task_definition.container_definitions))
-    memory = task_definition.memory or str(sum(int(c.get("memory") or c.get("memoryReservation") or 0)
-                                              for c in task_definition.container_definitions))
+    memory = task_definition.memory or str(sum(
+        int(c.get("memory") or c.get("memoryReservation") or 0) for c in task_definition.container_definitions))
     task.memory = memory
     task.availability_zone = task.__dict__.get("_shipyard_az") or "%sa" % task.region_name
     eni_ip = None
@@ -486,7 +490,7 @@ def dress_task(task: Any, task_definition: Any, sim: Simulation) -> None:
 
 def _dynamic_port(used: set) -> int:
     low, high = DYNAMIC_PORTS
-    for _ in range(1000):
+    for _attempt in range(1000):
         port = random.randint(low, high)
         if port not in used:
             return port

@@ -288,7 +288,7 @@ class Simulation:
     def advance(self) -> None:
         """Apply every transition due up to the clock's now, in time order."""
         target = self.clock.now()
-        for _ in range(20000):
+        for _event in range(20000):
             due = self._next_due()
             if due is None or due > target:
                 break
@@ -608,7 +608,7 @@ class Simulation:
         # 3. Stop old tasks the healthy count allows; unhealthy/pending old tasks go first.
         healthy = sum(1 for t in primary_live + old_live if self._task_healthy(t))
         stoppable = []
-        for sim in sorted(old_live, key=lambda t: self._task_healthy(t)):
+        for sim in sorted(old_live, key=self._task_healthy):
             if not self._task_healthy(sim):
                 stoppable.append(sim)
             elif healthy - 1 >= min_healthy or healthy - 1 >= desired:

@@ -125,8 +125,8 @@ def _elbv2_duplicate_load_balancer() -> None:
             if (balancer.scheme or "internet-facing") == scheme and (balancer.type or "application") == kind and existing_subnets == wanted_subnets and (
                     sorted(balancer.security_groups or []) == sorted(security_groups or [])):
                 return balancer
-            raise ELBClientError("DuplicateLoadBalancerName", "A load balancer with the same name '%s' exists, but with "
-                            "different settings" % name)
+            raise ELBClientError("DuplicateLoadBalancerName",
+                                 "A load balancer with the same name '%s' exists, but with different settings" % name)
         return original(self, name, security_groups, subnet_ids, *args, **kwargs)
 
     _patch(models.ELBv2Backend, "create_load_balancer", create)
@@ -168,7 +168,7 @@ def _elbv2_rule_priorities() -> None:
             if not rules:
                 raise RuleNotFoundError()
             changes.append((rules[0], int(item["Priority"])))
-        moving = {rule.arn for rule, _ in changes}
+        moving = {rule.arn for rule, _priority in changes}
         for rule, priority in changes:
             listener = self.describe_listeners(None, [rule.listener_arn])[0]
             for other in listener.rules.values():
@@ -176,7 +176,7 @@ def _elbv2_rule_priorities() -> None:
                     raise PriorityInUseError()
         for rule, priority in changes:
             rule.priority = priority
-        return [rule for rule, _ in changes]
+        return [rule for rule, _priority in changes]
 
     def order(rule: Any) -> tuple:
         if str(rule.priority) == "default":
@@ -224,8 +224,8 @@ def _ecr_put_image() -> None:
                   image_manifest_mediatype: Any = None, digest: Any = None) -> Any:
         actual = "sha256:" + hashlib.sha256(image_manifest.encode("utf-8")).hexdigest()
         if digest and digest != actual:
-            raise InvalidParameterException("Invalid parameter at 'imageDigest' failed to satisfy "
-                                "constraint: 'The digest does not match the image manifest'")
+            raise InvalidParameterException(
+                "Invalid parameter at 'imageDigest' failed to satisfy constraint: 'The digest does not match the image manifest'")
         repository = self.repositories.get(repository_name)
         if repository is not None and image_tag and repository.is_tag_immutable():
             for image in repository.images:

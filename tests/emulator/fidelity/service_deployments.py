@@ -129,8 +129,8 @@ class ServiceDeploymentsApi:
         return [s for key, s in self.sim.services.items() if key[0] == account and key[1] == region]
 
     def _list(self, account: str, region: str, request: Dict[str, Any]) -> Tuple[int, list, bytes]:
-        cluster = str(request.get("cluster") or "default").split("/")[-1]
-        name = str(request.get("service") or "").split("/")[-1]
+        cluster = str(request.get("cluster") or "default").rsplit("/", maxsplit=1)[-1]
+        name = str(request.get("service") or "").rsplit("/", maxsplit=1)[-1]
         if not name:
             return _error(400, "InvalidParameterException", "service can not be blank.")
         matches = [s for s in self._services(account, region) if s.cluster_name == cluster and s.name == name]

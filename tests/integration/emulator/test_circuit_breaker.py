@@ -37,7 +37,7 @@ def test_failed_deployment_stays_listed_as_failed_while_its_tasks_stop(stack):
     stack.aws.set_behaviour("users:2", "pull_error")
     stack.release("users:2")
     failed_id = stack.deployments()[0]["id"]
-    for _ in range(100):
+    for _step in range(100):
         failed = [d for d in stack.deployments() if d["id"] == failed_id]
         if not failed or failed[0]["rolloutState"] == "FAILED":
             break
@@ -55,7 +55,7 @@ def test_rollback_deployment_names_the_deployment_it_returns_to(stack):
     stack.aws.set_behaviour("users:2", "pull_error")
 
     stack.release("users:2")
-    for _ in range(100):
+    for _step in range(100):
         primary = stack.deployments()[0]
         if primary["taskDefinition"] == completed["taskDefinition"]:
             break
@@ -71,7 +71,7 @@ def test_breaker_without_rollback_fails_the_deployment_and_launches_no_more_task
     stack.settle()
     stack.aws.set_behaviour("users:2", "pull_error")
     revision = stack.release("users:2")
-    for _ in range(100):
+    for _step in range(100):
         if stack.deployments()[0]["rolloutState"] == "FAILED":
             break
         stack.advance(5)

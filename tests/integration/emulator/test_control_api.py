@@ -112,7 +112,7 @@ def test_seeded_fault_sequence_repeats(aws, raw):
     def outcomes():
         aws.inject_fault("ecs", "ListClusters", throttle_rate=0.5, seed=7)
         seen = []
-        for _ in range(12):
+        for _call in range(12):
             try:
                 raw("ecs").list_clusters()
                 seen.append("ok")

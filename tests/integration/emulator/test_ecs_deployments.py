@@ -32,7 +32,7 @@ def test_new_service_has_one_primary_deployment_in_progress(stack):
 def test_service_tasks_go_provisioning_then_pending_then_running(stack):
     stack.create_service(load_balanced=False, desired=1)
     seen = []
-    for _ in range(8):
+    for _step in range(8):
         for task in stack.tasks():
             if not seen or seen[-1] != task["lastStatus"]:
                 seen.append(task["lastStatus"])
@@ -127,7 +127,7 @@ def test_rollout_stays_within_maximum_percent_and_minimum_healthy_percent(stack)
     stack.settle()
     stack.release("users:2")
     live_counts, healthy_counts = [], []
-    for _ in range(200):
+    for _step in range(200):
         tasks = stack.tasks()
         live_counts.append(len(tasks))
         healthy = [h for h in stack.target_health() if h["TargetHealth"]["State"] == "healthy"]

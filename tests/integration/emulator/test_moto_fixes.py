@@ -90,7 +90,7 @@ def test_two_rules_swap_priorities_in_one_call(stack):
 
 
 def test_rules_are_described_by_priority_with_the_default_last(stack):
-    listener, _ = _rules(stack)
+    listener, _arns = _rules(stack)
 
     priorities = [r["Priority"] for r in stack.elbv2.describe_rules(ListenerArn=listener)["Rules"]]
 

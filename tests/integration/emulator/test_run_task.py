@@ -17,7 +17,7 @@ def _run(stack, image="users:1"):
 
 def _wait_stopped(stack, arn, limit=600):
     statuses = []
-    for _ in range(limit // 2):
+    for _step in range(limit // 2):
         [task] = stack.ecs.describe_tasks(cluster=CLUSTER, tasks=[arn])["tasks"]
         if not statuses or statuses[-1] != task["lastStatus"]:
             statuses.append(task["lastStatus"])
@@ -47,7 +47,7 @@ def test_one_off_task_runs_to_stopped_with_exit_code_zero_by_default(stack):
 def test_one_off_task_exits_with_the_code_its_behaviour_says(stack):
     stack.aws.set_behaviour("migrate:*", "exit", exit_code=3, after_seconds=30)
 
-    task, _ = _wait_stopped(stack, _run(stack, image="migrate:7")["taskArn"])
+    task, _statuses = _wait_stopped(stack, _run(stack, image="migrate:7")["taskArn"])
 
     assert task["containers"][0]["exitCode"] == 3
 

@@ -6,7 +6,7 @@ from integration.emulator.stack import CLUSTER
 
 
 def _first_stopped(stack, limit=300, step=5):
-    for _ in range(int(limit / step)):
+    for _step in range(int(limit / step)):
         stopped = [t for t in stack.tasks("STOPPED") if t["lastStatus"] == "STOPPED"]
         if stopped:
             return stopped[0]
