@@ -24,6 +24,8 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import Sh
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.result import Result
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsApi, EcsError, LogsApi
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.taskdef import apply_overrides
+from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.api import SecretsManagerApi, SsmApi, StsApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.refs import check_secret_references
 
 from .errors import DeployError
 from .migration import MigrationRunner, log_tail
@@ -75,8 +77,12 @@ class ReleaseRunner:
 
     def __init__(self, options: ReleaseOptions, ecs: EcsApi, elbv2: Optional[Elbv2Api] = None,
                  logs: Optional[LogsApi] = None, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 secrets: Optional[Tuple[SsmApi, SecretsManagerApi, StsApi]] = None, region: Optional[str] = None) -> None:
         self.options = options
+        self.secret_apis = secrets
+        self.region = region
+        self.warnings: List[str] = []
         self.ecs = ecs
         self.elbv2 = elbv2
         self.logs = logs
@@ -96,7 +102,9 @@ class ReleaseRunner:
         """Build a runner from an ``AnsibleAWSModule``."""
         options = ReleaseOptions.from_params(module.params, check_mode=module.check_mode)
         return cls(options, EcsApi(module.client("ecs")), Elbv2Api(module.client("elbv2")),
-                   LogsApi(module.client("logs")))
+                   LogsApi(module.client("logs")),
+                   secrets=(SsmApi(module.client("ssm")), SecretsManagerApi(module.client("secretsmanager")),
+                            StsApi(module.client("sts"))), region=module.region)
 
     # --------------------------------------------------------------------------------------
     def run(self) -> Result:
@@ -161,6 +169,7 @@ class ReleaseRunner:
                 raise ValidationError("services[%d].name" % index, request.name,
                                       "uses the %s deployment controller; only rolling (ECS) deployments are supported" % controller)
         choices = [self._choose(i, r, described[r.key]) for i, r in enumerate(requests)]
+        self._check_secrets(choices)
         steady_tracks = []
         for request, choice in zip(requests, choices):
             primary = primary_deployment(described[request.key]) or {}
@@ -176,6 +185,20 @@ class ReleaseRunner:
                  for r, c in zip(requests, choices)]
         self._check_migration(plans)
         return plans
+
+    def _check_secrets(self, choices: List[RevisionChoice]) -> None:
+        """Every secret a revision to be registered references must exist (checked before any write)."""
+        if self.secret_apis is None:
+            return
+        references: Dict[str, str] = {}
+        for index, choice in enumerate(choices):
+            for container in (choice.register_kwargs or {}).get("containerDefinitions") or []:
+                for secret in container.get("secrets") or []:
+                    where = "services[%d].secrets.%s.%s" % (index, container.get("name"), secret["name"])
+                    references[where] = secret["valueFrom"]
+        unchecked = check_secret_references(references, *self.secret_apis, region=self.region)
+        if unchecked:
+            self.warnings.append("secrets in another account or region were not checked: %s" % ", ".join(sorted(unchecked)))
 
     def _choose(self, index: int, request: Any, service: Dict[str, Any]) -> RevisionChoice:
         current = self.describe_task_definition(service["taskDefinition"])
@@ -496,7 +519,7 @@ class ReleaseRunner:
 
     # reporting ----------------------------------------------------------------------------
     def _calls(self) -> Dict[str, Dict[str, int]]:
-        return combined_calls([a for a in (self.ecs, self.elbv2, self.logs) if a is not None])
+        return combined_calls([a for a in (self.ecs, self.elbv2, self.logs) + tuple(self.secret_apis or ()) if a is not None])
 
     def _services_report(self) -> List[Dict[str, Any]]:
         out = []
@@ -531,4 +554,4 @@ class ReleaseRunner:
             data["migration"] = migration
         elif self.options.migration and check_mode and any(p.decision == DEPLOY for p in self.plans):
             data["migration"] = {"command": self.options.migration["command"], "status": "would run"}
-        return Result(changed=plan.changed, plan=plan, data=data)
+        return Result(changed=plan.changed, plan=plan, data=data, warnings=self.warnings)

@@ -346,3 +346,26 @@ def test_a_new_revision_does_not_inherit_the_released_mark_of_its_parent(world):
         release(world, services=[{"name": "users", "images": {"users": "repo/users:3"}}])
     rev3 = next(arn for arn, td in world.task_definitions.items() if td["revision"] == 3)
     assert "shipyard.ecs:released-at" not in {t["key"] for t in world.td_tags[rev3]}
+
+
+def test_a_secret_reference_that_does_not_exist_stops_the_release_before_any_write(world):
+    import boto3
+    from moto import mock_aws
+
+    from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.api import SecretsManagerApi, SsmApi, StsApi
+
+    with mock_aws():
+        apis = tuple(cls(boto3.client(name, region_name="us-east-1")) for cls, name in
+                     ((SsmApi, "ssm"), (SecretsManagerApi, "secretsmanager"), (StsApi, "sts")))
+        apis[0].client.put_parameter(Name="/app/users/SECRET_KEY", Value="v", Type="SecureString")
+        options = ReleaseOptions.from_params({"cluster": "app", "poll_interval": 5.0, "max_poll_interval": 5.0, "timeout": 600,
+                                              "services": users_v2(secrets={"users": {"SECRET_KEY": "/app/users/SECRET_KEY",
+                                                                                      "DATABASE_URL": "/app/users/MISSING"}})})
+        retry = RetryPolicy(sleep=world.clock.sleep, rand=lambda: 0.5)
+        runner = ReleaseRunner(options, EcsApi(world.ecs, retry), Elbv2Api(world.elbv2, retry), LogsApi(world.logs, retry),
+                               clock=world.clock, sleep=world.clock.sleep, secrets=apis, region="us-east-1")
+        with pytest.raises(ValidationError) as info:
+            runner.run()
+    assert info.value.option == "services[0].secrets.users.DATABASE_URL"
+    assert info.value.value == "/app/users/MISSING"
+    assert writes(world) == []
