@@ -33,6 +33,9 @@ ROLE_TASKS = {
     "services": "Shape the services",
 }
 
+# The application's secrets exist before a deploy, as an operator put them (values never matter here).
+SECRETS = ("/flask-microservices/local/users/DATABASE_URL", "/flask-microservices/local/users/SECRET_KEY")
+
 # Signing name in the emulator's call log -> IAM service prefix, where the two differ.
 IAM_PREFIX_OF_SIGNING_NAME = {"monitoring": "cloudwatch"}
 
@@ -141,7 +144,10 @@ def _private_data_dir(root, aws):
 
 
 @pytest.mark.slow
-def test_deploy_runs_as_an_awx_job_and_calls_only_what_the_deployer_policy_allows(aws, tmp_path):
+def test_deploy_runs_as_an_awx_job_and_calls_only_what_the_deployer_policy_allows(aws, boto3_client, tmp_path):
+    ssm = boto3_client("ssm")
+    for name in SECRETS:
+        ssm.put_parameter(Name=name, Value="awx-test-value", Type="SecureString")
     private = _private_data_dir(str(tmp_path), aws)
     aws.clear_calls()
 
