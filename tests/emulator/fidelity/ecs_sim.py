@@ -65,8 +65,10 @@ class TaskSim:
         self.due: Optional[float] = now + PROVISIONING_SECONDS
         self.running_since: Optional[float] = None
         self.targets: List[Tuple[Any, Dict[str, Any]]] = []
-        self.failed = False
         self.counted_failure = False
+        # Container health checks: when the task's health status changes next, and to what.
+        self.health_due: Optional[float] = None
+        self.health_next: Optional[str] = None
 
     @property
     def live(self) -> bool:
@@ -303,8 +305,9 @@ class Simulation:
     def _next_due(self) -> Optional[float]:
         due = self.targets.next_due()
         for task in self.tasks.values():
-            if task.due is not None and (due is None or task.due < due):
-                due = task.due
+            for when in (task.due, task.health_due):
+                if when is not None and (due is None or when < due):
+                    due = when
         return due
 
     def _step(self) -> None:
@@ -312,6 +315,8 @@ class Simulation:
         for task in list(self.tasks.values()):
             while task.due is not None and task.due <= now:
                 self._task_transition(task)
+            if task.health_due is not None and task.health_due <= now:
+                self._health_transition(task)
         for group, target in self.targets.step(now):
             self._target_changed(group, target)
         for service in list(self.services.values()):
@@ -381,6 +386,9 @@ class Simulation:
                 sim.due = due + sim.behaviour["after_seconds"]
             elif sim.service is None:
                 sim.due = due + ONE_OFF_DEFAULT_RUN_SECONDS
+            checks = _health_checks(sim.task_definition)
+            if checks:
+                self._schedule_health(sim, due, checks)
             if sim.service is not None and sim.service.load_balancers:
                 self._register_targets(sim)
         elif sim.status == "RUNNING":
@@ -419,6 +427,28 @@ class Simulation:
             self._forget_old_stopped(task.cluster_name)
         else:
             sim.due = None
+
+    def _schedule_health(self, sim: TaskSim, running_at: float, checks: Dict[str, Dict[str, Any]]) -> None:
+        """Docker's first check runs one interval after start; failures count after startPeriod."""
+        healthy = sim.behaviour["kind"] != "unhealthy"
+        check = max(checks.values(), key=lambda c: int(c.get("interval") or 30))
+        interval = int(check.get("interval") or 30)
+        if healthy:
+            sim.health_due, sim.health_next = running_at + interval, "HEALTHY"
+        else:
+            retries = int(check.get("retries") or 3)
+            sim.health_due = running_at + max(int(check.get("startPeriod") or 0), interval) + interval * (retries - 1)
+            sim.health_next = "UNHEALTHY"
+
+    def _health_transition(self, sim: TaskSim) -> None:
+        status, sim.health_due, sim.health_next = sim.health_next, None, None
+        if sim.status != "RUNNING" or not sim.live or status is None:
+            return
+        sim.task.health_status = status
+        checks = _health_checks(sim.task_definition)
+        for container in sim.task.containers:
+            if container["name"] in checks:
+                container["healthStatus"] = status
 
     def _begin_stop(self, sim: TaskSim, stop_code: str, reason: str, failed: bool = False, exit_code: Optional[int] = None,
                     container_reason: Optional[str] = None, image: Optional[str] = None) -> None:
@@ -550,6 +580,8 @@ class Simulation:
     def _task_healthy(self, sim: TaskSim) -> bool:
         if sim.status != "RUNNING" or not sim.live:
             return False
+        if _health_checks(sim.task_definition) and sim.task.health_status != "HEALTHY":
+            return False
         for group, spec in sim.targets:
             target = targets_of(group).get((spec["Id"], int(spec["Port"])))
             if target is None or target.state != "healthy":
@@ -573,8 +605,12 @@ class Simulation:
         if not service.deployments:
             return
         now = self.time()
-        # 1. Replace tasks that failed their ELB health checks (after the grace period).
+        # 1. Replace tasks that failed their container or ELB health checks (ELB: after the
+        #    grace period).
         for sim in service.all_tasks():
+            if sim.live and sim.task.health_status == "UNHEALTHY":
+                self._begin_stop(sim, "ServiceSchedulerInitiated", "Task failed container health checks", failed=True)
+                service.event("has stopped 1 running tasks: (task %s)." % sim.short_id)
             if sim.live:
                 group = self._task_failed_health(sim, now)
                 if group is not None:
@@ -708,6 +744,12 @@ class Simulation:
         for cluster, (running, pending) in counts.items():
             cluster.running_tasks_count = running
             cluster.pending_tasks_count = pending
+
+
+def _health_checks(task_definition: Any) -> Dict[str, Dict[str, Any]]:
+    """Container name -> healthCheck, for the essential containers that have one."""
+    return {c.get("name"): c["healthCheck"] for c in task_definition.container_definitions
+            if c.get("healthCheck") and c.get("essential", True) is not False}
 
 
 def _start_lines(container: Dict[str, Any]) -> List[str]:

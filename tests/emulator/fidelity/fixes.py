@@ -21,6 +21,7 @@ def install() -> None:
     _ecs_task_memory()
     _ecs_cluster_capacity_providers()
     _ecs_describe_capacity_providers()
+    _ecs_awsvpc_without_security_groups()
     _elbv2_duplicate_load_balancer()
     _elbv2_duplicate_listener()
     _elbv2_rule_priorities()
@@ -105,6 +106,32 @@ def _ecs_describe_capacity_providers() -> None:
         return original(self, names)
 
     _patch(models.EC2ContainerServiceBackend, "describe_capacity_providers", describe)
+
+
+def _ecs_awsvpc_without_security_groups() -> None:
+    """``securityGroups`` is optional in an awsvpc configuration (AWS uses the VPC's default
+    security group); moto answers HTTP 500 for services and tasks without it."""
+    from moto.ecs import models
+
+    def with_groups(network: Any) -> Any:
+        if not isinstance(network, dict) or not isinstance(network.get("awsvpcConfiguration"), dict):
+            return network
+        config = network["awsvpcConfiguration"]
+        if "securityGroups" in config:
+            return network
+        return dict(network, awsvpcConfiguration=dict(config, securityGroups=[]))
+
+    def validate(original: Callable, self: Any, network: Any) -> Any:
+        original(self, with_groups(network))
+        return network
+
+    def task_init(original: Callable, self: Any, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("networking_configuration") is not None:
+            kwargs["networking_configuration"] = with_groups(kwargs["networking_configuration"])
+        original(self, *args, **kwargs)
+
+    _patch(models.Service, "_validate_network", validate)
+    _patch(models.Task, "__init__", task_init)
 
 
 # ELBv2 -----------------------------------------------------------------------------------------

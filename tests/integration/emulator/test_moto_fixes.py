@@ -143,3 +143,12 @@ def test_path_condition_is_described_in_both_forms(stack):
     [condition] = stack.elbv2.describe_rules(ListenerArn=listener)["Rules"][0]["Conditions"]
 
     assert condition["Values"] == condition["PathPatternConfig"]["Values"] == ["/ping"]
+
+
+def test_awsvpc_configuration_without_security_groups_is_accepted(stack):
+    arn = stack.task_definition("users:1", family="migrate")
+
+    [task] = stack.ecs.run_task(cluster=CLUSTER, taskDefinition=arn, launchType="FARGATE", networkConfiguration={
+        "awsvpcConfiguration": {"subnets": stack.subnets[:1]}})["tasks"]
+
+    assert task["lastStatus"] == "PROVISIONING"

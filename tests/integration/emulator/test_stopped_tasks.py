@@ -132,3 +132,33 @@ def test_missing_log_group_fails_the_task_at_start(stack):
 
     assert task["stopCode"] == "TaskFailedToStart"
     assert task["stoppedReason"].startswith("ResourceInitializationError: failed to validate logger args")
+
+
+HEALTH_CHECK = {"command": ["CMD-SHELL", "curl -f http://localhost:5000/ping || exit 1"], "interval": 10,
+                "retries": 3, "startPeriod": 30}
+
+
+def test_container_health_check_makes_the_task_healthy(stack):
+    stack.ecs.create_service(cluster=CLUSTER, serviceName="users", desiredCount=1, launchType="FARGATE",
+                             taskDefinition=stack.task_definition("users:1", healthCheck=HEALTH_CHECK),
+                             networkConfiguration={"awsvpcConfiguration": {"subnets": stack.subnets}})
+    stack.advance(15)
+    [starting] = stack.tasks()
+    stack.advance(10)
+
+    [task] = stack.tasks()
+    assert (starting["lastStatus"], starting["healthStatus"]) == ("RUNNING", "UNKNOWN")
+    assert task["healthStatus"] == task["containers"][0]["healthStatus"] == "HEALTHY"
+
+
+def test_task_failing_container_health_checks_is_replaced(stack):
+    stack.aws.set_behaviour("users:1", "unhealthy")
+    stack.ecs.create_service(cluster=CLUSTER, serviceName="users", desiredCount=1, launchType="FARGATE",
+                             taskDefinition=stack.task_definition("users:1", healthCheck=HEALTH_CHECK),
+                             networkConfiguration={"awsvpcConfiguration": {"subnets": stack.subnets}})
+
+    task = _first_stopped(stack)
+
+    assert task["stopCode"] == "ServiceSchedulerInitiated"
+    assert task["stoppedReason"] == "Task failed container health checks"
+    assert task["healthStatus"] == "UNHEALTHY"
