@@ -92,10 +92,11 @@ def test_throttled_ec2_call_is_request_limit_exceeded(aws, raw):
 
 def test_server_errors_are_service_unavailable_or_internal_failure(aws, raw):
     aws.inject_fault("ecs", "*", error_rate=1)
+    ecs = raw("ecs")
     seen = set()
     for call in ("list_clusters", "list_task_definitions", "describe_clusters", "list_account_settings"):
         with pytest.raises(ClientError) as error:
-            getattr(raw("ecs"), call)()
+            getattr(ecs, call)()
         seen.add((error.value.response["Error"]["Code"], error.value.response["ResponseMetadata"]["HTTPStatusCode"]))
 
     assert seen <= {("ServiceUnavailable", 503), ("InternalFailure", 500)}
@@ -109,12 +110,14 @@ def test_faults_hit_only_the_named_operation(aws, raw):
 
 
 def test_seeded_fault_sequence_repeats(aws, raw):
+    ecs = raw("ecs")
+
     def outcomes():
         aws.inject_fault("ecs", "ListClusters", throttle_rate=0.5, seed=7)
         seen = []
         for _call in range(12):
             try:
-                raw("ecs").list_clusters()
+                ecs.list_clusters()
                 seen.append("ok")
             except ClientError:
                 seen.append("throttled")
