@@ -100,13 +100,19 @@ def _tick_forever(state: State) -> None:
         _safe_advance(state)
 
 
+_LAST_ERROR = {"text": ""}
+
+
 def _safe_advance(state: State) -> None:
     try:
         with state.lock:
             state.sim.advance()
     except Exception:  # a bad step must not take the API down; server.log says what broke
-        traceback.print_exc(file=sys.stderr)
-        sys.stderr.flush()
+        text = traceback.format_exc()
+        if text != _LAST_ERROR["text"]:  # once per distinct failure, not 20 times a second
+            _LAST_ERROR["text"] = text
+            sys.stderr.write(text)
+            sys.stderr.flush()
 
 
 def _register_routes(control: Callable, state: State) -> None:
