@@ -6,6 +6,7 @@ other test resets the emulator: a deployment cannot outlive its test). Refusals 
 deployment and are tested on their own.
 """
 
+import importlib.util
 import os
 import time
 
@@ -19,6 +20,14 @@ SCALE = os.path.join(PLAYBOOKS, "scale.yml")
 TEARDOWN = os.path.join(PLAYBOOKS, "teardown.yml")
 NAME = "flask-microservices-local"
 SERVICES = ["client", "users", "swagger"]
+
+
+def seed_secrets(aws):
+    """Create the app's secrets, as an operator does before the first deploy (tools/seed_local_secrets.py)."""
+    spec = importlib.util.spec_from_file_location("seed_local_secrets", os.path.join(REPO, "tools", "seed_local_secrets.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.seed(aws.endpoint)
 
 
 def ok(run):
@@ -79,6 +88,7 @@ def test_logs_of_a_service_without_lines_says_so(aws, run_playbook, boto3_client
 
 
 def test_day2_on_a_deployed_environment_run_task_scale_and_teardown(aws, run_playbook, boto3_client):
+    secrets = seed_secrets(aws)
     ok(run_playbook(DEPLOY))
     ecs = boto3_client("ecs")
     users = ecs.describe_services(cluster=NAME, services=["users"])["services"][0]
@@ -105,6 +115,21 @@ def test_day2_on_a_deployed_environment_run_task_scale_and_teardown(aws, run_pla
     assert failure["name"] == "Check that every essential container exited 0"
     assert '"users": 3' in failure["msg"]
 
+    # ... a task that does not stop in time fails the play, saying it is left running ...
+    default_scale = aws.time()["default_scale"]
+    aws.set_time_scale(0)
+    try:
+        failure = failed_task(run_playbook(RUN_TASK, extra_vars={"service": "users", "command": "sleep 600", "timeout": 1}))
+    finally:
+        aws.set_time_scale(default_scale)
+    assert failure["name"] == "Report the task that did not stop"
+    assert "did not stop within 1 seconds and is left running" in failure["msg"]
+
+    # ... and check mode starts nothing.
+    aws.clear_calls()
+    ok(run_playbook(RUN_TASK, check=True, extra_vars={"service": "users", "command": "python manage.py seed_db"}))
+    assert aws.write_calls() == []
+
     # scale: check mode writes nothing; the count is applied; the same count again is a no-op.
     aws.clear_calls()
     ok(run_playbook(SCALE, check=True, extra_vars={"service": "users", "count": 2}))
@@ -123,6 +148,8 @@ def test_day2_on_a_deployed_environment_run_task_scale_and_teardown(aws, run_pla
     ok(run_playbook(TEARDOWN, extra_vars=confirm))
     assert_environment_is_gone(boto3_client)
     aws.clear_calls()
+    assert sorted(p["Name"] for p in boto3_client("ssm").get_parameters(Names=secrets)["Parameters"]) == secrets, \
+        "the secrets belong to whoever created them, not to the environment"
     again = ok(run_playbook(TEARDOWN, extra_vars=confirm))
     assert again.changed == 0, again.changed_tasks()
     assert aws.write_calls() == []
