@@ -81,7 +81,7 @@ lint: setup ## ansible-lint (production profile)
 	$(BIN)/ansible-lint --profile production
 
 test: setup ## everything that must pass: unit, integration, Molecule, sanity, lint
-	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --durations=15 $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory molecule
 	@$(MAKE) --no-print-directory sanity
 	@$(MAKE) --no-print-directory lint
