@@ -45,7 +45,7 @@ def test_existing_references_pass_and_no_value_is_read(apis):
 
 
 def test_a_missing_parameter_fails_naming_where_it_is_written(apis):
-    (ssm, sm, sts), _ = apis
+    (ssm, sm, sts), unused_secret_arn = apis
     with pytest.raises(ValidationError) as info:
         check_secret_references({"services[0].task_definition.containers[0].secrets.KEY": "/app/prod/missing"}, ssm, sm, sts,
                                 region="us-east-1")
@@ -55,14 +55,14 @@ def test_a_missing_parameter_fails_naming_where_it_is_written(apis):
 
 
 def test_a_missing_secret_fails(apis):
-    (ssm, sm, sts), _ = apis
+    (ssm, sm, sts), unused_secret_arn = apis
     with pytest.raises(ValidationError, match="no such Secrets Manager secret"):
         check_secret_references({"x": "arn:aws:secretsmanager:us-east-1:%s:secret:nope-AbCdEf" % ACCOUNT}, ssm, sm, sts,
                                 region="us-east-1")
 
 
 def test_references_in_another_region_or_account_are_returned_unchecked(apis):
-    (ssm, sm, sts), _ = apis
+    (ssm, sm, sts), unused_secret_arn = apis
     other_region = "arn:aws:ssm:eu-west-1:%s:parameter/app/prod/db" % ACCOUNT
     other_account = "arn:aws:secretsmanager:us-east-1:999999999999:secret:shared-AbCdEf"
     assert check_secret_references({"a": other_region, "b": other_account}, ssm, sm, sts, region="us-east-1") == [
@@ -70,6 +70,6 @@ def test_references_in_another_region_or_account_are_returned_unchecked(apis):
 
 
 def test_a_reference_that_is_no_secret_arn_is_refused(apis):
-    (ssm, sm, sts), _ = apis
+    (ssm, sm, sts), unused_secret_arn = apis
     with pytest.raises(ValidationError, match="not an SSM parameter or Secrets Manager secret ARN"):
         check_secret_references({"x": "arn:aws:s3:::bucket/key"}, ssm, sm, sts, region="us-east-1")
