@@ -34,9 +34,10 @@ $(COLLECTION_LINK):
 	@mkdir -p $(dir $@)
 	@ln -sfn ../../.. $@
 
-# Debian packages the tests use: a real OCI registry (ecr_image_push's transport tests) and
-# skopeo (the push benchmark's reference). Installed when missing and we may (root or sudo).
-SYSTEM_TOOLS := docker-registry skopeo
+# Debian packages the tests use: a real OCI registry (ecr_image_push's transport tests),
+# skopeo (the push benchmark's reference) and shellcheck (ansible-test sanity's shell check).
+# Installed when missing and we may (root or sudo).
+SYSTEM_TOOLS := docker-registry skopeo shellcheck
 
 system-deps:
 	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
