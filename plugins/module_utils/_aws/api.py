@@ -58,6 +58,12 @@ TRANSIENT_CODES = frozenset(
 READ_PREFIXES = ("describe_", "list_", "get_", "batch_get_", "batch_check_")
 
 
+def chunks(items: List[Any], size: int) -> Iterator[List[Any]]:
+    """``items`` in slices of at most ``size`` (the batch size an AWS API accepts)."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
 def is_read_operation(operation: str) -> bool:
     """True for operations that never change AWS state (by AWS's naming convention)."""
     return operation.startswith(READ_PREFIXES)

@@ -13,9 +13,9 @@ at a time; list calls are paginated.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, List, Optional
 
-from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi, chunks
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import AwsApiError
 
 DESCRIBE_SERVICES_BATCH = 10
@@ -25,10 +25,6 @@ DESCRIBE_TASKS_BATCH = 100
 class EcsError(AwsApiError):
     """Anything that went wrong on the ECS side."""
 
-
-def chunks(items: List[Any], size: int) -> Iterable[List[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 class EcsApi(AwsApi):

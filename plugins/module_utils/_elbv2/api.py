@@ -13,9 +13,9 @@ call, rules and listeners per listener / load balancer.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, List, Optional
 
-from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi, chunks
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import AwsApiError, ShipyardError
 
 DESCRIBE_TAGS_BATCH = 20
@@ -30,11 +30,6 @@ class Elbv2Error(ShipyardError):
 class Elbv2ApiError(Elbv2Error, AwsApiError):
     """An ELBv2 API call failed after retries."""
 
-
-def chunks(items: List[Any], size: int) -> Iterable[List[Any]]:
-    """``items`` in slices of at most ``size``."""
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 class Elbv2Api(AwsApi):

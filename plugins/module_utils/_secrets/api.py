@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi, chunks
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import AwsApiError
 
 DESCRIBE_PARAMETERS_NAMES = 50
@@ -31,9 +31,7 @@ class SsmApi(AwsApi):
     def existing_parameter_names(self, names: List[str]) -> List[str]:
         """Which of ``names`` exist (``DescribeParameters`` with a Name Equals filter)."""
         found: List[str] = []
-        names = sorted(set(names))
-        for start in range(0, len(names), DESCRIBE_PARAMETERS_NAMES):
-            batch = names[start:start + DESCRIBE_PARAMETERS_NAMES]
+        for batch in chunks(sorted(set(names)), DESCRIBE_PARAMETERS_NAMES):
             for param in self.paginate("describe_parameters", "Parameters",
                                        ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": batch}]):
                 found.append(param["Name"])
