@@ -1,24 +1,14 @@
 #!/usr/bin/env bash
-# make demo: start the local emulated AWS, deploy the reference application to it with
-# playbooks/deploy.yml, show what was deployed, stop the emulator (also on failure).
+# make demo: deploy the reference application to a local emulated AWS (started and stopped by
+# tools/with_local_aws.sh) with playbooks/deploy.yml, then show what was deployed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin="$PWD/.venv/bin"
-state="$(mktemp -d "${TMPDIR:-/tmp}/shipyard-demo.XXXXXX")"
-
-stop() {
-  "$bin/python" tests/emulator/launcher.py stop --state-dir "$state" >/dev/null || true
-  rm -rf "$state"
-}
-trap stop EXIT
-
-"$bin/python" tests/emulator/launcher.py start --state-dir "$state"
-SHIPYARD_LOCAL_AWS_ENDPOINT="$(cat "$state/endpoint")"
-export SHIPYARD_LOCAL_AWS_ENDPOINT
+if [ -z "${SHIPYARD_DEMO_EMULATOR:-}" ]; then
+  SHIPYARD_DEMO_EMULATOR=1 exec tools/with_local_aws.sh "$0" "$@"
+fi
 # On real AWS the application's secrets exist before the first deploy; here, throwaway ones.
-"$bin/python" tools/seed_local_secrets.py "$SHIPYARD_LOCAL_AWS_ENDPOINT"
-
+python tools/seed_local_secrets.py "$SHIPYARD_LOCAL_AWS_ENDPOINT"
 echo "== ansible-playbook playbooks/deploy.yml -i inventories/local"
-"$bin/ansible-playbook" playbooks/deploy.yml -i inventories/local
+ansible-playbook playbooks/deploy.yml -i inventories/local
 echo "== what was deployed"
-"$bin/ansible-playbook" playbooks/status.yml -i inventories/local
+ansible-playbook playbooks/status.yml -i inventories/local
