@@ -26,7 +26,6 @@ class EcsError(AwsApiError):
     """Anything that went wrong on the ECS side."""
 
 
-
 class EcsApi(AwsApi):
     error = EcsError
     service = "ecs"

@@ -31,7 +31,6 @@ class Elbv2ApiError(Elbv2Error, AwsApiError):
     """An ELBv2 API call failed after retries."""
 
 
-
 class Elbv2Api(AwsApi):
     """ELBv2 calls with retries, error translation and call accounting."""
 
