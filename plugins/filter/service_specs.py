@@ -30,7 +30,13 @@ options:
         C(images) (service name to image reference) and optionally C(target_group_prefix), C(vpc_id),
         C(subnets), C(security_groups), C(assign_public_ip), C(execution_role_arn), C(task_role_arn),
         C(log_group_prefix), C(health_check_grace_period), C(tags), C(secret_arn_prefix) (secret references
-        that are not ARNs are appended to it, for example C(arn:aws:ssm:eu-west-1:123456789012:parameter/shop/prod/)).
+        that are not ARNs are appended to it, for example C(arn:aws:ssm:eu-west-1:123456789012:parameter/shop/prod/)),
+        C(certificate_arn).
+      - With C(certificate_arn) (an ACM certificate), what the listener on port 80 does (its default service
+        and the routes declared on it) moves to a new HTTPS listener on port 443 with that certificate and
+        the security policy C(ELBSecurityPolicy-TLS13-1-2-2021-06); port 80 then answers every request with a
+        permanent redirect (C(HTTP_301)) to HTTPS on port 443, keeping host, path and query. Other listeners
+        stay as they are.
     type: dict
     required: true
 """
@@ -73,6 +79,13 @@ from typing import Any, Dict, List
 from ansible.errors import AnsibleFilterError
 
 TARGET_GROUP_NAME_MAX = 32
+HTTP_PORT = 80
+HTTPS_PORT = 443
+# TLS 1.3 and 1.2 only, forward secrecy: AWS's recommended policy for new HTTPS listeners.
+HTTPS_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+# A permanent redirect to the same host, path and query over HTTPS.
+HTTPS_REDIRECT = {"protocol": "HTTPS", "port": str(HTTPS_PORT), "host": "#{host}", "path": "/#{path}",
+                  "query": "#{query}", "status_code": "HTTP_301"}
 ROUTE_CONDITIONS = ("path_patterns", "host_headers", "http_headers", "methods", "query_strings", "source_ips")
 
 
@@ -90,6 +103,23 @@ def _secret_arn(reference: str, prefix: str) -> str:
     if reference.startswith("arn:") or not prefix:
         return reference
     return prefix + reference.lstrip("/")
+
+
+def _https_listeners(listeners: List[Dict[str, Any]], routes: List[Dict[str, Any]], certificate_arn: str) -> None:
+    """Move the job of the port-80 listener to HTTPS on 443 and make port 80 redirect there (in place)."""
+    ports = [listener["port"] for listener in listeners]
+    if HTTP_PORT not in ports:
+        raise AnsibleFilterError("context.certificate_arn is set (%s) but no listener is on port %d to move to HTTPS: listeners are on %s"
+                                 % (certificate_arn, HTTP_PORT, ", ".join(str(p) for p in ports)))
+    if HTTPS_PORT in ports:
+        raise AnsibleFilterError("context.certificate_arn is set (%s) but the application already declares a listener on port %d"
+                                 % (certificate_arn, HTTPS_PORT))
+    index = ports.index(HTTP_PORT)
+    https = dict(listeners[index], port=HTTPS_PORT, protocol="HTTPS", certificates=[certificate_arn], ssl_policy=HTTPS_SSL_POLICY)
+    listeners[index:index + 1] = [{"port": HTTP_PORT, "protocol": "HTTP", "default_action": {"redirect": dict(HTTPS_REDIRECT)}}, https]
+    for route in routes:
+        if route["listener"] == HTTP_PORT:
+            route["listener"] = HTTPS_PORT
 
 
 def service_specs(services: Dict[str, Dict[str, Any]], context: Dict[str, Any]) -> Dict[str, List[Any]]:
@@ -209,6 +239,8 @@ def service_specs(services: Dict[str, Dict[str, Any]], context: Dict[str, Any]) 
     listeners = [{"port": int(lst["port"]), "protocol": lst.get("protocol", "HTTP"),
                   "default_action": {"target_group": tg_names[lst["default_service"]]}}
                  for lst in context["listeners"]]
+    if context.get("certificate_arn"):
+        _https_listeners(listeners, routes, context["certificate_arn"])
     return {
         "target_groups": target_groups,
         "listeners": listeners,

@@ -109,3 +109,54 @@ def test_target_group_names_longer_than_aws_allows_are_refused(app):
 def test_a_service_without_an_image_is_refused(app):
     with pytest.raises(AnsibleFilterError, match="no image for service 'users'"):
         service_specs(app["app_services"], dict(CONTEXT, images={"client": "x", "swagger": "y"}))
+
+
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666"
+
+
+@pytest.fixture
+def https_specs(app):
+    return service_specs(app["app_services"], dict(CONTEXT, certificate_arn=CERTIFICATE))
+
+
+def test_without_a_certificate_there_is_no_https_listener(specs):
+    assert [(li["port"], li["protocol"]) for li in specs["listeners"]] == [(80, "HTTP"), (8080, "HTTP")]
+    assert not any("certificates" in li or "ssl_policy" in li for li in specs["listeners"])
+
+
+def test_with_a_certificate_port_80_redirects_permanently_to_https_keeping_host_path_and_query(https_specs):
+    port_80 = next(li for li in https_specs["listeners"] if li["port"] == 80)
+    assert port_80 == {"port": 80, "protocol": "HTTP", "default_action": {"redirect": {
+        "protocol": "HTTPS", "port": "443", "host": "#{host}", "path": "/#{path}", "query": "#{query}", "status_code": "HTTP_301"}}}
+
+
+def test_with_a_certificate_the_default_service_of_port_80_moves_to_https_443_with_a_tls13_policy(https_specs):
+    port_443 = next(li for li in https_specs["listeners"] if li["port"] == 443)
+    assert port_443 == {"port": 443, "protocol": "HTTPS", "certificates": [CERTIFICATE],
+                        "ssl_policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+                        "default_action": {"target_group": "production-client"}}
+
+
+def test_with_a_certificate_the_routes_of_port_80_move_to_443(https_specs, specs):
+    assert {r["listener"] for r in https_specs["routes"]} == {443}
+    assert [dict(r, listener=80) for r in https_specs["routes"]] == specs["routes"]
+
+
+def test_with_a_certificate_other_listeners_and_their_routes_stay_as_they_are(app):
+    services = dict(app["app_services"], swagger=dict(app["app_services"]["swagger"], routes=[{"listener": 8080, "path_patterns": ["/docs"]}]))
+    out = service_specs(services, dict(CONTEXT, certificate_arn=CERTIFICATE))
+    assert [li["port"] for li in out["listeners"]] == [80, 443, 8080]
+    assert out["listeners"][2] == {"port": 8080, "protocol": "HTTP", "default_action": {"target_group": "production-swagger"}}
+    assert [r["listener"] for r in out["routes"] if r["target_group"] == "production-swagger"] == [8080]
+
+
+def test_a_certificate_without_a_listener_on_port_80_is_refused(app):
+    with pytest.raises(AnsibleFilterError, match="certificate_arn is set .* but no listener is on port 80"):
+        service_specs(app["app_services"], dict(CONTEXT, certificate_arn=CERTIFICATE,
+                                                listeners=[{"port": 8080, "default_service": "swagger"}]))
+
+
+def test_a_certificate_with_a_declared_listener_on_443_is_refused(app):
+    listeners = CONTEXT["listeners"] + [{"port": 443, "default_service": "client"}]
+    with pytest.raises(AnsibleFilterError, match="already declares a listener on port 443"):
+        service_specs(app["app_services"], dict(CONTEXT, certificate_arn=CERTIFICATE, listeners=listeners))
