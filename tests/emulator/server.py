@@ -88,7 +88,41 @@ def identify(environ: Dict[str, Any], body: bytes) -> Tuple[str, str]:
             action = None
     if action:
         return service, action[0]
-    return service, "%s %s" % (environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/"))
+    method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
+    return service, _rest_operation(service, method, path) or "%s %s" % (method, path)
+
+
+_REST_ROUTES: Dict[str, List[Tuple[str, Any, str]]] = {}
+
+
+def _rest_operation(service: str, method: str, path: str) -> Optional[str]:
+    """The operation of a REST-protocol request (Route 53...) from its service model's HTTP bindings.
+
+    The most literal URI template wins (``/hostedzonesbyname`` over ``/hostedzone/{Id}``).
+    """
+    if service not in _REST_ROUTES:
+        import botocore.session
+        from botocore.exceptions import UnknownServiceError
+
+        routes: List[Tuple[str, Any, str, int]] = []
+        try:
+            model = botocore.session.get_session().get_service_model(service)
+        except UnknownServiceError:
+            model = None
+        if model is not None and model.protocol.startswith("rest"):
+            for name in model.operation_names:
+                http = model.operation_model(name).http
+                template = http["requestUri"].split("?", 1)[0].rstrip("/") or "/"
+                pattern = re.sub(r"\\\{[^}]+\\\+\\\}", ".+", re.escape(template))
+                pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", pattern)
+                literal = len(re.sub(r"\{[^}]+\}", "", template))
+                routes.append((http["method"], re.compile("^%s/?$" % pattern), name, literal))
+            routes.sort(key=lambda route: -route[3])
+        _REST_ROUTES[service] = [route[:3] for route in routes]
+    for route_method, pattern, name in _REST_ROUTES[service]:
+        if route_method == method and pattern.match(path):
+            return name
+    return None
 
 
 class EmulatorApp:
