@@ -33,6 +33,9 @@ _CREDENTIAL_RE = re.compile(r"Credential=[^/]+/[^/]+/([^/]+)/([^/]+)/aws4_reques
 # (method, path) -> handler(app, request_body_json) -> (status, json-able body)
 ControlHandler = Callable[["EmulatorApp", Dict[str, Any]], Tuple[int, Any]]
 CONTROL_ROUTES: Dict[Tuple[str, str], ControlHandler] = {}
+# What the fidelity layer knows how to name that is not an AWS API call (the registry's HTTP
+# API): environ -> (service, operation), or None to leave the request to ``identify``.
+IDENTIFIERS: List[Callable[[Dict[str, Any]], Optional[Tuple[str, str]]]] = []
 
 
 def control(method: str, path: str) -> Callable[[ControlHandler], ControlHandler]:
@@ -73,6 +76,10 @@ class CallLog:
 
 def identify(environ: Dict[str, Any], body: bytes) -> Tuple[str, str]:
     """(service, operation) of an AWS request, from its signature scope and target/action."""
+    for identifier in IDENTIFIERS:
+        named = identifier(environ)
+        if named is not None:
+            return named
     service = "unknown"
     match = _CREDENTIAL_RE.search(environ.get("HTTP_AUTHORIZATION", ""))
     if match:

@@ -4,6 +4,7 @@
 
 * the control API routes ``behaviours``, ``time`` and ``faults`` (see tests/emulator/README.md);
 * fault injection as a before-hook (answers in the AWS protocol's own error shape);
+* ECR's registry (Docker Registry HTTP API v2 under ``/v2/``) backed by moto's ECR (``registry``);
 * patches to moto's ECS, ELBv2, ECR, EC2 models where moto differs from AWS's documented
   behaviour (``fixes``), and a simulation of ECS deployments, tasks and target health that
   advances on a virtual clock (``ecs_sim``), driven by a ticker thread and before each request.
@@ -72,6 +73,9 @@ def install(app: Any) -> None:
     from .service_deployments import ServiceDeploymentsApi
 
     app.before_hooks.append(ServiceDeploymentsApi(state.sim, state.lock).hook)
+    from . import registry
+
+    registry.install(app, server, state.lock)
     app.moto_app = _locked(app.moto_app, state.lock)
     threading.Thread(target=_tick_forever, args=(state,), name="shipyard-ticker", daemon=True).start()
 
