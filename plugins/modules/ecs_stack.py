@@ -27,7 +27,8 @@ description:
   - While Application Auto Scaling manages a service (O(services[].autoscaling) is set or a scalable target exists),
     its desired count is left to autoscaling after creation.
   - O(state=absent) removes the listed services (their scalable targets first, then scale to zero, delete, and wait
-    until they are INACTIVE) and, with O(delete_cluster=true), the cluster. Log groups are kept.
+    until they are INACTIVE), with O(delete_cluster=true) the cluster, then the listed Auto Scaling group capacity
+    providers. Log groups and Auto Scaling groups are kept.
   - Every option is validated before the first write call; a failure names the option and the value.
 author:
   - Shipyard ECS contributors (@shipyard-ecs)
@@ -73,6 +74,10 @@ options:
         description:
           - Capacity providers backed by EC2 Auto Scaling groups, created or updated before the cluster uses them.
           - The Auto Scaling group of an existing provider cannot change.
+          - With O(cluster.autoscaling_group_providers[].managed_termination_protection=ENABLED), the group's new
+            instances are protected from scale-in first (AWS requires it; ECS then manages each instance's protection).
+          - With O(state=absent), the listed providers are taken off the cluster (or the cluster is deleted, with
+            O(delete_cluster=true)) and deleted, after the listed services.
         type: list
         elements: dict
         suboptions:
@@ -81,9 +86,8 @@ options:
             type: str
             required: true
           auto_scaling_group_arn:
-            description: ARN of the Auto Scaling group.
+            description: ARN of the Auto Scaling group. Required with O(state=present).
             type: str
-            required: true
           managed_scaling:
             description: Managed scaling of the group by ECS.
             type: dict
@@ -624,7 +628,9 @@ options:
     description: Retention in days of the log groups of the containers. Retention is left unchanged when not set.
     type: int
   state:
-    description: V(present) creates and updates; V(absent) deletes the listed services.
+    description:
+      - V(present) creates and updates; V(absent) deletes the listed services, then the listed
+        O(cluster.autoscaling_group_providers).
     type: str
     choices: [present, absent]
     default: present
@@ -956,7 +962,7 @@ CLUSTER_OPTIONS = {
     "default_capacity_provider_strategy": {"type": "list", "elements": "dict", "options": STRATEGY_OPTIONS},
     "autoscaling_group_providers": {"type": "list", "elements": "dict", "options": {
         "name": {"type": "str", "required": True},
-        "auto_scaling_group_arn": {"type": "str", "required": True},
+        "auto_scaling_group_arn": {"type": "str"},
         "managed_scaling": {"type": "dict", "options": {
             "status": {"type": "str", "choices": ["ENABLED", "DISABLED"]},
             "target_capacity": {"type": "int"},

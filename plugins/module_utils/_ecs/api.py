@@ -13,9 +13,9 @@ at a time; list calls are paginated.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
-from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi, chunks
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi, chunks, is_read_operation
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import AwsApiError
 
 DESCRIBE_SERVICES_BATCH = 10
@@ -61,6 +61,9 @@ class EcsApi(AwsApi):
 
     def update_capacity_provider(self, **kwargs: Any) -> Dict[str, Any]:
         return self.call("update_capacity_provider", **kwargs)["capacityProvider"]
+
+    def delete_capacity_provider(self, name: str) -> Dict[str, Any]:
+        return self.call("delete_capacity_provider", capacityProvider=name)["capacityProvider"]
 
     # services -----------------------------------------------------------------------------
     def describe_services(self, cluster: str, names: List[str]) -> Dict[str, List[Dict[str, Any]]]:
@@ -138,8 +141,12 @@ class EcsApi(AwsApi):
         self.call("untag_resource", resourceArn=arn, tagKeys=keys)
 
 
+# Reads whose names do not follow AWS's Describe/List/Get convention.
+READ_OPERATIONS = frozenset(("filter_log_events",))
+
+
 class LogsApi(AwsApi):
-    """CloudWatch Logs: the log groups containers write to, and reading their last lines."""
+    """CloudWatch Logs: the log groups containers write to, and reading their lines."""
 
     error = EcsError
     service = "logs"
@@ -171,6 +178,30 @@ class LogsApi(AwsApi):
     def get_log_events(self, group: str, stream: str, limit: int = 50) -> List[Dict[str, Any]]:
         return self.call("get_log_events", logGroupName=group, logStreamName=stream, limit=limit,
                          startFromHead=False).get("events", [])
+
+    def filter_log_events(self, group: str, stream_prefix: Optional[str] = None, start_ms: Optional[int] = None,
+                          end_ms: Optional[int] = None) -> Iterator[Dict[str, Any]]:
+        """Every event of ``group`` (streams starting with ``stream_prefix``) in [start_ms, end_ms], page by page.
+
+        Both bounds are inclusive, as AWS documents them; a page may be empty and still carry a
+        ``nextToken``, so paging stops only when no token comes back.
+        """
+        kwargs: Dict[str, Any] = {"logGroupName": group}
+        if stream_prefix:
+            kwargs["logStreamNamePrefix"] = stream_prefix
+        if start_ms is not None:
+            kwargs["startTime"] = start_ms
+        if end_ms is not None:
+            kwargs["endTime"] = end_ms
+        return self.iter_pages("filter_log_events", "events", **kwargs)
+
+    @property
+    def write_calls(self) -> Dict[str, int]:
+        return {op: n for op, n in self.calls.items() if not is_read_operation(op) and op not in READ_OPERATIONS}
+
+    @property
+    def read_calls(self) -> Dict[str, int]:
+        return {op: n for op, n in self.calls.items() if is_read_operation(op) or op in READ_OPERATIONS}
 
 
 class AppAutoscalingApi(AwsApi):
@@ -210,3 +241,19 @@ class AppAutoscalingApi(AwsApi):
         Cheaper than one call per service once several services are autoscaled.
         """
         return self.paginate("describe_scaling_policies", "ScalingPolicies", ServiceNamespace="ecs", MaxResults=50)
+
+
+class AutoScalingApi(AwsApi):
+    """EC2 Auto Scaling, for the groups behind capacity providers."""
+
+    error = EcsError
+    service = "autoscaling"
+
+    def describe_auto_scaling_groups(self, names: List[str]) -> List[Dict[str, Any]]:
+        out: List[Dict[str, Any]] = []
+        for batch in chunks(list(names), 50):
+            out.extend(self.paginate("describe_auto_scaling_groups", "AutoScalingGroups", AutoScalingGroupNames=batch))
+        return out
+
+    def update_auto_scaling_group(self, **kwargs: Any) -> None:
+        self.call("update_auto_scaling_group", **kwargs)

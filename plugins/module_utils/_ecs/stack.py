@@ -29,7 +29,13 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._aws.diff import diff
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.result import Action, Plan, Result
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.waiter import NoopWaiter, Verdict, Waiter, raise_if_failed
-from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import AppAutoscalingApi, EcsApi, EcsError, LogsApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import (
+    AppAutoscalingApi,
+    AutoScalingApi,
+    EcsApi,
+    EcsError,
+    LogsApi,
+)
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.autoscaling import (
     DIMENSION,
     current_autoscaling,
@@ -98,6 +104,13 @@ class Current:
     log_groups: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     namespace_arn: Optional[str] = None
     other_services: List[str] = field(default_factory=list)
+    # Auto Scaling groups behind providers with managed termination protection, by group name.
+    auto_scaling_groups: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+
+
+def asg_name_of(arn: str) -> str:
+    """The group name at the end of an Auto Scaling group ARN (``...:autoScalingGroupName/NAME``)."""
+    return arn.split("autoScalingGroupName/", 1)[-1]
 
 
 def log_groups_of(kwargs: Mapping[str, Any]) -> List[Tuple[str, Optional[str]]]:
@@ -129,8 +142,10 @@ class EcsStack:
         check_mode: bool = False,
         waiter: Optional[Waiter] = None,
         secrets: Optional[Tuple[SsmApi, SecretsManagerApi, StsApi]] = None,
+        auto_scaling: Optional[AutoScalingApi] = None,
     ) -> None:
         self.params = params
+        self.asg = auto_scaling
         self.secret_apis = secrets
         self.ecs = ecs
         self.logs = logs
@@ -163,6 +178,7 @@ class EcsStack:
             check_mode=module.check_mode,
             secrets=(SsmApi(module.client("ssm")), SecretsManagerApi(module.client("secretsmanager")),
                      StsApi(module.client("sts"))),
+            auto_scaling=AutoScalingApi(module.client("autoscaling")),
         )
 
     # ------------------------------------------------------------------------------ run
@@ -283,6 +299,10 @@ class EcsStack:
                     groups[group] = retention
         return groups
 
+    def _protects(self, opts: Mapping[str, Any]) -> bool:
+        """Whether a provider has managed termination protection (its group must protect new instances)."""
+        return self.asg is not None and opts.get("managed_termination_protection") == "ENABLED"
+
     def _referenced_capacity_providers(self) -> List[str]:
         cluster = self.params.get("cluster") or {}
         names = set(cluster.get("capacity_providers") or [])
@@ -296,6 +316,14 @@ class EcsStack:
         if self.state == "absent":
             return
         cluster = self.params.get("cluster") or {}
+        for i, opts in enumerate(cluster.get("autoscaling_group_providers") or []):
+            arn = opts.get("auto_scaling_group_arn")
+            if not arn:
+                raise ValidationError("cluster.autoscaling_group_providers[%d].auto_scaling_group_arn" % i, arn,
+                                      "required with state=present")
+            if self._protects(opts) and asg_name_of(arn) not in current.auto_scaling_groups:
+                raise ValidationError("cluster.autoscaling_group_providers[%d].auto_scaling_group_arn" % i, arn,
+                                      "no such Auto Scaling group in this region")
         asg_names = {p["name"] for p in cluster.get("autoscaling_group_providers") or []}
         known = set(BUILTIN_CAPACITY_PROVIDERS) | asg_names | set(current.capacity_providers)
         for name in self._referenced_capacity_providers():
@@ -375,6 +403,17 @@ class EcsStack:
             custom += [p["name"] for p in (self.params.get("cluster") or {}).get("autoscaling_group_providers") or []]
             if custom:
                 current.capacity_providers = {p["name"]: p for p in self.ecs.describe_capacity_providers(sorted(set(custom)))
+                                              if p.get("status") == "ACTIVE"}
+            groups = [asg_name_of(p["auto_scaling_group_arn"])
+                      for p in (self.params.get("cluster") or {}).get("autoscaling_group_providers") or []
+                      if self._protects(p) and p.get("auto_scaling_group_arn")]
+            if groups:
+                current.auto_scaling_groups = {g["AutoScalingGroupName"]: g for g in
+                                               self.asg.describe_auto_scaling_groups(sorted(set(groups)))}  # type: ignore[union-attr]
+        else:
+            removing = [p["name"] for p in (self.params.get("cluster") or {}).get("autoscaling_group_providers") or []]
+            if removing:
+                current.capacity_providers = {p["name"]: p for p in self.ecs.describe_capacity_providers(sorted(set(removing)))
                                               if p.get("status") == "ACTIVE"}
         names = [s["name"] for s in self.services_opts]
         if current.cluster_doc is not None and names:
@@ -469,6 +508,18 @@ class EcsStack:
         steps: List[Step] = []
         cluster_opts = self.params.get("cluster") or {}
         for opts in cluster_opts.get("autoscaling_group_providers") or []:
+            group = current.auto_scaling_groups.get(asg_name_of(opts.get("auto_scaling_group_arn") or ""))
+            if self._protects(opts) and group is not None and not group.get("NewInstancesProtectedFromScaleIn"):
+                # AWS refuses managed termination protection on a group whose new instances are not
+                # protected from scale-in; ECS itself then manages the protection of each instance.
+                name = group["AutoScalingGroupName"]
+                action = Action("update", "auto_scaling_group", name, reason="managed termination protection of capacity "
+                                "provider %s needs new instances protected from scale-in" % opts["name"],
+                                before={"NewInstancesProtectedFromScaleIn": False},
+                                after={"NewInstancesProtectedFromScaleIn": True},
+                                changes=differences({"NewInstancesProtectedFromScaleIn": False},
+                                                    {"NewInstancesProtectedFromScaleIn": True}))
+                steps.append(Step(action, self._protect_runner(name)))
             described = current.capacity_providers.get(opts["name"])
             before = current_capacity_provider(described) if described else None
             for action in plan_capacity_provider(opts["name"], before, desired_capacity_provider(opts)):
@@ -591,7 +642,44 @@ class EcsStack:
             action = Action("delete", "cluster", self.cluster_name, reason="state=absent and delete_cluster",
                             before=current.cluster_doc)
             steps.append(Step(action, lambda: self.ecs.delete_cluster(self.cluster_name)))
+        steps.extend(self._plan_absent_providers(current))
         return steps
+
+    def _plan_absent_providers(self, current: Current) -> List[Step]:
+        """Listed Auto Scaling group providers: off the cluster (unless it is deleted), then deleted."""
+        names = [p["name"] for p in (self.params.get("cluster") or {}).get("autoscaling_group_providers") or []
+                 if p["name"] in current.capacity_providers]
+        steps: List[Step] = []
+        doc = current.cluster_doc
+        attached = [n for n in names if doc is not None and n in (doc.get("capacityProviders") or [])]
+        if attached and not self.params.get("delete_cluster"):
+            before = {k: doc.get(k) for k in ("capacityProviders", "defaultCapacityProviderStrategy")}  # type: ignore[union-attr]
+            after = {"capacityProviders": [n for n in before["capacityProviders"] if n not in attached],
+                     "defaultCapacityProviderStrategy": [s for s in before["defaultCapacityProviderStrategy"] or []
+                                                         if s["capacityProvider"] not in attached]}
+            action = Action("update", "cluster_capacity_providers", self.cluster_name,
+                            reason="state=absent: capacity providers %s leave the cluster" % ", ".join(attached),
+                            before=before, after=after, changes=differences(before, after))
+            steps.append(Step(action, self._cluster_runner(action, current)))
+        for name in names:
+            before = current_capacity_provider(current.capacity_providers[name])
+            action = Action("delete", "capacity_provider", name, reason="state=absent", before=before)
+            steps.append(Step(action, self._delete_provider_runner(name)))
+        return steps
+
+    def _delete_provider_runner(self, name: str) -> Callable[[], None]:
+        def run() -> None:
+            deleted = self.ecs.delete_capacity_provider(name)
+            # Deletion is asynchronous; one that cannot happen says so in the answer.
+            if deleted.get("updateStatus") == "DELETE_FAILED":
+                raise EcsError("capacity provider %s was not deleted: %s" % (name, deleted.get("updateStatusReason")))
+        return run
+
+    def _protect_runner(self, name: str) -> Callable[[], None]:
+        def run() -> None:
+            self.asg.update_auto_scaling_group(  # type: ignore[union-attr]
+                AutoScalingGroupName=name, NewInstancesProtectedFromScaleIn=True)
+        return run
 
     # ------------------------------------------------------------------------------ appliers
     def _capacity_provider_runner(self, action: Action, before: Optional[Mapping[str, Any]]) -> Callable[[], None]:
