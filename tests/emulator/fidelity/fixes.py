@@ -26,6 +26,7 @@ def install() -> None:
     _elbv2_duplicate_listener()
     _elbv2_rule_priorities()
     _ecr_put_image()
+    _logs_filter_by_stream_name_prefix()
     _iam_cheap_account_lookup()
 
 
@@ -263,6 +264,38 @@ def _ecr_put_image() -> None:
         return original(self, repository_name, image_manifest, image_tag, image_manifest_mediatype, actual)
 
     _patch(models.ECRBackend, "put_image", put_image)
+
+
+# CloudWatch Logs -------------------------------------------------------------------------------
+def _logs_filter_by_stream_name_prefix() -> None:
+    """``FilterLogEvents`` with ``logStreamNamePrefix`` reads only the streams with that prefix.
+
+    moto ignores the parameter and returns the events of every stream of the group. AWS refuses
+    it together with ``logStreamNames`` (InvalidParameterException); a prefix no stream has
+    gives no events.
+    """
+    import json
+
+    from moto.logs import responses
+    from moto.logs.exceptions import InvalidParameterException
+
+    def filter_log_events(original: Callable, self: Any) -> str:
+        prefix = self._get_param("logStreamNamePrefix")
+        if not prefix:
+            return original(self)
+        if self._get_param("logStreamNames"):
+            raise InvalidParameterException(msg="Cannot specify both logStreamNames and logStreamNamePrefix")
+        group_name = self._get_param("logGroupName")
+        group = self.logs_backend.groups.get(group_name)
+        names = [name for name in (group.streams if group is not None else {}) if name.startswith(prefix)]
+        if group is not None and not names:
+            return json.dumps({"events": [], "searchedLogStreams": []})
+        events, next_token, searched = self.logs_backend.filter_log_events(
+            group_name, names, self._get_param("startTime"), self._get_param("endTime"), self._get_param("limit"),
+            self._get_param("nextToken"), self._get_param("filterPattern"), self._get_param("interleaved", False))
+        return json.dumps({"events": events, "nextToken": next_token, "searchedLogStreams": searched})
+
+    _patch(responses.LogsResponse, "filter_log_events", filter_log_events)
 
 
 # IAM (speed, not behaviour) --------------------------------------------------------------------

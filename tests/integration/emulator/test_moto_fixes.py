@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 
 import pytest
 from botocore.exceptions import ClientError
@@ -152,3 +153,22 @@ def test_awsvpc_configuration_without_security_groups_is_accepted(stack):
         "awsvpcConfiguration": {"subnets": stack.subnets[:1]}})["tasks"]
 
     assert task["lastStatus"] == "PROVISIONING"
+
+
+def test_filter_log_events_reads_only_the_streams_with_the_name_prefix(clients):
+    group = "/ecs/fidelity"
+    now = int(time.time() * 1000)
+    clients.logs.create_log_group(logGroupName=group)
+    for stream in ("users/users/task-1", "users/worker/task-1", "client/client/task-2"):
+        clients.logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        clients.logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[
+            {"timestamp": now, "message": "from " + stream}])
+
+    events = clients.logs.filter_log_events(logGroupName=group, logStreamNamePrefix="users/users/")["events"]
+    none = clients.logs.filter_log_events(logGroupName=group, logStreamNamePrefix="swagger/")["events"]
+    with pytest.raises(ClientError) as both:
+        clients.logs.filter_log_events(logGroupName=group, logStreamNamePrefix="users/", logStreamNames=["users/users/task-1"])
+
+    assert [e["message"] for e in events] == ["from users/users/task-1"]
+    assert none == []
+    assert _code(both) == "InvalidParameterException"
