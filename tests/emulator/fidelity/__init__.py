@@ -63,9 +63,10 @@ def install(app: Any) -> None:
         # moto as it is, plus the control API: shows which fidelity tests fail on plain moto.
         return
 
-    from . import ecs_sim, fixes
+    from . import ec2_capacity, ecs_sim, fixes
 
     fixes.install()
+    ec2_capacity.install()
     state.sim = ecs_sim.Simulation(state.clock, state.behaviours)
     state.sim.install()
 
