@@ -33,6 +33,10 @@ description:
     O(services[].task_definition=previous) find the last released revision, and deregisters old revisions when
     O(keep_revisions) is set.
   - Long releases do not need to block a play; run the task with C(async) and C(poll) (see the examples).
+  - With O(one_off_task) and no O(services), it runs a command once (C(python manage.py seed_db)) as a one-off task in the
+    revision a service runs now, with the service's network and capacity, waits for it to stop and fails unless every
+    essential container exited 0, reporting the exit codes, the stop reason and the task's last log lines. It registers
+    no revision and updates no service.
 author:
   - shipyard.ecs contributors (@shipyard-ecs)
 options:
@@ -44,9 +48,10 @@ options:
   services:
     description:
       - The services of the release. Each keeps its current task definition except for the changes given.
+      - Required unless O(one_off_task) is given; the two are mutually exclusive.
     type: list
     elements: dict
-    required: true
+    default: []
     suboptions:
       name:
         description:
@@ -116,6 +121,38 @@ options:
       timeout:
         description:
           - Seconds to wait for the task to stop.
+        type: int
+        default: 600
+  one_off_task:
+    description:
+      - A command to run once, on its own, as a one-off task in the task definition revision O(one_off_task.service) runs
+        now (its C(taskDefinition)), with the service's network configuration and launch type or capacity provider
+        strategy. Give it without O(services) and without O(migration).
+      - The module waits for the task to stop and fails unless every essential container exited 0; the failure names the
+        exit codes and the stop reason, and returns the last O(log_lines) log lines of each container that logs with
+        C(awslogs) and a stream prefix.
+      - Always reports V(changed=true) (a task ran); in check mode it reports the task it would run and starts nothing.
+    type: dict
+    suboptions:
+      service:
+        description:
+          - The service whose current revision runs the command, in O(cluster).
+        type: str
+        required: true
+      command:
+        description:
+          - The command, as a list of arguments, overriding the container's.
+        type: list
+        elements: str
+        required: true
+      container:
+        description:
+          - Container that runs the command. Defaults to the container named like the service, else the first essential
+            container.
+        type: str
+      timeout:
+        description:
+          - Seconds to wait for the task to stop. A task still running then is left running and the module fails.
         type: int
         default: 600
   force_new_deployment:
@@ -203,6 +240,8 @@ attributes:
 notes:
   - The module changes only which revision a service runs; the shape of services belongs to C(shipyard.ecs.ecs_stack).
   - Revisions are never deregistered while a service of the released clusters uses them.
+  - Idempotent for releases (a second run with the same input changes nothing); O(one_off_task) runs its command every
+    time.
 """
 
 EXAMPLES = r"""
@@ -264,6 +303,15 @@ EXAMPLES = r"""
         images: {users: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/users:1.5.0"}
   check_mode: true
   diff: true
+
+- name: Seed the database with a one-off task in the revision users runs now, failing unless it exits 0
+  shipyard.ecs.ecs_rolling_deploy:
+    cluster: flask-microservices
+    one_off_task:
+      service: users
+      command: ["python", "manage.py", "seed_db"]
+      timeout: 300
+  register: seed
 
 - name: Put a service back on the revision it last ran well on
   shipyard.ecs.ecs_rolling_deploy:
@@ -331,6 +379,16 @@ migration:
   returned: when a migration ran (or would run, in check mode)
   type: dict
   sample: {"task_arn": "arn:aws:ecs:...:task/flask/0f3c...", "exit_codes": {"users": 0}, "log_lines": {"users": ["done"]}}
+task:
+  description:
+    - The one-off task of O(one_off_task) - its service, revision, container, command, C(task_arn), C(exit_codes) per
+      container, C(stop_code), C(stopped_reason) and C(log_lines) (the last lines per container) - and its C(status),
+      V(succeeded) or, in check mode, V(would run).
+    - On failure the same fields are returned under C(task) with the failure message.
+  returned: when O(one_off_task) is given
+  type: dict
+  sample: {"service": "users", "command": ["python", "manage.py", "seed_db"], "container": "users", "status": "succeeded",
+           "task_arn": "arn:aws:ecs:...:task/flask/0f3c...", "exit_codes": {"users": 0}, "log_lines": {"users": ["seeded"]}}
 timeline:
   description: What happened when, in seconds since the start of the run.
   returned: always
@@ -370,7 +428,7 @@ ARGUMENT_SPEC = dict(
     services=dict(
         type="list",
         elements="dict",
-        required=True,
+        default=[],
         options=dict(
             name=dict(type="str", required=True),
             cluster=dict(type="str"),
@@ -383,6 +441,15 @@ ARGUMENT_SPEC = dict(
         ),
     ),
     migration=dict(
+        type="dict",
+        options=dict(
+            service=dict(type="str", required=True),
+            command=dict(type="list", elements="str", required=True),
+            container=dict(type="str"),
+            timeout=dict(type="int", default=600),
+        ),
+    ),
+    one_off_task=dict(
         type="dict",
         options=dict(
             service=dict(type="str", required=True),

@@ -4,7 +4,7 @@
 #
 # This module_util is private to the shipyard.ecs collection: it may change without notice.
 
-"""One-off tasks gated on their exit code (migrations), and reading containers' last log lines."""
+"""One-off tasks gated on their exit code (migrations, ``seed_db``...), and reading containers' last log lines."""
 
 from __future__ import annotations
 
@@ -55,12 +55,17 @@ def log_tail(logs: Optional[LogsApi], task_definition: Dict[str, Any], task: Dic
     return out
 
 
-class MigrationRunner:
-    """Run a command on a revision as a one-off task, wait for it to stop, gate on exit codes."""
+class OneOffTaskRunner:
+    """Run a command on a revision as a one-off task, wait for it to stop, gate on exit codes.
+
+    ``label`` names the task in messages and the timeline (``migration``, ``one-off task``);
+    ``started_by`` is the task's ``startedBy``, which tells the tasks apart in the console.
+    """
 
     def __init__(self, ecs: EcsApi, logs: Optional[LogsApi], timeline: Timeline, timeout: float = 600.0,
                  interval: float = 5.0, max_interval: float = 15.0, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep, log_lines: int = 20) -> None:
+                 sleep: Callable[[float], None] = time.sleep, log_lines: int = 20, label: str = "migration",
+                 started_by: str = "shipyard-migration") -> None:
         self.ecs = ecs
         self.logs = logs
         self.timeline = timeline
@@ -70,16 +75,18 @@ class MigrationRunner:
         self.clock = clock
         self.sleep = sleep
         self.log_lines = log_lines
+        self.label = label
+        self.started_by = started_by
 
     @staticmethod
     def run_task_kwargs(cluster: str, service: Dict[str, Any], revision: str, container: str,
-                        command: List[str]) -> Dict[str, Any]:
+                        command: List[str], started_by: str = "shipyard-migration") -> Dict[str, Any]:
         """``run_task`` arguments: the service's network and capacity, our command override."""
         kwargs: Dict[str, Any] = {
             "cluster": cluster,
             "taskDefinition": revision,
             "count": 1,
-            "startedBy": "shipyard-migration",
+            "startedBy": started_by,
             "overrides": {"containerOverrides": [{"name": container, "command": list(command)}]},
         }
         if service.get("networkConfiguration"):
@@ -94,20 +101,27 @@ class MigrationRunner:
 
     def run(self, cluster: str, service: Dict[str, Any], revision: str, task_definition: Dict[str, Any],
             container: Optional[str], command: List[str]) -> Dict[str, Any]:
-        """Run and await the migration; return its outcome, raise :class:`DeployError` on failure."""
+        """Run and await the task; return its outcome, raise :class:`DeployError` on failure.
+
+        The error's details carry the outcome under ``details[<label key>]`` (``migration`` or
+        ``task``): exit codes, stop code and reason, the last log lines.
+        """
         essentials = essential_containers(task_definition)
         container = container or (essentials[0] if essentials else None)
         if not container:
-            raise DeployError("migration: the task definition %s has no container to run the command in" % revision)
-        kwargs = self.run_task_kwargs(cluster, service, revision, container, command)
-        self.timeline.add(service.get("serviceName"), "migration_started", " ".join(command), revision=revision)
+            raise DeployError("%s: the task definition %s has no container to run the command in" % (self.label, revision))
+        kwargs = self.run_task_kwargs(cluster, service, revision, container, command, self.started_by)
+        event = self.label.replace("-", "_").replace(" ", "_")
+        key = "migration" if self.label == "migration" else "task"
+        self.timeline.add(service.get("serviceName"), event + "_started", " ".join(command), revision=revision)
         answer = self.ecs.run_task(**kwargs)
         tasks = answer.get("tasks") or []
         if not tasks:
             reasons = "; ".join("%s: %s" % (f.get("arn", ""), f.get("reason", "")) for f in answer.get("failures") or [])
-            self.timeline.add(service.get("serviceName"), "migration_failed", reasons or "no task started")
-            raise DeployError("migration did not start: %s" % (reasons or "run_task returned no task"),
-                              details={"migration": {"failures": answer.get("failures") or [], "command": command}})
+            self.timeline.add(service.get("serviceName"), event + "_failed", reasons or "no task started")
+            raise DeployError("%s did not start: %s" % (self.label, reasons or "run_task returned no task"),
+                              details={key: {"failures": answer.get("failures") or [], "command": command,
+                                             "container": container, "revision": revision}})
         arn = tasks[0]["taskArn"]
         waiter = Waiter(timeout=self.timeout, interval=self.interval, max_interval=self.max_interval, backoff=BACKOFF,
                         clock=self.clock, sleep=self.sleep)
@@ -120,25 +134,36 @@ class MigrationRunner:
             status = task.get("lastStatus", "?")
             return Verdict.done(status) if status == "STOPPED" else Verdict.waiting(status)
 
-        outcome = waiter.wait(describe, stopped, what="migration task %s" % arn, raise_on_timeout=False)
+        outcome = waiter.wait(describe, stopped, what="%s %s" % (self.label, arn), raise_on_timeout=False)
         task = outcome.state or {}
         result = {"task_arn": arn, "command": list(command), "container": container, "revision": revision}
         result.update({k: v for k, v in stop_summary(task).items() if k not in ("task", "task_arn")})
         result["log_lines"] = log_tail(self.logs, task_definition, task, self.log_lines)
         if outcome.verdict.status != "done":
-            self.timeline.add(service.get("serviceName"), "migration_timeout", outcome.verdict.reason)
-            raise DeployError("migration task %s did not stop within %ss (left running)" % (arn, self.timeout),
-                              details={"migration": result})
-        failure = migration_failure(task, essentials)
+            self.timeline.add(service.get("serviceName"), event + "_timeout", outcome.verdict.reason)
+            raise DeployError("%s %s (%s) did not stop within %gs and is left running (last status %s)"
+                              % (self.label, arn, " ".join(command), self.timeout, task.get("lastStatus", "unknown")),
+                              details={key: result})
+        failure = one_off_failure(task, essentials)
         result["failed"] = bool(failure)
-        self.timeline.add(service.get("serviceName"), "migration_failed" if failure else "migration_succeeded",
+        self.timeline.add(service.get("serviceName"), event + ("_failed" if failure else "_succeeded"),
                           failure or "exit codes %s" % result["exit_codes"])
         if failure:
-            raise DeployError("migration failed: %s" % failure, details={"migration": result})
+            raise DeployError("%s failed: %s%s" % (self.label, failure, _last_lines_note(result["log_lines"])),
+                              details={key: result})
         return result
 
 
-def migration_failure(task: Dict[str, Any], essentials: List[str]) -> str:
+LAST_LINES_IN_MESSAGE = 3
+
+
+def _last_lines_note(log_lines: Dict[str, List[str]]) -> str:
+    """`` - last log lines: <container>: a | b`` for a failure message (the full tail is in the details)."""
+    parts = ["%s: %s" % (name, " | ".join(lines[-LAST_LINES_IN_MESSAGE:])) for name, lines in log_lines.items() if lines]
+    return (" - last log lines: " + "; ".join(parts)) if parts else ""
+
+
+def one_off_failure(task: Dict[str, Any], essentials: List[str]) -> str:
     """Why a stopped one-off task counts as failed, or "" when every essential container exited 0."""
     if task.get("stopCode") == "TaskFailedToStart":
         return "task failed to start: %s" % (task.get("stoppedReason") or "TaskFailedToStart")
@@ -151,4 +176,6 @@ def migration_failure(task: Dict[str, Any], essentials: List[str]) -> str:
             bad.append("%s has no exit code (%s)" % (name, reasons[0] if reasons else task.get("stoppedReason") or "never ran"))
         elif code != 0:
             bad.append("%s exited with %s" % (name, code))
+    if bad and task.get("stoppedReason"):
+        bad[-1] += " (stopped: %s)" % task["stoppedReason"]
     return "; ".join(bad)

@@ -25,6 +25,7 @@ class ReleaseOptions:
 
     services: List[ServiceRequest]
     migration: Optional[Dict[str, Any]] = None
+    one_off_task: Optional[Dict[str, Any]] = None
     force_new_deployment: bool = False
     wait: bool = True
     timeout: float = 900.0
@@ -44,8 +45,16 @@ class ReleaseOptions:
         if not cluster:
             raise ValidationError("cluster", cluster, "a cluster name or ARN is required")
         raw_services = params.get("services") or []
-        if not raw_services:
-            raise ValidationError("services", raw_services, "name at least one service to release")
+        one_off = _one_off_task(params.get("one_off_task"), cluster)
+        if one_off and raw_services:
+            raise ValidationError("one_off_task", params.get("one_off_task"),
+                                  "runs on its own, without services to release (use migration to run a command as part "
+                                  "of a release)")
+        if one_off and params.get("migration"):
+            raise ValidationError("migration", params.get("migration"),
+                                  "belongs to a release of services; one_off_task runs a command on its own")
+        if not raw_services and not one_off:
+            raise ValidationError("services", raw_services, "name at least one service to release (or give one_off_task)")
         services: List[ServiceRequest] = []
         seen = set()
         for index, item in enumerate(raw_services):
@@ -67,6 +76,7 @@ class ReleaseOptions:
         return cls(
             services=services,
             migration=migration,
+            one_off_task=one_off,
             force_new_deployment=bool(params.get("force_new_deployment")),
             wait=params.get("wait", True) is not False,
             timeout=float(params.get("timeout") or 900),
@@ -123,8 +133,23 @@ def _migration(raw: Optional[Mapping[str, Any]], services: List[ServiceRequest])
     command = raw.get("command")
     if not command or not isinstance(command, (list, tuple)):
         raise ValidationError("migration.command", command, "a non-empty list of arguments is required")
-    timeout = raw.get("timeout") or 600
+    timeout = raw.get("timeout") if raw.get("timeout") is not None else 600
     if timeout <= 0:
         raise ValidationError("migration.timeout", timeout, "must be greater than 0")
     return {"service": raw["service"], "container": raw.get("container"), "command": [str(c) for c in command],
             "timeout": float(timeout)}
+
+
+def _one_off_task(raw: Optional[Mapping[str, Any]], cluster: str) -> Optional[Dict[str, Any]]:
+    if not raw:
+        return None
+    if not raw.get("service"):
+        raise ValidationError("one_off_task.service", raw.get("service"), "name the service whose revision runs the command")
+    command = raw.get("command")
+    if not command or not isinstance(command, (list, tuple)) or not all(str(c) for c in command):
+        raise ValidationError("one_off_task.command", command, "a non-empty list of non-empty arguments is required")
+    timeout = raw.get("timeout") if raw.get("timeout") is not None else 600
+    if timeout <= 0:
+        raise ValidationError("one_off_task.timeout", timeout, "must be greater than 0")
+    return {"service": raw["service"], "cluster": cluster, "container": raw.get("container"),
+            "command": [str(c) for c in command], "timeout": float(timeout)}

@@ -21,14 +21,14 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import combined_calls
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ShipyardError, ValidationError
-from ansible_collections.shipyard.ecs.plugins.module_utils._aws.result import Result
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.result import Action, Plan, Result
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsApi, EcsError, LogsApi
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.taskdef import apply_overrides
 from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.api import SecretsManagerApi, SsmApi, StsApi
 from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.refs import check_secret_references
 
 from .errors import DeployError
-from .migration import MigrationRunner, log_tail
+from .migration import OneOffTaskRunner, essential_containers, log_tail
 from .options import PREVIOUS, ReleaseOptions
 from .planner import DEPLOY, NOOP, RevisionChoice, ServicePlan, build_plan, choose_revision, classify
 from .readiness import (
@@ -123,6 +123,8 @@ class ReleaseRunner:
                                            services=self._services_report())) from exc
 
     def _run(self) -> Result:
+        if self.options.one_off_task:
+            return self.run_one_off_task()
         self.plans = self.plan()
         plan = build_plan(self.plans, self.options.migration)
         self.timeline.add(None, "planned", "%d service(s): %s" % (len(self.plans), ", ".join(
@@ -288,7 +290,7 @@ class ReleaseRunner:
             return None
         sp = next(p for p in self.plans if p.name == migration["service"])
         revision = sp.revision.arn or sp.current_revision
-        runner = MigrationRunner(self.ecs, self.logs, self.timeline, timeout=migration["timeout"],
+        runner = OneOffTaskRunner(self.ecs, self.logs, self.timeline, timeout=migration["timeout"],
                                  interval=self.options.poll_interval, max_interval=self.options.max_poll_interval,
                                  clock=self.clock, sleep=self.sleep, log_lines=self.options.log_lines)
         try:
@@ -299,6 +301,46 @@ class ReleaseRunner:
             exc.msg = "release stopped before any service update: %s" % exc.msg
             exc.args = (exc.msg,)
             raise
+
+    def run_one_off_task(self) -> Result:
+        """Run ``one_off_task`` in the revision its service runs now, gated on its exit codes.
+
+        Nothing is registered and no service is updated. Check mode reports the task it would run.
+        """
+        spec = self.options.one_off_task or {}
+        key = (spec["cluster"], spec["service"])
+        svc = self.observer.describe([key]).get(key)
+        if not svc or svc.get("status") != "ACTIVE":
+            raise ValidationError("one_off_task.service", spec["service"], "no ACTIVE service of that name in cluster %s (%s)"
+                                  % (spec["cluster"], svc.get("status") if svc else "not found"))
+        revision = svc["taskDefinition"]
+        document = self.describe_task_definition(revision)
+        names = [c.get("name") for c in document["taskDefinition"].get("containerDefinitions") or []]
+        container = spec.get("container")
+        if container and container not in names:
+            raise ValidationError("one_off_task.container", container,
+                                  "no container of that name in %s (containers: %s)" % (revision, ", ".join(names)))
+        if not container:
+            # The container named like the service (the application's own), else the first essential one.
+            essentials = essential_containers(document)
+            container = spec["service"] if spec["service"] in names else (essentials[0] if essentials else None)
+        command = " ".join(spec["command"])
+        plan = Plan()
+        plan.add(Action("run_task", "one_off_task", spec["service"], "run %s in container %s of %s" % (command, container, revision),
+                        after={"task_definition": revision, "container": container, "command": spec["command"]}))
+        data: Dict[str, Any] = {"services": [], "deregistered": []}
+        if self.options.check_mode:
+            data["task"] = {"status": "would run", "service": spec["service"], "revision": revision, "container": container,
+                            "command": spec["command"]}
+        else:
+            runner = OneOffTaskRunner(self.ecs, self.logs, self.timeline, timeout=spec["timeout"],
+                                      interval=self.options.poll_interval, max_interval=self.options.max_poll_interval,
+                                      clock=self.clock, sleep=self.sleep, log_lines=self.options.log_lines,
+                                      label="one-off task", started_by="shipyard-one-off-task")
+            outcome = runner.run(spec["cluster"], svc, revision, document, container, spec["command"])
+            data["task"] = dict(outcome, status="succeeded", service=spec["service"])
+        data.update(timeline=self.timeline.events, api_calls=self._calls())
+        return Result(changed=True, plan=plan, data=data, warnings=self.warnings)
 
     def release(self) -> None:
         """Update services group by group (``order``), watching each group before the next."""
