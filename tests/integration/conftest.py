@@ -8,6 +8,7 @@ does (``ansible-playbook`` with this checkout's ansible.cfg) and return parsed r
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 
 import pytest
@@ -15,9 +16,16 @@ import pytest
 from emulator.launcher import LocalAws
 from integration.ansible_runner_helpers import AnsibleRun
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "tools"))
+import build_demo_images  # noqa: E402  # pylint: disable=wrong-import-position  (a script in tools/)
+
 
 @pytest.fixture(scope="session")
 def local_aws():
+    # The local inventory pushes the demo's images (inventories/local: env_services archives).
+    os.environ["SHIPYARD_DEMO_IMAGES"] = os.path.join(REPO, "build", "demo-images")
+    build_demo_images.build(os.environ["SHIPYARD_DEMO_IMAGES"])
     state_dir = tempfile.mkdtemp(prefix="shipyard-local-aws-")
     aws = LocalAws(state_dir).start()
     try:

@@ -125,6 +125,8 @@ def _private_data_dir(root, aws):
         "AWS_ACCESS_KEY_ID": env["AWS_ACCESS_KEY_ID"],
         "AWS_SECRET_ACCESS_KEY": env["AWS_SECRET_ACCESS_KEY"],
         "SHIPYARD_LOCAL_AWS_ENDPOINT": env["SHIPYARD_LOCAL_AWS_ENDPOINT"],
+        # Where the local inventory finds the images to push (the local_aws fixture builds them).
+        "SHIPYARD_DEMO_IMAGES": os.environ["SHIPYARD_DEMO_IMAGES"],
         "ANSIBLE_CONFIG": os.path.join(REPO, "ansible.cfg"),
         "ANSIBLE_COLLECTIONS_PATH": os.path.join(REPO, ".collections"),
         "ANSIBLE_NOCOLOR": "1",

@@ -176,6 +176,13 @@ class EcrImagePush:
             if not self.check_mode and plan.changed:
                 if manage:
                     current = apply_repository(self.api, spec, plan, current)
+                    if current is not None and not p.get("registry_url") and current["uri"] != repository_uri:
+                        # A repository created by this run: its URI is ECR's record (as every later
+                        # run reads it), not one derived from the authorization token's registry.
+                        repository_uri = data["repository_uri"] = current["uri"]
+                        for image in (manifest, promoted):
+                            if image is not None:
+                                data.update(self._image_data(repository_uri, image.digest, image.media_type, tags))
                 tags_to_put = [a.name.rsplit(":", 1)[1] for a in plan.of_kind("image") if a.verb == "tag"]
                 if manifest is not None and tags_to_put:
                     pusher = ImagePusher(self._registry(), spec.name, p.get("parallel_uploads", 4), p.get("mount_from") or [])

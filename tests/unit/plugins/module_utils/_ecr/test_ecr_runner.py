@@ -198,6 +198,18 @@ def test_repository_uri_for_a_repository_to_be_created_is_on_the_account_registr
     assert result.data["repository_uri"] == endpoint.replace("https://", "") + "/" + REPO
 
 
+def test_repository_created_by_the_run_returns_the_uri_ecr_records(env, monkeypatch):
+    # The registry that the authorization token names need not be the repository URI's host.
+    token = env.client.get_authorization_token()
+    token["authorizationData"][0]["proxyEndpoint"] = "https://registry.example:5000"
+    monkeypatch.setattr(env.client, "get_authorization_token", lambda **kwargs: token)
+
+    result = env.run()
+
+    uri = env.client.describe_repositories(repositoryNames=[REPO])["repositories"][0]["repositoryUri"]
+    assert result.data["repository_uri"] == uri
+
+
 def test_promotion_into_another_repository_copies_the_manifest_bytes(env):
     env.seed_image("staging-1")
     env.client.create_repository(repositoryName="flask-microservices/users-prod")
