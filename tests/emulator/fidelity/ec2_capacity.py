@@ -9,7 +9,10 @@ has a test per fix that fails on plain moto):
   ENABLED are refused (ClientException) unless the Auto Scaling group protects its new instances
   from scale-in; moto accepts them;
 * ``DeleteCapacityProvider`` of a provider still associated with a cluster does not delete it:
-  the answer has ``updateStatus`` DELETE_FAILED and the reason; moto deletes it.
+  the answer has ``updateStatus`` DELETE_FAILED and the reason; moto deletes it;
+* ``CreateLaunchTemplate``'s ``TagSpecifications`` tag the launch template; moto also copies them
+  into the first version's ``LaunchTemplateData`` (so that version differs from the same data
+  given to ``CreateLaunchTemplateVersion``).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ def install() -> None:
     _ssm_json_tree_values()
     _ecs_managed_termination_protection()
     _ecs_delete_associated_capacity_provider()
+    _ec2_launch_template_tags()
 
 
 def _patch(cls: Any, name: str, replacement: Callable) -> None:
@@ -108,3 +112,21 @@ def _ecs_delete_associated_capacity_provider() -> None:
         return original(self, name_or_arn)
 
     _patch(models.EC2ContainerServiceBackend, "delete_capacity_provider", delete)
+
+
+def _ec2_launch_template_tags() -> None:
+    from moto.ec2.models import launch_templates
+
+    def create(original: Callable, self: Any, name: str, description: str, template_data: Dict[str, Any],
+               tag_spec: Dict[str, Any]) -> Any:
+        specs = template_data.get("TagSpecifications")
+        if isinstance(specs, list) and tag_spec:
+            # In the data AWS accepts instance, volume, network-interface... never launch-template.
+            kept = [s for s in specs if s.get("ResourceType") != "launch-template"]
+            if kept:
+                template_data["TagSpecifications"] = kept
+            else:
+                del template_data["TagSpecifications"]
+        return original(self, name, description, template_data, tag_spec)
+
+    _patch(launch_templates.LaunchTemplateBackend, "create_launch_template", create)

@@ -76,3 +76,15 @@ def test_deleting_a_provider_still_on_a_cluster_fails_and_keeps_it(aws, boto3_cl
     ecs.delete_capacity_provider(capacityProvider="cp")
     assert [p for p in ecs.describe_capacity_providers(capacityProviders=["cp"])["capacityProviders"]
             if p["status"] == "ACTIVE"] == []
+
+
+def test_launch_template_tags_are_not_part_of_its_data(aws, boto3_client):
+    ec2 = boto3_client("ec2")
+    data = {"ImageId": "ami-12c6146b", "InstanceType": "t3.small"}
+    ec2.create_launch_template(LaunchTemplateName="tagged", LaunchTemplateData=data, TagSpecifications=[
+        {"ResourceType": "launch-template", "Tags": [{"Key": "Application", "Value": "app"}]}])
+
+    version = ec2.describe_launch_template_versions(LaunchTemplateName="tagged")["LaunchTemplateVersions"][0]
+    assert version["LaunchTemplateData"] == data
+    template = ec2.describe_launch_templates(LaunchTemplateNames=["tagged"])["LaunchTemplates"][0]
+    assert template["Tags"] == [{"Key": "Application", "Value": "app"}]
