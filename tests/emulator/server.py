@@ -27,7 +27,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs
 
 CONTROL_PREFIX = "/_shipyard/"
-READ_PREFIXES = ("Describe", "List", "Get", "BatchGet", "BatchCheck")
+READ_PREFIXES = ("Describe", "List", "Get", "BatchGet", "BatchCheck", "Filter")
 _CREDENTIAL_RE = re.compile(r"Credential=[^/]+/[^/]+/([^/]+)/([^/]+)/aws4_request")
 
 # (method, path) -> handler(app, request_body_json) -> (status, json-able body)

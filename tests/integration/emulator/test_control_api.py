@@ -150,3 +150,13 @@ def test_injected_errors_appear_in_the_call_log(aws, raw):
         raw("ecs").list_clusters()
 
     assert {"service": "ecs", "operation": "ListClusters", "write": False, "status": 400} in aws.calls()
+
+
+def test_filter_log_events_is_logged_as_a_read(aws, boto3_client):
+    logs = boto3_client("logs")
+    logs.create_log_group(logGroupName="/ecs/call-log")
+    aws.clear_calls()
+
+    logs.filter_log_events(logGroupName="/ecs/call-log")
+
+    assert aws.calls() == [{"service": "logs", "operation": "FilterLogEvents", "write": False, "status": 200}]
