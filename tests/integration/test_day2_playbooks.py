@@ -58,10 +58,23 @@ def test_run_task_without_a_command_fails_before_any_aws_call(aws, run_playbook)
     assert aws.calls() == []
 
 
+def service_logging_to(boto3_client, service, group):
+    """A service whose task definition logs with awslogs to ``group`` (stream prefix: the service), with no task."""
+    ecs = boto3_client("ecs")
+    ecs.create_cluster(clusterName=NAME)
+    arn = ecs.register_task_definition(family="%s-%s" % (NAME, service), requiresCompatibilities=["EC2"], containerDefinitions=[{
+        "name": service, "image": "repo/%s:1" % service, "memory": 128, "essential": True,
+        "logConfiguration": {"logDriver": "awslogs", "options": {
+            "awslogs-group": group, "awslogs-region": "us-east-1", "awslogs-stream-prefix": service}}}])["taskDefinition"]
+    ecs.create_service(cluster=NAME, serviceName=service, taskDefinition=arn["taskDefinitionArn"], desiredCount=0,
+                       launchType="EC2")
+    boto3_client("logs").create_log_group(logGroupName=group)
+
+
 def test_logs_shows_the_most_recent_lines_of_the_service_across_its_task_streams(aws, run_playbook, boto3_client):
     logs = boto3_client("logs")
     group = "/ecs/%s/users" % NAME
-    logs.create_log_group(logGroupName=group)
+    service_logging_to(boto3_client, "users", group)
     now = int(time.time() * 1000)
     # Two tasks' streams whose lines interleave in time; an hour-old line only the old stream has.
     for offset, task in ((0, "task-a"), (500, "task-b")):
@@ -81,8 +94,14 @@ def test_logs_shows_the_most_recent_lines_of_the_service_across_its_task_streams
     assert aws.write_calls() == []
 
 
+def test_logs_of_an_environment_not_deployed_fails_naming_the_cluster(aws, run_playbook):
+    failure = failed_task(run_playbook(LOGS, extra_vars={"service": "users"}))
+    assert failure["name"] == "Read the recent log lines"
+    assert failure["msg"] == "cluster=%r: no cluster of that name (is the environment deployed?)" % NAME
+
+
 def test_logs_of_a_service_without_lines_says_so(aws, run_playbook, boto3_client):
-    boto3_client("logs").create_log_group(logGroupName="/ecs/%s/client" % NAME)
+    service_logging_to(boto3_client, "client", "/ecs/%s/client" % NAME)
     shown = ok(run_playbook(LOGS, extra_vars={"service": "client"})).task("Show the log lines")["msg"]
     assert shown == ["no log lines in /ecs/%s/client" % NAME]
 
@@ -96,7 +115,7 @@ def test_day2_on_a_deployed_environment_run_task_scale_and_teardown(aws, run_pla
 
     # run_task: the command runs in the service's current revision, on its network; exit 0 passes.
     seed = ok(run_playbook(RUN_TASK, extra_vars={"service": "users", "command": "python manage.py seed_db", "timeout": 120}))
-    arn = seed.task("Start the task")["task"][0]["taskArn"]
+    arn = seed.task("Run the command in the service's current revision")["task"]["task_arn"]
     task = ecs.describe_tasks(cluster=NAME, tasks=[arn])["tasks"][0]
     assert task["taskDefinitionArn"] == users["taskDefinition"]
     assert task["overrides"]["containerOverrides"][0]["command"] == ["python", "manage.py", "seed_db"]
@@ -112,8 +131,9 @@ def test_day2_on_a_deployed_environment_run_task_scale_and_teardown(aws, run_pla
         failure = failed_task(run_playbook(RUN_TASK, extra_vars={"service": "users", "command": ["python", "manage.py", "recreate_db"]}))
     finally:
         aws.reset_behaviours()
-    assert failure["name"] == "Check that every essential container exited 0"
-    assert '"users": 3' in failure["msg"]
+    assert failure["name"] == "Run the command in the service's current revision"
+    assert "users exited with 3" in failure["msg"]
+    assert failure["task"]["exit_codes"] == {"users": 3} and failure["task"]["stopped_reason"]
 
     # ... a task that does not stop in time fails the play, saying it is left running ...
     default_scale = aws.time()["default_scale"]
@@ -122,12 +142,13 @@ def test_day2_on_a_deployed_environment_run_task_scale_and_teardown(aws, run_pla
         failure = failed_task(run_playbook(RUN_TASK, extra_vars={"service": "users", "command": "sleep 600", "timeout": 1}))
     finally:
         aws.set_time_scale(default_scale)
-    assert failure["name"] == "Report the task that did not stop"
-    assert "did not stop within 1 seconds and is left running" in failure["msg"]
+    assert failure["name"] == "Run the command in the service's current revision"
+    assert "did not stop within 1s and is left running" in failure["msg"]
 
     # ... and check mode starts nothing.
     aws.clear_calls()
-    ok(run_playbook(RUN_TASK, check=True, extra_vars={"service": "users", "command": "python manage.py seed_db"}))
+    check = ok(run_playbook(RUN_TASK, check=True, extra_vars={"service": "users", "command": "python manage.py seed_db"}))
+    assert check.task("Run the command in the service's current revision")["task"]["status"] == "would run"
     assert aws.write_calls() == []
 
     # scale: check mode writes nothing; the count is applied; the same count again is a no-op.
