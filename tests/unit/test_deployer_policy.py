@@ -46,6 +46,7 @@ IAM_PREFIX = {
     "secretsmanager": "secretsmanager",
     "sts": "sts",
     "cloudwatch": "cloudwatch",
+    "autoscaling": "autoscaling",
     "sns": "sns",
 }
 
@@ -98,6 +99,25 @@ MODULE_ACTIONS: Dict[str, List[str]] = {
         "iam:GetInstanceProfile", "iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile",
         "iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"],
     "amazon.aws.cloudwatchlogs_log_group_info": ["logs:DescribeLogGroups", "logs:ListTagsLogGroup"],
+    # Without load balancers, target groups, notifications, suspended processes or launch configurations
+    # (the platform role's EC2 capacity); the role calls it only when the group is missing or differs.
+    "amazon.aws.autoscaling_group": [
+        "autoscaling:DescribeAutoScalingGroups", "autoscaling:CreateAutoScalingGroup",
+        "autoscaling:UpdateAutoScalingGroup", "autoscaling:DeleteAutoScalingGroup", "autoscaling:CreateOrUpdateTags",
+        "autoscaling:DeleteTags", "autoscaling:DisableMetricsCollection", "ec2:DescribeLaunchTemplates"],
+    # Lifecycle hooks are described for every group found.
+    "amazon.aws.autoscaling_group_info": ["autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeLifecycleHooks"],
+    # The instance profile is given by ARN (by name the module lists instance profiles).
+    "amazon.aws.ec2_launch_template": [
+        "ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions", "ec2:CreateLaunchTemplate",
+        "ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate", "ec2:DeleteLaunchTemplate",
+        "ec2:DeleteLaunchTemplateVersions"] + _EC2_TAGS,
+    "amazon.aws.iam_instance_profile": [
+        "iam:GetInstanceProfile", "iam:CreateInstanceProfile", "iam:DeleteInstanceProfile",
+        "iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile",
+        "iam:UntagInstanceProfile"],
+    # Lookup: one parameter by name (the ECS-optimized AMI id).
+    "amazon.aws.ssm_parameter": ["ssm:GetParameter"],
     # state: absent only (teardown); shipyard.ecs.ecr_image_push creates and shapes repositories.
     "community.aws.ecs_ecr": ["ecr:DescribeRepositories", "ecr:DeleteRepository"],
     "community.aws.ecs_service_info": ["ecs:ListServices", "ecs:DescribeServices"],
@@ -129,6 +149,7 @@ IMPLICIT_ACTIONS: Dict[str, str] = {
     "ecr:UploadLayerPart": "registry API: PATCH of a blob chunk",
     "ecr:CompleteLayerUpload": "registry API: PUT that completes a blob upload",
     "logs:TagResource": "CreateLogGroup with tags is also authorized as logs:TagResource",
+    "ec2:RunInstances": "CreateAutoScalingGroup / UpdateAutoScalingGroup with a launch template",
 }
 
 
@@ -337,14 +358,19 @@ def test_iam_actions_apply_only_to_named_resources():
     assert broad == []
 
 
-def test_roles_are_passed_only_to_ecs_tasks():
+def test_roles_are_passed_only_to_ecs_tasks_and_the_instance_role_to_ec2():
     statements = [s for s in load_policy()["Statement"] if "iam:PassRole" in _as_list(s["Action"])]
-    assert len(statements) == 1
-    assert _as_list(statements[0]["Action"]) == ["iam:PassRole"]
-    assert statements[0].get("Condition") == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
+    assert len(statements) == 2
+    assert all(_as_list(s["Action"]) == ["iam:PassRole"] for s in statements)
+    by_service = {s["Condition"]["StringEquals"]["iam:PassedToService"]: s for s in statements}
+    assert sorted(by_service) == ["ec2.amazonaws.com", "ecs-tasks.amazonaws.com"]
+    assert all(set(s["Condition"]) == {"StringEquals"} and len(s["Condition"]["StringEquals"]) == 1 for s in statements)
+    # Only the EC2 container instances' role (the platform role's <name>-instance) goes to EC2.
+    assert all(r.endswith("-instance") for r in _as_list(by_service["ec2.amazonaws.com"]["Resource"]))
 
 
-def test_only_the_task_execution_managed_policy_can_be_attached():
+def test_only_the_task_execution_and_container_instance_managed_policies_can_be_attached():
     statements = [s for s in load_policy()["Statement"] if "iam:AttachRolePolicy" in _as_list(s["Action"])]
     assert [s.get("Condition") for s in statements] == [
-        {"ArnEquals": {"iam:PolicyARN": ["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"]}}]
+        {"ArnEquals": {"iam:PolicyARN": ["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+                                         "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"]}}]
