@@ -60,6 +60,18 @@ def test_deploy_converges_under_faults_never_prints_secrets_and_a_second_run_cha
     paths = sorted((c.get("PathPatternConfig") or c)["Values"][0] for r in rules if not r["IsDefault"] for c in r["Conditions"] if c["Field"] == "path-pattern")
     assert paths == ["/auth/*", "/ping", "/users", "/users/*"]
 
+    # Load balancer alarms per target group, by the ARN suffixes CloudWatch names them with.
+    target_groups = elbv2.describe_target_groups(LoadBalancerArn=alb["LoadBalancerArn"])["TargetGroups"]
+    alarms = {a["AlarmName"]: a for a in boto3_client("cloudwatch").describe_alarms(AlarmNamePrefix=NAME + "-")["MetricAlarms"]}
+    topic = "arn:aws:sns:us-east-1:123456789012:%s-alarms" % NAME
+    for tg in target_groups:
+        service = tg["TargetGroupName"].split("-", 1)[1]
+        dimensions = {"LoadBalancer": alb["LoadBalancerArn"].split(":loadbalancer/")[1], "TargetGroup": tg["TargetGroupArn"].split(":")[-1]}
+        for kind, metric in (("unhealthy-hosts", "UnHealthyHostCount"), ("target-5xx", "HTTPCode_Target_5XX_Count")):
+            alarm = alarms["%s-%s-%s" % (NAME, service, kind)]
+            assert (alarm["MetricName"], {d["Name"]: d["Value"] for d in alarm["Dimensions"]}, alarm["AlarmActions"]) == (metric, dimensions, [topic])
+    assert len(target_groups) == 3
+
     aws.clear_calls()
     second = ok(run_playbook(DEPLOY))
     assert second.changed_tasks() == []
