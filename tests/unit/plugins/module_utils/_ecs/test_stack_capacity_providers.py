@@ -1,15 +1,25 @@
 """ecs_stack and Auto Scaling group capacity providers: scale-in protection of the group, removal."""
 
 import pytest
+from moto import mock_aws
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.waiter import Waiter
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import AutoScalingApi
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.stack import EcsStack
 
-from .test_stack import Apis, REGION, aws, client  # noqa: F401 pylint: disable=unused-import
+from .test_stack import REGION, Apis, client
 
 CLUSTER = "flask-microservices-prod-cluster"
+
+
+@pytest.fixture(name="aws")
+def aws_fixture():
+    with mock_aws():
+        ec2 = client("ec2")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="us-east-1a")
+        yield client("ecs")
 
 
 def _group(name="ecs-asg"):
@@ -54,8 +64,8 @@ def test_managed_termination_protection_protects_the_groups_new_instances_first(
     assert not group["NewInstancesProtectedFromScaleIn"]
     check, writes = run(params(_cluster(group["AutoScalingGroupARN"])), check=True)
     assert writes == {}
-    assert [(a.verb, a.kind) for a in check.plan.actions][:2] == [("update", "auto_scaling_group"),
-                                                                   ("create", "capacity_provider")]
+    kinds = [(a.verb, a.kind) for a in check.plan.actions]
+    assert kinds[:2] == [("update", "auto_scaling_group"), ("create", "capacity_provider")]
     run(params(_cluster(group["AutoScalingGroupARN"])))
     described = client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=["ecs-asg"])["AutoScalingGroups"][0]
     assert described["NewInstancesProtectedFromScaleIn"] is True
@@ -90,8 +100,8 @@ def test_absent_takes_the_provider_off_the_cluster_then_deletes_it(aws):
     absent = params({"name": CLUSTER, "autoscaling_group_providers": [{"name": "ec2-cp"}]}, state="absent")
     check, writes = run(absent, check=True)
     assert writes == {}
-    assert [(a.verb, a.kind) for a in check.plan.actions] == [("update", "cluster_capacity_providers"),
-                                                               ("delete", "capacity_provider")]
+    kinds = [(a.verb, a.kind) for a in check.plan.actions]
+    assert kinds == [("update", "cluster_capacity_providers"), ("delete", "capacity_provider")]
     run(absent)
     described = client("ecs").describe_clusters(clusters=[CLUSTER])["clusters"][0]
     assert sorted(described["capacityProviders"]) == ["FARGATE", "FARGATE_SPOT"]
