@@ -146,8 +146,13 @@ def _family(arn: Optional[str]) -> str:
     return arn.rsplit("/", 1)[-1].rsplit(":", 1)[0]
 
 
-def build_plan(plans: List[ServicePlan], migration: Optional[Dict[str, Any]] = None) -> Plan:
-    """The actions of a release: registrations, the migration, service updates."""
+def build_plan(plans: List[ServicePlan], migration: Optional[Dict[str, Any]] = None,
+               unmarked: Optional[List[ServicePlan]] = None) -> Plan:
+    """The actions of a release: registrations, the migration, service updates, marks of verified revisions.
+
+    ``unmarked`` are services on their desired revision that no release marked as verified: the
+    run marks them once it has verified them (see ``ReleaseRunner.unmarked_revisions``).
+    """
     plan = Plan()
     deploying = [p for p in plans if p.decision == DEPLOY]
     for sp in deploying:
@@ -164,4 +169,8 @@ def build_plan(plans: List[ServicePlan], migration: Optional[Dict[str, Any]] = N
                         before={"task_definition": sp.current_revision},
                         after={"task_definition": target, "force_new_deployment": sp.force},
                         changes=[{"path": "taskDefinition", "before": sp.current_revision, "after": target}]))
+    for sp in unmarked or []:
+        plan.add(Action("mark_released", "task_definition", sp.current_revision or "",
+                        "%s runs it%s but no release marked it verified (a release interrupted before its end, or the "
+                        "service's first revision)" % (sp.name, "" if sp.decision == NOOP else " once its rollout completes")))
     return plan

@@ -30,7 +30,7 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.refs import 
 from .errors import DeployError
 from .migration import OneOffTaskRunner, essential_containers, log_tail
 from .options import PREVIOUS, ReleaseOptions
-from .planner import DEPLOY, NOOP, RevisionChoice, ServicePlan, build_plan, choose_revision, classify
+from .planner import AWAIT, DEPLOY, NOOP, RevisionChoice, ServicePlan, build_plan, choose_revision, classify
 from .readiness import (
     DONE,
     FAILED,
@@ -92,6 +92,7 @@ class ReleaseRunner:
         self.observer = Observer(ecs, elbv2, clock, look_at_stopped=True)
         self._described: Dict[str, Dict[str, Any]] = {}
         self.plans: List[ServicePlan] = []
+        self.unmarked: List[ServicePlan] = []
         self.tracks: Dict[Key, Track] = {}
         self.outcomes: Dict[Key, Dict[str, Any]] = {}
         self.watcher: Optional[RolloutWatcher] = None
@@ -126,7 +127,8 @@ class ReleaseRunner:
         if self.options.one_off_task:
             return self.run_one_off_task()
         self.plans = self.plan()
-        plan = build_plan(self.plans, self.options.migration)
+        self.unmarked = self.unmarked_revisions() if self.options.wait else []
+        plan = build_plan(self.plans, self.options.migration, self.unmarked)
         self.timeline.add(None, "planned", "%d service(s): %s" % (len(self.plans), ", ".join(
             "%s=%s" % (p.name, p.decision) for p in self.plans)))
         if self.options.check_mode:
@@ -291,8 +293,8 @@ class ReleaseRunner:
         sp = next(p for p in self.plans if p.name == migration["service"])
         revision = sp.revision.arn or sp.current_revision
         runner = OneOffTaskRunner(self.ecs, self.logs, self.timeline, timeout=migration["timeout"],
-                                 interval=self.options.poll_interval, max_interval=self.options.max_poll_interval,
-                                 clock=self.clock, sleep=self.sleep, log_lines=self.options.log_lines)
+                                  interval=self.options.poll_interval, max_interval=self.options.max_poll_interval,
+                                  clock=self.clock, sleep=self.sleep, log_lines=self.options.log_lines)
         try:
             return runner.run(sp.request.cluster, sp.service, revision, self.describe_task_definition(revision),
                               migration.get("container"), migration["command"])
@@ -533,12 +535,35 @@ class ReleaseRunner:
         return out
 
     # after success ------------------------------------------------------------------------
+    def unmarked_revisions(self) -> List[ServicePlan]:
+        """Services on their desired revision (no-op or awaited) that no release marked as verified.
+
+        A release killed after its ``update_service`` (a cancelled CI job) leaves the service
+        rolling out to, or completed on, a revision without the mark; so does a service created on
+        its first revision. The run that verifies it marks it, or ``task_definition: previous``
+        would skip it and return the service to an older one.
+        """
+        out = []
+        for sp in self.plans:
+            if sp.decision in (NOOP, AWAIT) and sp.current_revision:
+                tags = self.describe_task_definition(sp.current_revision).get("tags") or []
+                if not any(t.get("key") == RELEASED_TAG for t in tags):
+                    out.append(sp)
+        return out
+
     def mark_released(self) -> None:
         """Tag each revision a release verified, so ``task_definition: previous`` can find it."""
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        marked = set()
         for sp in self.plans:
             if sp.decision == DEPLOY and sp.revision.arn:
-                self.ecs.tag_resource(sp.revision.arn, {RELEASED_TAG: stamp})
+                marked.add(sp.revision.arn)
+        for sp in self.unmarked:
+            if (self.outcomes.get(sp.request.key) or {}).get("status") in ("unchanged", "completed"):
+                marked.add(sp.current_revision)
+        for arn in sorted(marked):
+            self.ecs.tag_resource(arn, {RELEASED_TAG: stamp})
+            self.timeline.add(None, "marked_released", arn)
 
     def cleanup(self) -> List[str]:
         """Deregister revisions beyond the newest ``keep_revisions`` that no service uses."""

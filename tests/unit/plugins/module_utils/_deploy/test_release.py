@@ -224,14 +224,37 @@ def test_a_later_order_group_is_not_started_when_an_earlier_one_fails(world):
     assert world.services["client"]["taskDefinition"].endswith("client:1")
 
 
-def test_a_rollout_in_progress_to_the_desired_revision_is_awaited_without_writes(world):
+def test_a_rollout_in_progress_to_the_desired_revision_is_awaited_then_marked_released_and_nothing_else(world):
+    # What a release killed right after its update_service leaves behind.
     rev2 = world.register("users", IMAGE_V2)
     world.replace("users", rev2)
     world.calls.clear()
     result = release(world, services=users_v2())
-    assert result.changed is False
     assert result.data["services"][0]["action"] == "await"
     assert result.data["services"][0]["status"] == "completed"
+    assert writes(world) == ["tag_resource"], "no registration, no update: only the mark of the verified revision"
+    assert [(a["action"], a["name"]) for a in result.plan.to_list()] == [("mark_released", rev2)]
+    world.calls.clear()
+    again = release(world, services=users_v2())
+    assert again.changed is False
+    assert writes(world) == []
+
+
+def test_a_release_interrupted_before_its_verification_is_found_by_previous_once_a_rerun_verified_it(world):
+    release(world, services=users_v2())
+    rev3 = world.register("users", "repo/users:3")
+    world.replace("users", rev3)  # the killed run's update; it never marked rev3
+    release(world, services=[{"name": "users", "images": {"users": "repo/users:3"}}])
+    release(world, services=[{"name": "users", "images": {"users": "repo/users:4"}}])
+    result = release(world, services=[{"name": "users", "task_definition": "previous"}])
+    assert result.data["services"][0]["revision"] == rev3
+
+
+def test_check_mode_reports_the_mark_of_an_unmarked_revision_without_writing_it(world):
+    world.calls.clear()
+    result = release(world, check_mode=True, services=[{"name": "users", "images": {"users": IMAGE_V1}}])
+    assert result.changed is True
+    assert [a["action"] for a in result.plan.to_list()] == ["mark_released"]
     assert writes(world) == []
 
 
