@@ -31,7 +31,9 @@ description:
     failed tasks' last log lines from CloudWatch Logs, the state each service ended in and a timeline.
   - After a verified success it tags each released revision (C(shipyard.ecs:released-at)), which lets
     O(services[].task_definition=previous) find the last released revision, and deregisters old revisions when
-    O(keep_revisions) is set.
+    O(keep_revisions) is set. A revision a service already runs (or rolls out to) without that tag - left by a release
+    that was killed after updating the service, or a service's first revision - is tagged once verified
+    (action V(mark_released), V(changed=true) once); a run killed at any point converges when run again.
   - Long releases do not need to block a play; run the task with C(async) and C(poll) (see the examples).
   - With O(one_off_task) and no O(services), it runs a command once (C(python manage.py seed_db)) as a one-off task in the
     revision a service runs now, with the service's network and capacity, waits for it to stop and fails unless every
@@ -370,7 +372,7 @@ services:
       type: str
       sample: completed
 plan:
-  description: The planned actions (register, run_task, update) with their reasons; what check mode reports.
+  description: The planned actions (register, run_task, update, mark_released) with their reasons; what check mode reports.
   returned: always
   type: list
   elements: dict
