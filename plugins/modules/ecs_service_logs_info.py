@@ -31,7 +31,7 @@ options:
     required: true
   service:
     description:
-      - Name of the service.
+      - Name or ARN of the service.
     type: str
     required: true
   container:

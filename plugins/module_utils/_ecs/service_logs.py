@@ -157,7 +157,8 @@ class ServiceLogsReader:
             if exc.code != "ClusterNotFoundException":
                 raise
             raise ValidationError("cluster", cluster, "no cluster of that name (is the environment deployed?)") from exc
-        svc = next((s for s in described if s.get("serviceName") == service and s.get("status") == "ACTIVE"), None)
+        svc = next((s for s in described if service in (s.get("serviceName"), s.get("serviceArn"))
+                    and s.get("status") == "ACTIVE"), None)
         if svc is None:
             raise ValidationError("service", service, "no ACTIVE service of that name in cluster %s" % cluster)
         revisions = [svc.get("taskDefinition")] + [d.get("taskDefinition") for d in svc.get("deployments") or []]
