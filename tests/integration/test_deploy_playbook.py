@@ -25,6 +25,7 @@ def ok(run):
 def test_check_mode_on_a_fresh_account_makes_no_write_call(aws, run_playbook):
     run = ok(run_playbook(DEPLOY, check=True, diff=True))
     assert run.changed > 0, "check mode should report what it would create"
+    assert run.task("shipyard.ecs.logging : Report the alarms of target groups that do not exist yet as to be created")["changed"]
     assert aws.write_calls() == []
 
 
