@@ -19,7 +19,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_LOCAL_TEMP := $(CURDIR)/.cache/ansible-tmp
 export ANSIBLE_HOME := $(CURDIR)/.cache/ansible-home
 
-.PHONY: help setup system-deps demo test unit integration molecule sanity lint bench clean local-aws local-aws-stop
+.PHONY: help setup system-deps demo test test-pytest test-molecule test-sanity test-lint unit integration molecule sanity lint bench clean local-aws local-aws-stop
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -81,11 +81,31 @@ sanity: setup ## ansible-test sanity on a copy of the checkout under ansible_col
 lint: setup ## ansible-lint (production profile)
 	$(BIN)/ansible-lint --profile production
 
-test: setup ## everything that must pass: unit, integration, Molecule, sanity, lint
-	$(BIN)/pytest -n 2 --durations=15 $(PYTEST_ARGS)
-	@$(MAKE) --no-print-directory molecule
-	@$(MAKE) --no-print-directory sanity
-	@$(MAKE) --no-print-directory lint
+# make test runs its stages side by side (tools/stage.sh): they share nothing (pytest and
+# Molecule start their own emulators, sanity works on a copy), and no stage alone keeps two
+# cores busy. Each stage logs to build/test-logs/, prints its whole log when it fails, and every
+# stage's exit status counts.
+# pytest: the slow tests first (tests/integration/conftest.py), handed out one at a time so
+# that they spread over the workers. TEST_STAGES="pytest lint" runs a subset.
+TEST_STAGES ?= pytest molecule sanity lint
+PYTEST_WORKERS ?= 2
+
+test: setup ## everything that must pass, side by side: unit + integration, Molecule, sanity, lint
+	@rm -rf build/test-logs
+	@$(MAKE) --no-print-directory -k -j$(words $(TEST_STAGES)) $(addprefix test-,$(TEST_STAGES)); status=$$?; \
+	  bash tools/stage.sh --summary; exit $$status
+
+test-pytest:
+	@STAGE_TAIL=20 bash tools/stage.sh pytest $(BIN)/pytest -n $(PYTEST_WORKERS) --maxschedchunk 1 --durations=15 $(PYTEST_ARGS)
+
+test-molecule:
+	@bash tools/stage.sh molecule bash tools/molecule.sh
+
+test-sanity:
+	@bash tools/stage.sh sanity $(MAKE) --no-print-directory sanity
+
+test-lint:
+	@bash tools/stage.sh lint $(MAKE) --no-print-directory lint
 
 bench: setup ## benchmarks: figures, not pass/fail
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

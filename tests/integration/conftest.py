@@ -69,3 +69,21 @@ def run_playbook(ansible):
 
 def pytest_configure(config):
     os.environ.setdefault("ANSIBLE_LOCAL_TEMP", tempfile.mkdtemp(prefix="shipyard-ansible-tmp-"))
+
+
+def pytest_collection_modifyitems(items):
+    """Run the slow tests first, then the tests that run Ansible, the emulator's, the unit tests.
+
+    ``make test`` hands tests to pytest-xdist's workers one at a time (``--maxschedchunk 1``):
+    started first, the long deploys spread over the workers and the short tests fill in behind
+    them, instead of one worker ending the run alone on a deploy.
+    """
+    def cost_rank(item):
+        path = "/" + item.nodeid.split("::")[0]
+        if item.get_closest_marker("slow"):
+            return 0
+        if "/integration/emulator/" in path:
+            return 2
+        return 1 if "/integration/" in path else 3
+
+    items.sort(key=cost_rank)

@@ -10,6 +10,8 @@ import importlib.util
 import os
 import time
 
+import pytest
+
 from integration.ansible_runner_helpers import REPO
 
 PLAYBOOKS = os.path.join(REPO, "playbooks")
@@ -106,6 +108,7 @@ def test_logs_of_a_service_without_lines_says_so(aws, run_playbook, boto3_client
     assert shown == ["no log lines in /ecs/%s/client" % NAME]
 
 
+@pytest.mark.slow
 def test_day2_on_a_deployed_environment_run_task_scale_and_teardown(aws, run_playbook, boto3_client):
     secrets = seed_secrets(aws)
     ok(run_playbook(DEPLOY))

@@ -7,6 +7,8 @@ state it leaves, a second run that changes and writes nothing, and check mode af
 
 import os
 
+import pytest
+
 from integration.ansible_runner_helpers import REPO
 
 DEPLOY = os.path.join(REPO, "playbooks", "deploy.yml")
@@ -22,6 +24,7 @@ def ok(run):
     return run
 
 
+@pytest.mark.slow
 def test_check_mode_on_a_fresh_account_makes_no_write_call(aws, run_playbook):
     run = ok(run_playbook(DEPLOY, check=True, diff=True))
     assert run.changed > 0, "check mode should report what it would create"
@@ -29,6 +32,7 @@ def test_check_mode_on_a_fresh_account_makes_no_write_call(aws, run_playbook):
     assert aws.write_calls() == []
 
 
+@pytest.mark.slow
 def test_deploy_converges_under_faults_never_prints_secrets_and_a_second_run_changes_nothing(aws, run_playbook, boto3_client):
     ssm = boto3_client("ssm")
     for name, value in SECRET_VALUES.items():
