@@ -28,6 +28,7 @@ def install() -> None:
     _ecr_put_image()
     _logs_filter_by_stream_name_prefix()
     _iam_cheap_account_lookup()
+    _acm_dns_validation()
 
 
 def _patch(cls: Any, name: str, replacement: Callable) -> None:
@@ -334,3 +335,37 @@ def _iam_cheap_account_lookup() -> None:
                 for name, data in parsed["data"].items()]
 
     models.IAMBackend._init_aws_policies = init_aws_policies
+
+
+# ACM -------------------------------------------------------------------------------------------
+def _acm_dns_validation() -> None:
+    """A requested certificate stays PENDING_VALIDATION until its DNS validation records exist.
+
+    moto issues every requested certificate ``MOTO_ACM_VALIDATION_WAIT`` (60) seconds after the
+    request. AWS issues a DNS-validated certificate only once the CNAME of each of its domains
+    (``DomainValidationOptions[].ResourceRecord``) resolves; here: is in a hosted zone of the
+    account's Route 53.
+    """
+    from moto.acm import models
+    from moto.route53.models import route53_backends
+
+    def _name(value: Any) -> str:
+        value = value.get("Value", "") if isinstance(value, dict) else str(value)
+        return value.lower().rstrip(".")
+
+    def validated(cert: Any) -> bool:
+        account = cert.arn.split(":")[4]
+        cnames = {(_name(r.name), _name(v)) for backend in route53_backends[account].values()
+                  for zone in backend.zones.values() for r in zone.rrsets if r.type == "CNAME" for v in r.records}
+        wanted = {(_name(o["ResourceRecord"]["Name"]), _name(o["ResourceRecord"]["Value"]))
+                  for o in cert.describe()["Certificate"]["DomainValidationOptions"]}
+        return wanted <= cnames
+
+    def check(original: Callable, self: Any) -> None:
+        if self.type == "AMAZON_ISSUED" and self.status == "PENDING_VALIDATION":
+            if validated(self):
+                self.status = "ISSUED"
+            return
+        original(self)
+
+    _patch(models.CertBundle, "check", check)
