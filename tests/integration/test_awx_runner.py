@@ -170,7 +170,11 @@ def test_deploy_runs_as_an_awx_job_and_calls_only_what_the_deployer_policy_allow
 
     image = json.dumps(next(e for e in events if e["event_data"].get("task") == "Release the images"
                             and e["event"] == "runner_on_ok")["event_data"]["res"])
-    assert ":awx-1" in image
+    # The job's tag was pushed (inventories/local gives every service an image archive), and the
+    # release runs that image pinned by its digest.
+    pushed = boto3_client("ecr").describe_images(repositoryName="flask-microservices/users",
+                                                 imageIds=[{"imageTag": "awx-1"}])["imageDetails"][0]
+    assert "flask-microservices/users@" + pushed["imageDigest"] in image
 
     policy = load_policy()
     calls = {(IAM_PREFIX_OF_SIGNING_NAME.get(c["service"], c["service"]), c["operation"]) for c in aws.calls()}
