@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Write the demo's container images as OCI image layout tars, without a container engine.
 
     python tools/build_demo_images.py [--out DIR] [--app FILE]

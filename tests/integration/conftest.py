@@ -17,12 +17,14 @@ from emulator.launcher import LocalAws
 from integration.ansible_runner_helpers import AnsibleRun
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# tools/ holds scripts the tests use as modules (build_demo_images).
 sys.path.insert(0, os.path.join(REPO, "tools"))
-import build_demo_images  # noqa: E402  # pylint: disable=wrong-import-position  (a script in tools/)
 
 
 @pytest.fixture(scope="session")
 def local_aws():
+    import build_demo_images  # pylint: disable=import-outside-toplevel
+
     # The local inventory pushes the demo's images (inventories/local: env_services archives).
     os.environ["SHIPYARD_DEMO_IMAGES"] = os.path.join(REPO, "build", "demo-images")
     build_demo_images.build(os.environ["SHIPYARD_DEMO_IMAGES"])

@@ -304,8 +304,8 @@ class Registry:
     def _find_upload(self, request: Request, name: str, upload_id: str) -> Upload:
         with self._own:
             upload = self._uploads.get(upload_id)
-        if upload is None or (upload.registry_id, upload.region, upload.repository) != (request.registry_id,
-                                                                                       request.region, name):
+        where = (request.registry_id, request.region, name)
+        if upload is None or (upload.registry_id, upload.region, upload.repository) != where:
             raise RegistryError(404, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry", {"upload": upload_id})
         return upload
 

@@ -10,23 +10,18 @@ import base64
 import gzip
 import hashlib
 import json
-import os
 import shutil
 import subprocess
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
 
+import build_demo_images  # tools/, on sys.path through tests/integration/conftest.py
 import pytest
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.archive import ImageArchive
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.push import ImagePusher
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.registry import RegistryClient, RegistryError
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-sys.path.insert(0, os.path.join(REPO, "tools"))
-import build_demo_images  # noqa: E402  # pylint: disable=wrong-import-position  (a script, not a package)
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
