@@ -52,6 +52,7 @@ setup: $(STAMP) $(COLLECTION_LINK) system-deps ## create or refresh .venv and th
 	@mkdir -p .cache/ansible-tmp .cache/ansible-home
 
 local-aws: setup ## start the local emulated AWS in the background (prints the endpoint)
+	@$(BIN)/python tools/build_demo_images.py
 	@$(LOCAL_AWS) start
 
 local-aws-stop: ## stop the local emulated AWS (by PID)
