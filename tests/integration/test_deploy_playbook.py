@@ -5,6 +5,7 @@ under injected throttling and 5xx at -vvv (it must converge and never print a se
 state it leaves, a second run that changes and writes nothing, and check mode after it.
 """
 
+import json
 import os
 
 import pytest
@@ -56,6 +57,12 @@ def test_deploy_converges_under_faults_never_prints_secrets_and_a_second_run_cha
     container = users_td["containerDefinitions"][0]
     assert {s["name"] for s in container["secrets"]} == {"DATABASE_URL", "SECRET_KEY"}
     assert "DATABASE_URL" not in {e["name"] for e in container.get("environment", [])}
+    # The task execution role may read exactly these parameters: the ARNs the secrets resolve to.
+    policy = boto3_client("iam").get_role_policy(RoleName=NAME + "-task-execution", PolicyName="read-secrets")["PolicyDocument"]
+    statements = policy if isinstance(policy, dict) else json.loads(policy)
+    readable = {arn for statement in statements["Statement"] for arn in statement["Resource"]}
+    assert readable == {"arn:aws:ssm:us-east-1:123456789012:parameter" + name for name in SECRET_VALUES}
+    assert readable == {s["valueFrom"] for s in container["secrets"]}
 
     elbv2 = boto3_client("elbv2")
     alb = elbv2.describe_load_balancers(Names=[NAME])["LoadBalancers"][0]
