@@ -79,8 +79,11 @@ sanity: setup ## ansible-test sanity on a copy of the checkout under ansible_col
 	cd $(SANITY_ROOT) && git init -q && git add -A && \
 	  HOME=$(SANITY_HOME) $(BIN)/ansible-test sanity --python 3.11 --color no $(SANITY_ARGS)
 
+# --offline: the collections come from the venv and the .collections link; without it
+# ansible-lint runs ansible-galaxy on collections/requirements.yml, which waits on Galaxy's
+# server (unreachable from here) for most of the lint's wall time.
 lint: setup ## ansible-lint (production profile)
-	$(BIN)/ansible-lint --profile production
+	$(BIN)/ansible-lint --profile production --offline
 
 # make test runs its stages side by side (tools/stage.sh): they share nothing (pytest and
 # Molecule start their own emulators, sanity works on a copy), and no stage alone keeps two
