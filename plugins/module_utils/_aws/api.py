@@ -56,6 +56,8 @@ TRANSIENT_CODES = frozenset(
      "InternalServerError", "ServerException", "RequestTimeout", "RequestTimeoutException")
 )
 READ_PREFIXES = ("describe_", "list_", "get_", "batch_get_", "batch_check_")
+# Reads whose names do not follow AWS's Describe/List/Get convention.
+READ_OPERATIONS = frozenset(("filter_log_events",))
 
 
 def chunks(items: List[Any], size: int) -> Iterator[List[Any]]:
@@ -65,8 +67,8 @@ def chunks(items: List[Any], size: int) -> Iterator[List[Any]]:
 
 
 def is_read_operation(operation: str) -> bool:
-    """True for operations that never change AWS state (by AWS's naming convention)."""
-    return operation.startswith(READ_PREFIXES)
+    """True for operations that never change AWS state (AWS's naming convention, and the few reads named otherwise)."""
+    return operation.startswith(READ_PREFIXES) or operation in READ_OPERATIONS
 
 
 def error_code(exc: BaseException) -> Optional[str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterator, List, Optional
 
-from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi, chunks, is_read_operation
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi, chunks
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import AwsApiError
 
 DESCRIBE_SERVICES_BATCH = 10
@@ -141,10 +141,6 @@ class EcsApi(AwsApi):
         self.call("untag_resource", resourceArn=arn, tagKeys=keys)
 
 
-# Reads whose names do not follow AWS's Describe/List/Get convention.
-READ_OPERATIONS = frozenset(("filter_log_events",))
-
-
 class LogsApi(AwsApi):
     """CloudWatch Logs: the log groups containers write to, and reading their lines."""
 
@@ -194,14 +190,6 @@ class LogsApi(AwsApi):
         if end_ms is not None:
             kwargs["endTime"] = end_ms
         return self.iter_pages("filter_log_events", "events", **kwargs)
-
-    @property
-    def write_calls(self) -> Dict[str, int]:
-        return {op: n for op, n in self.calls.items() if not is_read_operation(op) and op not in READ_OPERATIONS}
-
-    @property
-    def read_calls(self) -> Dict[str, int]:
-        return {op: n for op, n in self.calls.items() if is_read_operation(op) or op in READ_OPERATIONS}
 
 
 class AppAutoscalingApi(AwsApi):

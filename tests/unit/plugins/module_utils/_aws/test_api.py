@@ -105,7 +105,7 @@ def test_reads_and_writes_are_counted_apart():
 
 @pytest.mark.parametrize("operation,read", [
     ("describe_services", True), ("list_tasks", True), ("get_authorization_token", True),
-    ("batch_get_image", True), ("update_service", False), ("put_image", False), ("register_task_definition", False),
+    ("batch_get_image", True), ("filter_log_events", True), ("update_service", False), ("put_image", False), ("register_task_definition", False),
 ])
 def test_read_operations_follow_aws_naming(operation, read):
     assert is_read_operation(operation) is read
