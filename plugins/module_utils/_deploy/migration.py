@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.waiter import Verdict, Waiter
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsApi, EcsError, LogsApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.service_logs import log_sources
 
 from .errors import DeployError
 from .readiness import stop_summary
@@ -41,17 +42,12 @@ def log_tail(logs: Optional[LogsApi], task_definition: Dict[str, Any], task: Dic
     if logs is None or lines <= 0:
         return out
     task_id = (task.get("taskArn") or "").rsplit("/", 1)[-1]
-    for container in container_definitions(task_definition):
-        conf = container.get("logConfiguration") or {}
-        options = conf.get("options") or {}
-        if conf.get("logDriver") != "awslogs" or not options.get("awslogs-group") or not options.get("awslogs-stream-prefix"):
-            continue
-        stream = "%s/%s/%s" % (options["awslogs-stream-prefix"], container["name"], task_id)
+    for source in log_sources([task_definition])[0]:
         try:
-            events = logs.get_log_events(options["awslogs-group"], stream, limit=lines)
+            events = logs.get_log_events(source.log_group, source.stream_prefix + task_id, limit=lines)
         except EcsError:
             continue
-        out[container["name"]] = [e.get("message", "") for e in events][-lines:]
+        out[source.container] = [e.get("message", "") for e in events][-lines:]
     return out
 
 
