@@ -17,9 +17,10 @@ has a test per fix that fails on plain moto):
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any, Callable, Dict, List
+
+from .fixes import patch_method
 
 _INSTALLED = {"done": False}
 
@@ -38,16 +39,6 @@ def install() -> None:
     _ecs_managed_termination_protection()
     _ecs_delete_associated_capacity_provider()
     _ec2_launch_template_tags()
-
-
-def _patch(cls: Any, name: str, replacement: Callable) -> None:
-    original = getattr(cls, name)
-
-    @functools.wraps(original)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return replacement(original, *args, **kwargs)
-
-    setattr(cls, name, wrapper)
 
 
 def _ssm_json_tree_values() -> None:
@@ -91,8 +82,8 @@ def _ecs_managed_termination_protection() -> None:
             raise EcsClientException(TERMINATION_PROTECTION_REFUSED)
         return original(self, name_or_arn, asg_provider)
 
-    _patch(models.EC2ContainerServiceBackend, "create_capacity_provider", create)
-    _patch(models.EC2ContainerServiceBackend, "update_capacity_provider", update)
+    patch_method(models.EC2ContainerServiceBackend, "create_capacity_provider", create)
+    patch_method(models.EC2ContainerServiceBackend, "update_capacity_provider", update)
 
 
 def _ecs_delete_associated_capacity_provider() -> None:
@@ -111,7 +102,7 @@ def _ecs_delete_associated_capacity_provider() -> None:
                 return provider
         return original(self, name_or_arn)
 
-    _patch(models.EC2ContainerServiceBackend, "delete_capacity_provider", delete)
+    patch_method(models.EC2ContainerServiceBackend, "delete_capacity_provider", delete)
 
 
 def _ec2_launch_template_tags() -> None:
@@ -129,4 +120,4 @@ def _ec2_launch_template_tags() -> None:
                 del template_data["TagSpecifications"]
         return original(self, name, description, template_data, tag_spec)
 
-    _patch(launch_templates.LaunchTemplateBackend, "create_launch_template", create)
+    patch_method(launch_templates.LaunchTemplateBackend, "create_launch_template", create)

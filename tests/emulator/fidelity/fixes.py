@@ -31,7 +31,8 @@ def install() -> None:
     _acm_dns_validation()
 
 
-def _patch(cls: Any, name: str, replacement: Callable) -> None:
+def patch_method(cls: Any, name: str, replacement: Callable) -> None:
+    """Replace ``cls.name`` with ``replacement(original, *args, **kwargs)``."""
     original = getattr(cls, name)
 
     @functools.wraps(original)
@@ -95,7 +96,7 @@ def _ecs_cluster_capacity_providers() -> None:
         if self.default_capacity_provider_strategy is None:
             self.default_capacity_provider_strategy = []
 
-    _patch(models.Cluster, "__init__", init)
+    patch_method(models.Cluster, "__init__", init)
 
 
 def _ecs_describe_capacity_providers() -> None:
@@ -107,7 +108,7 @@ def _ecs_describe_capacity_providers() -> None:
             return list(self.capacity_providers.values()), []
         return original(self, names)
 
-    _patch(models.EC2ContainerServiceBackend, "describe_capacity_providers", describe)
+    patch_method(models.EC2ContainerServiceBackend, "describe_capacity_providers", describe)
 
 
 def _ecs_awsvpc_without_security_groups() -> None:
@@ -132,8 +133,8 @@ def _ecs_awsvpc_without_security_groups() -> None:
             kwargs["networking_configuration"] = with_groups(kwargs["networking_configuration"])
         original(self, *args, **kwargs)
 
-    _patch(models.Service, "_validate_network", validate)
-    _patch(models.Task, "__init__", task_init)
+    patch_method(models.Service, "_validate_network", validate)
+    patch_method(models.Task, "__init__", task_init)
 
 
 # ELBv2 -----------------------------------------------------------------------------------------
@@ -158,7 +159,7 @@ def _elbv2_duplicate_load_balancer() -> None:
                                  "A load balancer with the same name '%s' exists, but with different settings" % name)
         return original(self, name, security_groups, subnet_ids, *args, **kwargs)
 
-    _patch(models.ELBv2Backend, "create_load_balancer", create)
+    patch_method(models.ELBv2Backend, "create_load_balancer", create)
 
 
 def _elbv2_duplicate_listener() -> None:
@@ -174,7 +175,7 @@ def _elbv2_duplicate_listener() -> None:
             raise DuplicateListenerError()
         return original(self, load_balancer_arn, protocol, port, *args, **kwargs)
 
-    _patch(models.ELBv2Backend, "create_listener", create)
+    patch_method(models.ELBv2Backend, "create_listener", create)
 
 
 def _elbv2_rule_priorities() -> None:
@@ -219,8 +220,8 @@ def _elbv2_rule_priorities() -> None:
                 _mirror_condition_values(condition)
         return rules
 
-    _patch(models.ELBv2Backend, "set_rule_priorities", set_priorities)
-    _patch(models.ELBv2Backend, "describe_rules", describe)
+    patch_method(models.ELBv2Backend, "set_rule_priorities", set_priorities)
+    patch_method(models.ELBv2Backend, "describe_rules", describe)
 
 
 def _mirror_condition_values(condition: Dict[str, Any]) -> None:
@@ -264,7 +265,7 @@ def _ecr_put_image() -> None:
                         "the repository is immutable." % (image_tag, repository_name))
         return original(self, repository_name, image_manifest, image_tag, image_manifest_mediatype, actual)
 
-    _patch(models.ECRBackend, "put_image", put_image)
+    patch_method(models.ECRBackend, "put_image", put_image)
 
 
 # CloudWatch Logs -------------------------------------------------------------------------------
@@ -296,7 +297,7 @@ def _logs_filter_by_stream_name_prefix() -> None:
             self._get_param("nextToken"), self._get_param("filterPattern"), self._get_param("interleaved", False))
         return json.dumps({"events": events, "nextToken": next_token, "searchedLogStreams": searched})
 
-    _patch(responses.LogsResponse, "filter_log_events", filter_log_events)
+    patch_method(responses.LogsResponse, "filter_log_events", filter_log_events)
 
 
 # IAM (speed, not behaviour) --------------------------------------------------------------------
@@ -368,4 +369,4 @@ def _acm_dns_validation() -> None:
             return
         original(self)
 
-    _patch(models.CertBundle, "check", check)
+    patch_method(models.CertBundle, "check", check)
