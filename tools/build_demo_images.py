@@ -112,9 +112,12 @@ def services_of(app_file: str) -> Dict[str, Optional[int]]:
     """Service name -> container port, from the application definition."""
     import yaml  # in the venv (ansible needs it); imported late so --help works anywhere
 
+    sys.path.insert(0, os.path.join(ROOT, ".collections"))
+    from ansible_collections.shipyard.ecs.plugins.module_utils._app.model import migrate
+
     with open(app_file, encoding="utf-8") as handle:
-        app = yaml.safe_load(handle) or {}
-    return {name: (spec or {}).get("container_port") for name, spec in (app.get("app_services") or {}).items()}
+        app, _warnings = migrate(yaml.safe_load(handle) or {})
+    return {name: (spec or {}).get("container_port") for name, spec in (app.get("services") or {}).items()}
 
 
 def write_if_changed(path: str, data: bytes) -> bool:

@@ -19,13 +19,16 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def secret_names(env_name: str = "local", app_file: str = os.path.join(REPO, "inventories", "app.yml")):
     """SSM parameter names of the app's secret references that are not ARNs."""
+    sys.path.insert(0, os.path.join(REPO, ".collections"))
+    from ansible_collections.shipyard.ecs.plugins.module_utils._app.model import migrate
+
     with open(app_file) as handle:
-        app = yaml.safe_load(handle)
+        app, _warnings = migrate(yaml.safe_load(handle))
     names = []
-    for service in app["app_services"].values():
+    for service in app["services"].values():
         for ref in (service.get("secrets") or {}).values():
             if not ref.startswith("arn:"):
-                names.append("/%s/%s/%s" % (app["app_name"], env_name, ref.lstrip("/")))
+                names.append("/%s/%s/%s" % (app["name"], env_name, ref.lstrip("/")))
     return sorted(set(names))
 
 

@@ -1,0 +1,122 @@
+# -*- coding: utf-8 -*-
+# Copyright: shipyard.ecs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module_util is private to the shipyard.ecs collection: it may change without notice.
+
+"""Read-only calls the environment plan makes to services no module of ours writes to.
+
+The network, security groups and IAM roles are written by amazon.aws modules in the platform
+role, certificates and zones are the user's: the plan only reads them, with batched filters.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import AwsApiError
+
+
+class PlanApiError(AwsApiError):
+    """A read of the environment plan failed."""
+
+
+def tag_filters(tags: Dict[str, str]) -> List[Dict[str, Any]]:
+    return [{"Name": "tag:%s" % key, "Values": [value]} for key, value in sorted(tags.items())]
+
+
+class Ec2Api(AwsApi):
+    error = PlanApiError
+    service = "ec2"
+
+    def describe_vpcs(self, vpc_ids: Optional[List[str]] = None, filters: Optional[List[Dict[str, Any]]] = None) -> List[Dict[str, Any]]:
+        kwargs: Dict[str, Any] = {}
+        if vpc_ids:
+            kwargs["VpcIds"] = vpc_ids
+        if filters:
+            kwargs["Filters"] = filters
+        try:
+            return list(self.paginate("describe_vpcs", "Vpcs", **kwargs))
+        except PlanApiError as exc:
+            if exc.code == "InvalidVpcID.NotFound":
+                return []
+            raise
+
+    def describe_subnets(self, subnet_ids: Optional[List[str]] = None, filters: Optional[List[Dict[str, Any]]] = None) -> List[Dict[str, Any]]:
+        kwargs: Dict[str, Any] = {}
+        if subnet_ids:
+            kwargs["SubnetIds"] = subnet_ids
+        if filters:
+            kwargs["Filters"] = filters
+        try:
+            return list(self.paginate("describe_subnets", "Subnets", **kwargs))
+        except PlanApiError as exc:
+            if exc.code == "InvalidSubnetID.NotFound":
+                return []
+            raise
+
+    def describe_security_groups(self, vpc_id: str, names: List[str]) -> List[Dict[str, Any]]:
+        return list(self.paginate("describe_security_groups", "SecurityGroups",
+                                  Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": names}]))
+
+    def describe_internet_gateways(self, vpc_id: str) -> List[Dict[str, Any]]:
+        return list(self.paginate("describe_internet_gateways", "InternetGateways",
+                                  Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}]))
+
+    def describe_route_tables(self, vpc_id: str, filters: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        return list(self.paginate("describe_route_tables", "RouteTables",
+                                  Filters=[{"Name": "vpc-id", "Values": [vpc_id]}] + filters))
+
+
+class IamApi(AwsApi):
+    error = PlanApiError
+    service = "iam"
+
+    def get_role(self, name: str) -> Optional[Dict[str, Any]]:
+        try:
+            return self.call("get_role", RoleName=name)["Role"]
+        except PlanApiError as exc:
+            if exc.code == "NoSuchEntity":
+                return None
+            raise
+
+    def get_role_policy(self, role: str, policy: str) -> Optional[Dict[str, Any]]:
+        """The inline policy's document (decoded), or None."""
+        try:
+            return self.call("get_role_policy", RoleName=role, PolicyName=policy)["PolicyDocument"]
+        except PlanApiError as exc:
+            if exc.code == "NoSuchEntity":
+                return None
+            raise
+
+
+class AcmApi(AwsApi):
+    error = PlanApiError
+    service = "acm"
+
+    def list_certificates(self, statuses: Optional[List[str]] = None) -> List[Dict[str, Any]]:
+        kwargs: Dict[str, Any] = {"Includes": {"keyTypes": ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096",
+                                                            "EC_prime256v1", "EC_secp384r1", "EC_secp521r1"]}}
+        if statuses:
+            kwargs["CertificateStatuses"] = statuses
+        return list(self.paginate("list_certificates", "CertificateSummaryList", **kwargs))
+
+    def describe_certificate(self, arn: str) -> Optional[Dict[str, Any]]:
+        try:
+            return self.call("describe_certificate", CertificateArn=arn)["Certificate"]
+        except PlanApiError as exc:
+            if exc.code in ("ResourceNotFoundException", "ValidationException", "InvalidArnException"):
+                return None
+            raise
+
+
+class Route53Api(AwsApi):
+    error = PlanApiError
+    service = "route53"
+
+    def hosted_zones_named(self, name: str) -> List[Dict[str, Any]]:
+        """Zones called ``name`` (public and private), from ListHostedZonesByName's first page."""
+        dns = name.rstrip(".").lower() + "."
+        zones = self.call("list_hosted_zones_by_name", DNSName=dns, MaxItems="10").get("HostedZones", [])
+        return [zone for zone in zones if zone["Name"].lower() == dns]

@@ -1,0 +1,258 @@
+# -*- coding: utf-8 -*-
+# Copyright: shipyard.ecs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module_util is private to the shipyard.ecs collection: it may change without notice.
+
+"""The schema of the application file (``format: 1``) and of an environment's ``env_*`` variables.
+
+Every key a user may write is declared here, with its type, default and meaning; the reference
+page ``docs/application.md`` is generated from these declarations (``tools/gen_application_doc.py``)
+and a unit test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+from ansible_collections.shipyard.ecs.plugins.module_utils._app.schema import (
+    Bool,
+    MISSING,
+    Int,
+    ListOf,
+    MapOf,
+    Number,
+    Problems,
+    Scalar,
+    Str,
+    Struct,
+    join,
+)
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.validate import LOG_RETENTION_DAYS
+
+FORMAT = 1
+
+PORT = dict(minimum=1, maximum=65535)
+# ECS service names: letters, digits, hyphens and underscores; ours also name target groups,
+# log groups, task definition families and ECR repositories, hence lower case and hyphens only.
+SERVICE_NAME = Str("service", pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$",
+                   pattern_doc="lower-case letters, digits and hyphens, starting with a letter, at most 32 characters")
+ENV_VAR_NAME = Str("variable", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                   pattern_doc="a variable name (letters, digits, underscores, not starting with a digit)")
+PATH = Str(pattern=r"^/", pattern_doc="starts with /", max_len=1024)
+MATCHER = Str(pattern=r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$", pattern_doc="HTTP codes such as 200, 200-299 or 200,302")
+LABEL_KEY = Str("label", min_len=1, max_len=255)
+
+
+def _health_check_fields() -> Dict[str, Any]:
+    return {
+        "path": Str("Path the load balancer requests on each task.", pattern=r"^/", pattern_doc="starts with /",
+                    max_len=1024, default="/"),
+        "matcher": Str("HTTP codes that count as healthy.", pattern=MATCHER.pattern.pattern,
+                       pattern_doc=MATCHER.pattern_doc, default="200"),
+        "interval": Int("Seconds between two checks.", minimum=5, maximum=300),
+        "timeout": Int("Seconds without an answer that fail a check.", minimum=2, maximum=120),
+        "healthy_threshold": Int("Consecutive successes before a target is healthy.", minimum=2, maximum=10),
+        "unhealthy_threshold": Int("Consecutive failures before a target is unhealthy.", minimum=2, maximum=10),
+    }
+
+
+def _check_health(value: Dict[str, Any], path: str, problems: Problems) -> None:
+    if "interval" in value and "timeout" in value and value["timeout"] >= value["interval"]:
+        problems.add(join(path, "timeout"), value["timeout"], "must be less than interval (%d)" % value["interval"])
+
+
+def _check_sizes(value: Dict[str, Any], path: str, problems: Problems) -> None:
+    if value["min_size"] > value["max_size"]:
+        problems.add(join(path, "min_size"), value["min_size"], "must be <= max_size (%d)" % value["max_size"])
+    desired = value.get("desired_capacity")
+    if desired is not None and not value["min_size"] <= desired <= value["max_size"]:
+        problems.add(join(path, "desired_capacity"), desired, "must be within min_size..max_size (%d..%d)"
+                     % (value["min_size"], value["max_size"]))
+
+
+def _check_network(value: Dict[str, Any], path: str, problems: Problems) -> None:
+    existing = [key for key in ("vpc_id", "vpc_tags", "subnet_ids", "subnet_tags") if key in value]
+    if value["create"]:
+        if existing:
+            problems.add(join(path, existing[0]), value[existing[0]], "not with create: true (that creates the VPC and subnets)")
+        if "cidr" not in value:
+            problems.add(join(path, "cidr"), MISSING, "required with create: true")
+        zones = {subnet["az"] for subnet in value.get("public_subnets", [])}
+        if len(zones) < 2:
+            problems.add(join(path, "public_subnets"), value.get("public_subnets", []),
+                         "needs subnets in at least two Availability Zones (a load balancer spans two)")
+        cidrs = [subnet["cidr"] for subnet in value.get("public_subnets", [])]
+        for index, cidr in enumerate(cidrs):
+            if cidr in cidrs[:index]:
+                problems.add(join(join(path, "public_subnets"), index) + ".cidr", cidr, "duplicate subnet CIDR")
+        return
+    if "public_subnets" in value or "cidr" in value:
+        key = "cidr" if "cidr" in value else "public_subnets"
+        problems.add(join(path, key), value[key], "only with create: true")
+    if ("vpc_id" in value) == ("vpc_tags" in value):
+        problems.add(join(path, "vpc_id"), value.get("vpc_id", MISSING),
+                     "give exactly one of vpc_id and vpc_tags of the existing VPC (or create: true)")
+    if "subnet_ids" in value and "subnet_tags" in value:
+        problems.add(join(path, "subnet_ids"), value["subnet_ids"], "give subnet_ids or subnet_tags, not both")
+
+
+HEALTH_CHECK = Struct(_health_check_fields(), doc="The target group's health check (HTTP).", check_all=_check_health,
+                      default={})
+
+CONTAINER_HEALTH_CHECK = Struct({
+    "command": ListOf(Str(min_len=1), "The command Docker runs in the container, e.g. `[CMD-SHELL, curl -f localhost/ || exit 1]`.",
+                      min_items=1, required=True),
+    "interval": Int("Seconds between two checks.", minimum=5, maximum=300),
+    "timeout": Int("Seconds before a check fails.", minimum=2, maximum=60),
+    "retries": Int("Failures before the container is unhealthy.", minimum=1, maximum=10),
+    "start_period": Int("Seconds of grace after the container starts.", minimum=0, maximum=300),
+}, doc="Docker's health check of the container (ECS `healthCheck`).")
+
+ROUTE = Struct({
+    "listener": Int("Port of the listener (one of `listeners`) the rule is on.", required=True, **PORT),
+    "path_patterns": ListOf(PATH, "Path patterns (`/users/*`); any may match.", max_items=5),
+    "host_headers": ListOf(Str(pattern=r"^[A-Za-z0-9\-.*?]{1,128}$", pattern_doc="a host name, `*` and `?` allowed"),
+                           "Host names (`api.example.com`, `*.example.com`); any may match.", max_items=5),
+    "http_headers": ListOf(Struct({
+        "name": Str("Header name.", required=True, pattern=r"^[A-Za-z0-9!#$%&'*+\-.^_`|~]{1,40}$", pattern_doc="an HTTP header name"),
+        "values": ListOf(Str(min_len=1, max_len=128), "Values; any may match.", min_items=1, required=True),
+    }), "HTTP header conditions, one per header name."),
+    "methods": ListOf(Str(pattern=r"^[A-Z_\-]{1,40}$", pattern_doc="an upper-case HTTP method"), "HTTP methods."),
+    "query_strings": ListOf(Struct({"key": Str("Key; any key when not given."), "value": Str("Value.", required=True)}),
+                            "Query string key/value pairs; any may match."),
+    "source_ips": ListOf(Str(pattern=r"^[0-9a-fA-F.:]+/\d{1,3}$", pattern_doc="a CIDR block"), "Client address blocks."),
+    "priority": Int("Rule priority; by default the rules of a listener are ordered by the order written "
+                    "(most specific first is up to you).", minimum=1, maximum=50000),
+}, doc="A listener rule that forwards matching requests to this service.")
+
+AUTOSCALING = Struct({
+    "min_capacity": Int("Fewest tasks.", minimum=0, maximum=5000, required=True),
+    "max_capacity": Int("Most tasks.", minimum=1, maximum=5000, required=True),
+    "cpu_target": Number("Average CPU utilisation (percent) the service scales to.", minimum=1, maximum=100, default=50.0),
+    "scale_in_cooldown": Int("Seconds after a scale-in before the next.", minimum=0, maximum=3600, default=30),
+    "scale_out_cooldown": Int("Seconds after a scale-out before the next.", minimum=0, maximum=3600, default=30),
+}, doc="Target-tracking autoscaling of the service's desired count on CPU.",
+    check_all=lambda v, p, problems: problems.add(join(p, "max_capacity"), v["max_capacity"],
+                                                  "must be >= min_capacity (%d)" % v["min_capacity"])
+    if v["max_capacity"] < v["min_capacity"] else None)
+
+SERVICE = Struct({
+    "image": Str("The image to run (`registry/repository:tag` or `...@sha256:...`). Without it the service runs "
+                 "`<app>/<service>` from this account's ECR at the environment's `env_image_tag` (pushed from `archive` "
+                 "when given, otherwise it must already be there).", min_len=1, max_len=1024),
+    "archive": Str("An image archive (docker-archive or OCI layout tar) to push to the service's ECR repository as "
+                   "`env_image_tag`; usually set per environment.", min_len=1),
+    "container_port": Int("The port the container listens on; the load balancer forwards to it.", required=True, **PORT),
+    "health_check": HEALTH_CHECK,
+    "cpu": Int("Task CPU units (Fargate: 256, 512, 1024, 2048, 4096, 8192, 16384).", default=256),
+    "memory": Int("Task memory in MiB (Fargate: the sizes the CPU allows).", default=512),
+    "desired_count": Int("Tasks to run (autoscaling moves it between its bounds).", minimum=0, maximum=5000, default=1),
+    "environment": MapOf(Scalar(), "Environment variables of the container (values are strings).", key=ENV_VAR_NAME),
+    "secrets": MapOf(Str(min_len=1, max_len=2048),
+                     "Secrets of the container, as references: an SSM parameter name relative to `/<app>/<env>/`, "
+                     "or an SSM parameter or Secrets Manager secret ARN. ECS reads the value when a task starts.",
+                     key=ENV_VAR_NAME),
+    "routes": ListOf(ROUTE, "Listener rules forwarding to the service (ELBv2 allows at most five condition values per rule)."),
+    "autoscaling": AUTOSCALING,
+    "deregistration_delay": Int("Seconds the load balancer drains a stopping task.", minimum=0, maximum=3600, default=30),
+    "health_check_grace_period": Int("Seconds ECS ignores failing load balancer health checks of a new task.",
+                                     minimum=0, maximum=2147483647, default=60),
+    "command": ListOf(Str(), "Overrides the image's CMD."),
+    "entry_point": ListOf(Str(), "Overrides the image's ENTRYPOINT."),
+    "working_directory": Str("Working directory of the command.", min_len=1),
+    "user": Str("User (and group) the command runs as.", min_len=1),
+    "memory_reservation": Int("Soft memory limit of the container in MiB.", minimum=6),
+    "stop_timeout": Int("Seconds between SIGTERM and SIGKILL when the task stops.", minimum=0, maximum=120),
+    "readonly_root_filesystem": Bool("Mount the container's root filesystem read-only."),
+    "docker_labels": MapOf(Str(), "Docker labels of the container.", key=LABEL_KEY),
+    "container_health_check": CONTAINER_HEALTH_CHECK,
+}, doc="A load-balanced service: one Fargate task definition with one container, a target group, routes.")
+
+LISTENER = Struct({
+    "port": Int("Listener port of the load balancer.", required=True, **PORT),
+    "default_service": Str("The service that gets the requests no route matches.", required=True, min_len=1),
+}, doc="A listener of the load balancer (HTTP; with `env_domain`, port 80 moves to HTTPS on 443).")
+
+SMOKE_CHECK = Struct({
+    "listener": Int("Listener port to request.", required=True, **PORT),
+    "path": Str("Path to request.", pattern=r"^/", pattern_doc="starts with /", default="/"),
+    "status": Int("Expected HTTP status.", minimum=100, maximum=599, default=200),
+}, doc="An HTTP request deploy.yml makes once the release is done.")
+
+APPLICATION = Struct({
+    "format": Int("Version of this file's format.", required=True, choices=[FORMAT]),
+    "name": Str("The application's name: prefix of every name in AWS (`<name>-<env_name>`).", required=True,
+                pattern=r"^[a-z][a-z0-9-]*[a-z0-9]$", pattern_doc="lower-case letters, digits and hyphens", max_len=28),
+    "listeners": ListOf(LISTENER, "The load balancer's listeners.", min_items=1, max_items=50),
+    "services": MapOf(SERVICE, "The services, by name.", key=SERVICE_NAME, min_items=1),
+    "smoke_checks": ListOf(SMOKE_CHECK, "HTTP requests deploy.yml makes at the end (with `env_smoke_http`)."),
+}, doc="The application file (inventories/app.yml).", allow_null=False)
+
+SUBNET = Struct({
+    "cidr": Str("CIDR block of the subnet.", required=True, pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$", pattern_doc="a CIDR block"),
+    "az": Str("Availability Zone.", required=True, pattern=r"^[a-z]{2}(-[a-z]+)+-\d[a-z]$", pattern_doc="an Availability Zone name"),
+})
+
+NETWORK = Struct({
+    "create": Bool("Create a VPC (with `cidr` and `public_subnets`) rather than use an existing one.", default=False),
+    "cidr": Str("CIDR block of the VPC to create.", pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$", pattern_doc="a CIDR block"),
+    "public_subnets": ListOf(SUBNET, "Public subnets to create, in two or more Availability Zones."),
+    "vpc_id": Str("Id of an existing VPC.", pattern=r"^vpc-[0-9a-f]+$", pattern_doc="vpc-..."),
+    "vpc_tags": MapOf(Str(), "Tags that find exactly one existing VPC.", min_items=1),
+    "subnet_ids": ListOf(Str(pattern=r"^subnet-[0-9a-f]+$", pattern_doc="subnet-..."), "Ids of existing subnets.", min_items=1),
+    "subnet_tags": MapOf(Str(), "Tags that find the existing subnets (in the VPC).", min_items=1),
+}, doc="Where the environment runs: `create: true` with `cidr` and `public_subnets`, or an existing VPC "
+    "(`vpc_id` or `vpc_tags`) and its subnets (`subnet_ids`, `subnet_tags`, or all of the VPC's).",
+    check_all=_check_network, required=True)
+
+EC2_CAPACITY = Struct({
+    "instance_type": Str("EC2 instance type.", required=True, pattern=r"^[a-z0-9]+[a-z0-9-]*\.[a-z0-9]+$",
+                         pattern_doc="an instance type such as t3.medium"),
+    "min_size": Int("Fewest instances.", minimum=0, maximum=1000, default=0),
+    "max_size": Int("Most instances.", minimum=1, maximum=1000, required=True),
+    "desired_capacity": Int("Instances to start with.", minimum=0, maximum=1000),
+    "ami_parameter": Str("Public SSM parameter of the ECS-optimized AMI.", pattern=r"^/", pattern_doc="starts with /",
+                         default="/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"),
+    "target_capacity": Int("Managed scaling's target utilisation (percent).", minimum=1, maximum=100, default=100),
+    "default": Bool("Make the EC2 capacity provider the cluster's default strategy.", default=False),
+    "root_volume_size": Int("Root volume size in GiB.", minimum=1, maximum=16384, default=30),
+}, doc="EC2 container instances beside Fargate (launch template, Auto Scaling group, capacity provider); "
+    "`{}` for Fargate only.", empty_means_off=True, default={},
+    check_all=lambda v, p, problems: _check_sizes(v, p, problems))
+
+# The environment's variables, as the inventory defines them (group_vars).
+ENVIRONMENT = Struct({
+    "env_name": Str("The environment's name (`staging`, `production`): suffix of every name in AWS.", required=True,
+                    pattern=r"^[a-z][a-z0-9-]*[a-z0-9]$|^[a-z]$", pattern_doc="lower-case letters, digits and hyphens",
+                    max_len=16),
+    "env_network": NETWORK,
+    "env_services": MapOf(SERVICE.without_defaults(), "Per service, what this environment changes in `services.<name>` "
+                          "(mappings merge key by key, everything else is replaced).", key=SERVICE_NAME),
+    "env_image_tag": Str("The image tag to release (for services without `image`).", default="latest",
+                         pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", pattern_doc="a Docker tag"),
+    "env_image_tag_mutability": Str("ECR tag mutability of the repositories.", choices=["MUTABLE", "IMMUTABLE"],
+                                    default="MUTABLE"),
+    "env_log_retention_days": Int("CloudWatch Logs retention of the log groups.", choices=list(LOG_RETENTION_DAYS), default=30),
+    "env_log_kms_key_id": Str("KMS key (ARN) that encrypts the log groups; empty for none.", default="",
+                              pattern=r"^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/.+$", pattern_doc="a KMS key or alias ARN"),
+    "env_alarm_email": Str("E-mail address that alarms notify; empty for none.", default="",
+                           pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", pattern_doc="an e-mail address"),
+    "env_alarm_https_endpoint": Str("HTTPS endpoint that alarms notify; empty for none.", default="",
+                                    pattern=r"^https://\S+$", pattern_doc="an https:// URL"),
+    "env_domain": Str("The name users reach the application at: serves port 80's routes over HTTPS on 443 with an ACM "
+                      "certificate and redirects port 80; empty for HTTP only.", default="",
+                      pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", pattern_doc="a lower-case DNS name"),
+    "env_certificate_arn": Str("ACM certificate for `env_domain` (by default the ISSUED one covering it).", default="",
+                               pattern=r"^arn:aws[a-zA-Z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$",
+                               pattern_doc="an ACM certificate ARN"),
+    "env_hosted_zone": Str("Public Route 53 zone in which to point `env_domain` at the load balancer.", default="",
+                           pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$", pattern_doc="a DNS zone name"),
+    "env_ec2_capacity": EC2_CAPACITY,
+    "env_container_insights": Bool("CloudWatch Container Insights on the cluster.", default=False),
+    "env_smoke_http": Bool("Smoke-check over HTTP (the load balancer must be reachable from Ansible); false checks the "
+                           "targets' health instead.", default=True),
+    "env_release_timeout": Int("Seconds a release may take before it fails and rolls back.", minimum=60, maximum=86400,
+                               default=900),
+}, doc="The environment's variables (inventories/<env>/group_vars).", allow_null=False)
+

@@ -1,0 +1,446 @@
+# -*- coding: utf-8 -*-
+# Copyright: shipyard.ecs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module_util is private to the shipyard.ecs collection: it may change without notice.
+
+"""The plan of a whole environment, read from the account before the first write.
+
+``EnvironmentPlanner.run()`` checks what only the account can tell (the account itself, the
+network, secrets, images, archives, the certificate and the hosted zone), reporting every
+problem with its option path, and lists per resource what a deploy would do: ``create``,
+``update`` (with the fields that differ), or ``unchanged``.  Every read is batched; nothing is
+written.  The load balancer's part is alb_routes' own planner, run on the same options.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.shipyard.ecs.plugins.module_utils._app.api import AcmApi, Ec2Api, IamApi, Route53Api, tag_filters
+from ansible_collections.shipyard.ecs.plugins.module_utils._app.model import UNKNOWN, Context, Definition, partition_of
+from ansible_collections.shipyard.ecs.plugins.module_utils._app.schema import MISSING, Problems
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi, chunks
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.diff import differences
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.api import EcrApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.archive import ArchiveError, ImageArchive
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsApi, LogsApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.taskdef import (
+    normalise_task_definition,
+    task_definition_from_options,
+)
+from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
+from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.runner import AlbRoutes
+from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.spec import ARGUMENT_SPEC as ALB_ROUTES_SPEC
+from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.api import SecretsManagerApi, SsmApi, StsApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.refs import check_secret_references
+
+DESCRIBE_SERVICES_BATCH = 10
+ECR_IMAGE_IDS_BATCH = 100
+CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
+
+
+class Apis:
+    """The API wrappers the planner reads through (boto3 clients from a factory)."""
+
+    def __init__(self, client: Callable[[str], Any]) -> None:
+        self.sts = StsApi(client("sts"))
+        self.ssm = SsmApi(client("ssm"))
+        self.secretsmanager = SecretsManagerApi(client("secretsmanager"))
+        self.ec2 = Ec2Api(client("ec2"))
+        self.iam = IamApi(client("iam"))
+        self.acm = AcmApi(client("acm"))
+        self.route53 = Route53Api(client("route53"))
+        self.ecr = EcrApi(client("ecr"))
+        self.ecs = EcsApi(client("ecs"))
+        self.logs = LogsApi(client("logs"))
+        self.elbv2 = Elbv2Api(client("elbv2"))
+
+    def all(self) -> List[AwsApi]:
+        return [api for api in vars(self).values() if isinstance(api, AwsApi)]
+
+
+def entry(resource: str, name: str, action: str, changes: Optional[List[str]] = None, **extra: Any) -> Dict[str, Any]:
+    out = {"resource": resource, "name": name, "action": action}
+    if changes:
+        out["changes"] = changes
+    out.update(extra)
+    return out
+
+
+def _diff_lines(before: Any, after: Any, prefix: str = "") -> List[str]:
+    return ["%s%s: %s -> %s" % (prefix, d["path"] or "(whole)", _short(d.get("before")), _short(d.get("after")))
+            for d in differences(before, after)]
+
+
+def _short(value: Any) -> str:
+    text = "-" if value is None else str(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+class EnvironmentPlanner:
+    """Check the definition against the account and plan every resource of the environment."""
+
+    def __init__(self, definition: Definition, apis: Apis, region: str, account_id: Optional[str] = None) -> None:
+        self.d = definition
+        self.apis = apis
+        self.region = region
+        self.account_hint = account_id or ""
+        self.entries: List[Dict[str, Any]] = []
+        self.warnings: List[str] = list(definition.warnings)
+
+    # -- the whole run ---------------------------------------------------------------------
+
+    def run(self) -> Dict[str, Any]:
+        problems = Problems()
+        account = self.apis.sts.account_id()
+        if self.account_hint and self.account_hint != account:
+            problems.add("aws_account_id", self.account_hint, "the credentials are of account %s: wrong inventory or "
+                         "wrong credentials" % account)
+        ctx = Context(region=self.region, account_id=account)
+        self._check_secrets(ctx, problems)
+        network = self._network(problems)
+        images = self._images(ctx, problems)
+        certificate_arn, zone_id = self._https(problems)
+        problems.raise_if_any()
+
+        ctx.vpc_id = network.get("vpc_id") or UNKNOWN
+        # Subnets still to create stand for themselves, one per zone, so that the load balancer's planner
+        # sees as many zones as it will get.
+        ctx.subnet_ids = network.get("subnet_ids") or ["%s: subnet in %s" % (UNKNOWN, subnet["az"]) for subnet in
+                                                      self.d.environment["env_network"].get("public_subnets", [])]
+        ctx.images = images
+        ctx.certificate_arn = certificate_arn
+        groups = self._security_groups(ctx)
+        ctx.alb_security_group_id = groups.get("alb", UNKNOWN)
+        ctx.task_security_group_id = groups.get("tasks", UNKNOWN)
+        roles = self._roles(ctx)
+        ctx.execution_role_arn = roles.get("execution", UNKNOWN)
+        ctx.task_role_arn = roles.get("task", UNKNOWN)
+        rendered = self.d.render(ctx)
+        self._cluster()
+        self._repositories(images)
+        self._log_groups()
+        self._load_balancer(ctx, rendered)
+        self._services(rendered)
+        return {
+            "context": {"region": self.region, "account_id": account, "partition": partition_of(self.region),
+                        "vpc_id": ctx.vpc_id, "subnet_ids": ctx.subnet_ids, "certificate_arn": certificate_arn,
+                        "hosted_zone_id": zone_id, "images": images},
+            "plan": self.entries,
+            "warnings": self.warnings,
+        }
+
+    # -- checks ----------------------------------------------------------------------------
+
+    def _check_secrets(self, ctx: Context, problems: Problems) -> None:
+        references = self.d.secret_references(ctx.region, ctx.account_id)
+        try:
+            unchecked = check_secret_references(references, self.apis.ssm, self.apis.secretsmanager, self.apis.sts, self.region)
+        except ValidationError as exc:
+            problems.add(exc.option, exc.value, exc.reason)
+            return
+        for ref in unchecked:
+            self.warnings.append("secret %s is in another account or region: not checked" % ref)
+
+    def _network(self, problems: Problems) -> Dict[str, Any]:
+        net = self.d.environment["env_network"]
+        name = self.d.names.stack
+        ec2 = self.apis.ec2
+        if net["create"]:
+            vpcs = [v for v in ec2.describe_vpcs(filters=tag_filters({"Name": name}))
+                    if v.get("CidrBlock") == net["cidr"]]
+            if not vpcs:
+                self.entries.append(entry("vpc", name, CREATE, ["cidr: %s" % net["cidr"]]))
+                self.entries.append(entry("internet_gateway", name, CREATE))
+                for subnet in net["public_subnets"]:
+                    self.entries.append(entry("subnet", "%s-public-%s" % (name, subnet["az"]), CREATE,
+                                              ["cidr: %s" % subnet["cidr"]]))
+                self.entries.append(entry("route_table", name + "-public", CREATE))
+                return {}
+            vpc_id = vpcs[0]["VpcId"]
+            self.entries.append(entry("vpc", name, UNCHANGED, id=vpc_id))
+            gateways = ec2.describe_internet_gateways(vpc_id)
+            self.entries.append(entry("internet_gateway", name, UNCHANGED if gateways else CREATE))
+            subnets = ec2.describe_subnets(filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
+            by_cidr = {s["CidrBlock"]: s for s in subnets}
+            ids = []
+            for subnet in net["public_subnets"]:
+                found = by_cidr.get(subnet["cidr"])
+                label = "%s-public-%s" % (name, subnet["az"])
+                if found is None:
+                    self.entries.append(entry("subnet", label, CREATE, ["cidr: %s" % subnet["cidr"]]))
+                elif found.get("AvailabilityZone") != subnet["az"]:
+                    problems.add("env_network.public_subnets", subnet, "subnet %s of the VPC is in %s, not %s"
+                                 % (found["SubnetId"], found.get("AvailabilityZone"), subnet["az"]))
+                else:
+                    ids.append(found["SubnetId"])
+                    self.entries.append(entry("subnet", label, UNCHANGED, id=found["SubnetId"]))
+            tables = ec2.describe_route_tables(vpc_id, tag_filters({"Name": name + "-public"}))
+            self.entries.append(entry("route_table", name + "-public", UNCHANGED if tables else CREATE))
+            return {"vpc_id": vpc_id, "subnet_ids": ids if len(ids) == len(net["public_subnets"]) else []}
+        if "vpc_id" in net:
+            vpcs = ec2.describe_vpcs(vpc_ids=[net["vpc_id"]])
+            where, value = "env_network.vpc_id", net["vpc_id"]
+        else:
+            vpcs = ec2.describe_vpcs(filters=tag_filters(net["vpc_tags"]))
+            where, value = "env_network.vpc_tags", net["vpc_tags"]
+        if len(vpcs) != 1:
+            problems.add(where, value, "%d VPCs match; expected exactly one" % len(vpcs))
+            return {}
+        vpc_id = vpcs[0]["VpcId"]
+        filters = [{"Name": "vpc-id", "Values": [vpc_id]}] + tag_filters(net.get("subnet_tags", {}))
+        subnets = ec2.describe_subnets(subnet_ids=net.get("subnet_ids"), filters=filters)
+        if "subnet_ids" in net:
+            missing = sorted(set(net["subnet_ids"]) - {s["SubnetId"] for s in subnets})
+            if missing:
+                problems.add("env_network.subnet_ids", net["subnet_ids"], "not subnets of %s: %s" % (vpc_id, ", ".join(missing)))
+        zones = {s.get("AvailabilityZone") for s in subnets}
+        if len(zones) < 2:
+            problems.add("env_network.subnet_tags" if "subnet_tags" in net else "env_network.subnet_ids",
+                         net.get("subnet_tags", net.get("subnet_ids", MISSING)),
+                         "the subnets found (%s) span %d Availability Zone(s); a load balancer needs two"
+                         % (", ".join(sorted(s["SubnetId"] for s in subnets)) or "none", len(zones)))
+        self.entries.append(entry("vpc", vpc_id, UNCHANGED, ["existing: not managed"]))
+        return {"vpc_id": vpc_id, "subnet_ids": sorted(s["SubnetId"] for s in subnets)}
+
+    def _images(self, ctx: Context, problems: Problems) -> Dict[str, str]:
+        """Each service's image, pinned by digest where ECR already holds it."""
+        out: Dict[str, str] = {}
+        repos = {repo["service"]: repo for repo in self.d.repositories()}
+        tag = self.d.environment["env_image_tag"]
+        existing = self._describe_repositories([r["name"] for r in repos.values()])
+        for svc in sorted(self.d.services):
+            spec = self.d.services[svc]
+            if svc not in repos:
+                out[svc] = spec["image"]
+                continue
+            repo = repos[svc]
+            if "archive" in repo:
+                self._check_archive(svc, repo["archive"], problems)
+            found = existing.get(repo["name"])
+            digest = self._digest(repo["name"], tag) if found else None
+            if digest:
+                out[svc] = "%s@%s" % (found["repositoryUri"], digest)
+            elif "archive" not in repo:
+                problems.add(self.d.where(svc), MISSING, "no image %s:%s in ECR and no archive to push: push it first "
+                             "(docs/ci.md), set env_image_tag, or give image or archive" % (repo["name"], tag))
+        return out
+
+    def _describe_repositories(self, names: List[str]) -> Dict[str, Dict[str, Any]]:
+        """The repositories among ``names`` that exist, by name (batched)."""
+        found: Dict[str, Dict[str, Any]] = {}
+        for name in names:
+            repo = self.apis.ecr.describe_repository(name)
+            if repo:
+                found[name] = repo
+        return found
+
+    def _digest(self, repository: str, tag: str) -> Optional[str]:
+        images = self.apis.ecr.batch_get_image(repository, [{"imageTag": tag}]).get("images") or []
+        return images[0]["imageId"].get("imageDigest") if images else None
+
+    def _check_archive(self, svc: str, path: str, problems: Problems) -> None:
+        where = self.d.where(svc, "archive")
+        if not os.path.exists(path):
+            problems.add(where, path, "no such file")
+            return
+        try:
+            with ImageArchive(path):
+                pass
+        except ArchiveError as exc:
+            problems.add(where, path, exc.msg)
+
+    def _https(self, problems: Problems) -> Tuple[str, str]:
+        env = self.d.environment
+        domain = env["env_domain"]
+        if not domain:
+            return "", ""
+        zone_id = ""
+        if env["env_hosted_zone"]:
+            zone = env["env_hosted_zone"].rstrip(".").lower()
+            if not (domain == zone or domain.endswith("." + zone)):
+                problems.add("env_hosted_zone", env["env_hosted_zone"], "env_domain=%s is not in this zone" % domain)
+            else:
+                zones = [z for z in self.apis.route53.hosted_zones_named(zone) if not z.get("Config", {}).get("PrivateZone")]
+                if len(zones) != 1:
+                    problems.add("env_hosted_zone", env["env_hosted_zone"], "%d public Route 53 zones have this name; "
+                                 "expected exactly one" % len(zones))
+                else:
+                    zone_id = zones[0]["Id"].split("/")[-1]
+        names = [domain, "*." + domain.split(".", 1)[-1]]
+        if env["env_certificate_arn"]:
+            cert = self.apis.acm.describe_certificate(env["env_certificate_arn"])
+            if cert is None:
+                problems.add("env_certificate_arn", env["env_certificate_arn"], "no such certificate in %s" % self.region)
+            elif cert.get("Status") != "ISSUED":
+                problems.add("env_certificate_arn", env["env_certificate_arn"], "its status is %s, not ISSUED" % cert.get("Status"))
+            elif not set(names) & set([cert.get("DomainName")] + list(cert.get("SubjectAlternativeNames") or [])):
+                problems.add("env_certificate_arn", env["env_certificate_arn"], "it covers %s, not env_domain=%s" % (
+                    ", ".join([cert.get("DomainName")] + list(cert.get("SubjectAlternativeNames") or [])), domain))
+            return env["env_certificate_arn"], zone_id
+        matches = []
+        for summary in self.apis.acm.list_certificates(["ISSUED"]):
+            covered = set([summary.get("DomainName")] + list(summary.get("SubjectAlternativeNameSummaries") or []))
+            if covered & set(names):
+                matches.append(summary)
+        if not matches:
+            problems.add("env_domain", domain, "no ISSUED ACM certificate in %s covers it (as %s): request or import one, "
+                         "or name one with env_certificate_arn" % (self.region, " or ".join(names)))
+            return "", zone_id
+        # Of several (a renewed one imported beside the old one), the one valid the longest.
+        best = sorted(matches, key=lambda c: str(c.get("NotAfter") or ""))[-1]
+        return best["CertificateArn"], zone_id
+
+    # -- the plan of each resource ------------------------------------------------------------
+
+    def _security_groups(self, ctx: Context) -> Dict[str, str]:
+        names = self.d.names.security_groups
+        wanted = {"alb": sorted(set(self.d.listener_ports)), "tasks": self.d.platform(self.region, ctx.account_id)["task_ports"]}
+        found = {}
+        if ctx.vpc_id != UNKNOWN:
+            found = {g["GroupName"]: g for g in self.apis.ec2.describe_security_groups(ctx.vpc_id, list(names.values()))}
+        ids = {}
+        for role, name in sorted(names.items()):
+            group = found.get(name)
+            if group is None:
+                self.entries.append(entry("security_group", name, CREATE, ["ingress ports: %s" % wanted[role]]))
+                continue
+            ids[role] = group["GroupId"]
+            ports = sorted({p.get("FromPort") for p in group.get("IpPermissions") or [] if p.get("FromPort") == p.get("ToPort")})
+            changes = [] if ports == wanted[role] else ["ingress ports: %s -> %s" % (ports, wanted[role])]
+            self.entries.append(entry("security_group", name, UPDATE if changes else UNCHANGED, changes, id=group["GroupId"]))
+        return ids
+
+    def _roles(self, ctx: Context) -> Dict[str, str]:
+        names = self.d.names
+        out = {}
+        secret_arns = self.d.platform(self.region, ctx.account_id)["secret_arns"]
+        for role, name in (("execution", names.execution_role), ("task", names.task_role)):
+            found = self.apis.iam.get_role(name)
+            if found is None:
+                self.entries.append(entry("iam_role", name, CREATE))
+                continue
+            out[role] = found["Arn"]
+            changes = []
+            if role == "execution" and secret_arns:
+                policy = self.apis.iam.get_role_policy(name, "read-secrets") or {}
+                granted = sorted({arn for stmt in policy.get("Statement", []) for arn in _as_list(stmt.get("Resource"))})
+                if granted != secret_arns:
+                    changes = ["read-secrets policy: %s -> %s" % (granted, secret_arns)]
+            self.entries.append(entry("iam_role", name, UPDATE if changes else UNCHANGED, changes))
+        return out
+
+    def _cluster(self) -> None:
+        name = self.d.names.stack
+        clusters = [c for c in self.apis.ecs.describe_clusters([name]).get("clusters", []) if c.get("status") == "ACTIVE"]
+        self.entries.append(entry("ecs_cluster", name, UNCHANGED if clusters else CREATE))
+
+    def _repositories(self, images: Dict[str, str]) -> None:
+        tag = self.d.environment["env_image_tag"]
+        existing = self._describe_repositories([r["name"] for r in self.d.repositories()])
+        for repo in self.d.repositories():
+            exists = repo["name"] in existing
+            self.entries.append(entry("ecr_repository", repo["name"], UNCHANGED if exists else CREATE))
+            if "archive" in repo:
+                pushed = repo["service"] in images
+                self.entries.append(entry("ecr_image", "%s:%s" % (repo["name"], tag), UNCHANGED if pushed else CREATE,
+                                          ["push %s%s" % (repo["archive"], " (only if its digest differs from the tag's)"
+                                                          if pushed else "")]))
+
+    def _log_groups(self) -> None:
+        existing = {g["logGroupName"]: g for g in self.apis.logs.describe_log_groups(self.d.names.log_group_prefix)}
+        retention = self.d.environment["env_log_retention_days"]
+        for svc in sorted(self.d.services):
+            name = self.d.names.log_group(svc)
+            group = existing.get(name)
+            if group is None:
+                self.entries.append(entry("log_group", name, CREATE, ["retention: %d days" % retention]))
+            elif group.get("retentionInDays") != retention:
+                self.entries.append(entry("log_group", name, UPDATE, ["retention: %s -> %d days" % (group.get("retentionInDays"), retention)]))
+            else:
+                self.entries.append(entry("log_group", name, UNCHANGED))
+
+    def _load_balancer(self, ctx: Context, rendered: Dict[str, Any]) -> None:
+        """alb_routes' own planner, in check mode, on the options the services role gives it."""
+        lb = rendered["load_balancer"]
+        params = {"name": rendered["name"], "application": rendered["application"], "subnets": ctx.subnet_ids,
+                  "security_groups": [ctx.alb_security_group_id], "tags": rendered["tags"],
+                  "target_groups": lb["target_groups"], "listeners": lb["listeners"], "routes": lb["routes"]}
+        result = ArgumentSpecValidator(ALB_ROUTES_SPEC).validate(params)
+        if result.error_messages:
+            raise ValidationError("load_balancer", params, "; ".join(result.error_messages))
+        outcome = AlbRoutes(self.apis.elbv2, result.validated_parameters, check_mode=True).run()
+        planned = {(a.kind, a.name) for a in outcome.plan.actions}
+        for action in outcome.plan.actions:
+            changes = [c if isinstance(c, str) else "%s: %s -> %s" % (c.get("field", c.get("path", "")), _short(c.get("before")),
+                                                                         _short(c.get("after"))) for c in action.changes]
+            if action.reason and not changes:
+                changes = [action.reason]
+            self.entries.append(entry(action.kind, action.name, action.verb, changes))
+        if ("load_balancer", rendered["name"]) not in planned:
+            self.entries.append(entry("load_balancer", rendered["name"], UNCHANGED))
+        for group in lb["target_groups"]:
+            if ("target_group", group["name"]) not in planned:
+                self.entries.append(entry("target_group", group["name"], UNCHANGED))
+
+    def _services(self, rendered: Dict[str, Any]) -> None:
+        cluster = self.d.names.stack
+        wanted = {svc["name"]: svc for svc in rendered["stack_services"]}
+        found: Dict[str, Dict[str, Any]] = {}
+        clusters = [c for c in self.apis.ecs.describe_clusters([cluster]).get("clusters", []) if c.get("status") == "ACTIVE"]
+        if clusters:
+            for batch in chunks(sorted(wanted), DESCRIBE_SERVICES_BATCH):
+                for svc in self.apis.ecs.describe_services(cluster, batch).get("services", []):
+                    if svc.get("status") != "INACTIVE":
+                        found[svc["serviceName"]] = svc
+        for name in sorted(wanted):
+            spec = wanted[name]
+            current = found.get(name)
+            if current is None:
+                self.entries.append(entry("ecs_service", name, CREATE, ["desired count %d, first revision of %s"
+                                                                      % (spec["desired_count"], spec["task_definition"]["family"])]))
+                continue
+            changes = []
+            if "autoscaling" not in spec and current.get("desiredCount") != spec["desired_count"]:
+                changes.append("desired_count: %s -> %s" % (current.get("desiredCount"), spec["desired_count"]))
+            self.entries.append(entry("ecs_service", name, UPDATE if changes else UNCHANGED, changes))
+            self._release(name, spec, current)
+
+    def _release(self, name: str, spec: Dict[str, Any], current: Dict[str, Any]) -> None:
+        """The revision the release would register: the fields that differ from what the service runs."""
+        described = self.apis.ecs.describe_task_definition(current["taskDefinition"])
+        desired = task_definition_from_options(spec["task_definition"], self.region)
+        before = normalise_task_definition(described.get("taskDefinition", described))
+        after = normalise_task_definition(desired)
+        changes = _diff_lines(before, after)
+        revision = current["taskDefinition"].rsplit("/", 1)[-1]
+        self.entries.append(entry("task_definition", spec["task_definition"]["family"], UPDATE if changes else UNCHANGED,
+                                  changes, running=revision))
+
+
+def _as_list(value: Any) -> List[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def plan_lines(entries: List[Dict[str, Any]], show_unchanged: bool = False) -> List[str]:
+    """The plan as a person reads it: one line per resource, changed fields indented under it."""
+    width = max([len(e["resource"]) for e in entries] + [8])
+    lines = []
+    for item in entries:
+        if item["action"] == UNCHANGED and not show_unchanged:
+            continue
+        lines.append("%-9s %-*s %s" % (item["action"], width, item["resource"], item["name"]))
+        lines.extend("          %s" % change for change in item.get("changes", []))
+    counts: Dict[str, int] = {}
+    for item in entries:
+        counts[item["action"]] = counts.get(item["action"], 0) + 1
+    lines.append("plan: %s" % ", ".join("%d to %s" % (n, verb) if verb != UNCHANGED else "%d unchanged" % n
+                                         for verb, n in sorted(counts.items())))
+    return lines

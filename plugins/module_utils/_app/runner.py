@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright: shipyard.ecs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module_util is private to the shipyard.ecs collection: it may change without notice.
+
+"""app_plan end to end: load the model, (optionally) check it against the account and plan, report."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Optional
+
+from ansible_collections.shipyard.ecs.plugins.module_utils._app.model import UNKNOWN, Context, Definition, load
+from ansible_collections.shipyard.ecs.plugins.module_utils._app.plan import Apis, EnvironmentPlanner, plan_lines
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import combined_calls
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.result import Result
+
+
+def model_values(d: Definition, region: str, account_id: str) -> Dict[str, Any]:
+    """What roles and playbooks look up: names, each role's variables, the smoke checks."""
+    names = d.names
+    return {
+        "name": names.stack,
+        "application": names.application,
+        "environment": names.environment,
+        "region": region,
+        "tags": names.tags,
+        "services": sorted(d.services),
+        "names": {
+            "cluster": names.stack,
+            "load_balancer": names.stack,
+            "target_groups": {svc: names.target_group(svc) for svc in sorted(d.services)},
+            "log_groups": {svc: names.log_group(svc) for svc in sorted(d.services)},
+            "families": {svc: names.family(svc) for svc in sorted(d.services)},
+            "repositories": {repo["service"]: repo["name"] for repo in d.repositories()},
+            "security_groups": names.security_groups,
+            "execution_role": names.execution_role,
+            "task_role": names.task_role,
+            "secret_prefix": names.secret_prefix,
+        },
+        "platform": d.platform(region, account_id),
+        "logging": d.logging(region),
+        "repositories": d.repositories(),
+        "image_tag": d.environment["env_image_tag"],
+        "image_tag_mutability": d.environment["env_image_tag_mutability"],
+        "release_timeout": d.environment["env_release_timeout"],
+        "domain": d.environment["env_domain"],
+        "hosted_zone": d.environment["env_hosted_zone"],
+        "smoke_http": d.environment["env_smoke_http"],
+        "smoke_checks": d.smoke_checks(),
+    }
+
+
+class AppPlan:
+    """The app_plan module's logic, without Ansible."""
+
+    def __init__(self, params: Dict[str, Any], client: Optional[Callable[[str], Any]], region: str) -> None:
+        self.params = params
+        self.client = client
+        self.region = region
+
+    @classmethod
+    def from_module(cls, module: Any) -> "AppPlan":
+        return cls(module.params, module.client, module.region)
+
+    def run(self) -> Result:
+        params = self.params
+        definition = load(params["application"], params["environment"])
+        context = params.get("context")
+        account_id = (context or {}).get("account_id") or params.get("account_id") or UNKNOWN
+        data: Dict[str, Any] = {}
+        warnings = list(definition.warnings)
+        if context is not None:
+            ctx = Context(region=self.region, account_id=account_id,
+                          **{k: v for k, v in context.items() if k != "account_id" and v not in (None, "")})
+            data["options"] = definition.render(ctx)
+        elif params["read_account"]:
+            apis = Apis(self.client)
+            outcome = EnvironmentPlanner(definition, apis, self.region, params.get("account_id")).run()
+            account_id = outcome["context"]["account_id"]
+            warnings = outcome["warnings"]
+            data.update(context=outcome["context"], plan=outcome["plan"], plan_lines=plan_lines(outcome["plan"]),
+                        api_calls=combined_calls(apis.all()))
+        data["model"] = model_values(definition, self.region, account_id)
+        return Result(changed=False, data=data, warnings=warnings)
