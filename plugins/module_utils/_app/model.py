@@ -240,13 +240,7 @@ class Definition:
                                           "assign_public_ip": True},
             }
             if "autoscaling" in spec:
-                scaling = spec["autoscaling"]
-                service["autoscaling"] = {
-                    "min_capacity": scaling["min_capacity"], "max_capacity": scaling["max_capacity"],
-                    "policies": [{"name": "cpu%d" % int(scaling["cpu_target"]), "metric": "cpu",
-                                  "target": scaling["cpu_target"], "scale_in_cooldown": scaling["scale_in_cooldown"],
-                                  "scale_out_cooldown": scaling["scale_out_cooldown"]}],
-                }
+                service["autoscaling"] = self.autoscaling(svc)
             stack_services.append(service)
             release_services.append({"name": svc, "definition": task_definition})
         listeners = [{"port": lst["port"], "protocol": "HTTP", "default_action": {"target_group": names.target_group(lst["default_service"])}}
@@ -263,6 +257,16 @@ class Definition:
             "release_services": release_services,
             "log_groups": log_groups,
             "images": images,
+        }
+
+    def autoscaling(self, svc: str) -> Dict[str, Any]:
+        """ecs_stack's autoscaling option of a service: its capacity range and CPU target tracking."""
+        scaling = self.services[svc]["autoscaling"]
+        return {
+            "min_capacity": scaling["min_capacity"], "max_capacity": scaling["max_capacity"],
+            "policies": [{"name": "cpu%d" % int(scaling["cpu_target"]), "metric": "cpu",
+                          "target": scaling["cpu_target"], "scale_in_cooldown": scaling["scale_in_cooldown"],
+                          "scale_out_cooldown": scaling["scale_out_cooldown"]}],
         }
 
     def _task_definition(self, svc: str, image: str, ctx: Context) -> Dict[str, Any]:
@@ -367,6 +371,9 @@ def load(application: Any, environment: Dict[str, Any]) -> Definition:
     app = schema.APPLICATION.validate(application, "", problems)
     env_input = dict(environment or {})
     env = schema.ENVIRONMENT.validate(env_input, "", problems)
+    if isinstance(app, dict) and isinstance(env, dict) and isinstance(application.get("services"), dict):
+        # Overrides of services that do not exist are reported with the schema's problems.
+        _check_overrides(sorted(str(name) for name in application["services"]), env.get("env_services", {}), problems)
     if app is MISSING or env is MISSING or problems:
         problems.raise_if_any()
     services = {}
@@ -383,13 +390,16 @@ def _near(name: str, known: List[str]) -> str:
     return "; did you mean %s?" % match[0] if match else ""
 
 
+def _check_overrides(known: List[str], overrides: Dict[str, Any], problems: Problems) -> None:
+    for name in overrides:
+        if name not in known:
+            problems.add("env_services.%s" % name, overrides[name],
+                         "no such service in the application (%s)%s" % (", ".join(known), _near(name, known)))
+
+
 def _check_references(d: Definition, problems: Problems) -> None:
     app, env = d.application, d.environment
     known = sorted(app["services"])
-    for name in env["env_services"]:
-        if name not in app["services"]:
-            problems.add("env_services.%s" % name, env["env_services"][name],
-                         "no such service in the application (%s)%s" % (", ".join(known), _near(name, known)))
     ports: List[int] = []
     for index, listener in enumerate(app["listeners"]):
         where = "listeners[%d]" % index

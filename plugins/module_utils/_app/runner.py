@@ -26,6 +26,8 @@ def model_values(d: Definition, region: str, account_id: str) -> Dict[str, Any]:
         "region": region,
         "tags": names.tags,
         "services": sorted(d.services),
+        # ecs_stack's autoscaling option of each service that has autoscaling (scale.yml keeps its policy).
+        "autoscaling": {svc: d.autoscaling(svc) for svc in sorted(d.services) if "autoscaling" in d.services[svc]},
         "names": {
             "cluster": names.stack,
             "load_balancer": names.stack,
