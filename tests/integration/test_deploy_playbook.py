@@ -9,6 +9,9 @@ import json
 import os
 
 import pytest
+import yaml
+
+from app_cases import reference_app
 
 from integration.ansible_runner_helpers import REPO
 
@@ -34,11 +37,11 @@ def test_check_mode_on_a_fresh_account_makes_no_write_call(aws, run_playbook):
 
 
 @pytest.mark.slow
-def test_deploy_converges_under_faults_never_prints_secrets_and_a_second_run_changes_nothing(aws, run_playbook, boto3_client):
+def test_deploy_converges_under_faults_never_prints_secrets_and_a_second_run_changes_nothing(aws, run_playbook, boto3_client, tmp_path):
     ssm = boto3_client("ssm")
     for name, value in SECRET_VALUES.items():
         ssm.put_parameter(Name=name, Value=value, Type="SecureString")
-    aws.inject_fault("*", "*", throttle_rate=0.05, error_rate=0.05, seed=7)
+    aws.inject_fault("*", "*", throttle_rate=0.10, error_rate=0.10, seed=7)
 
     first = run_playbook(DEPLOY, args=["-vvv"], env={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default"})
 
@@ -91,4 +94,50 @@ def test_deploy_converges_under_faults_never_prints_secrets_and_a_second_run_cha
 
     check = ok(run_playbook(DEPLOY, check=True))
     assert check.changed_tasks() == []
+    assert aws.write_calls() == []
+
+    # Every field of the definition is deployed: change one of each kind in the application file,
+    # --check --diff shows it first (and writes nothing), the deploy runs it, the next run is a no-op.
+    ssm.put_parameter(Name="/flask-microservices/local/users/API_TOKEN", Value="t0ken-never-printed", Type="SecureString")
+    app = reference_app()
+    users = app["services"]["users"]
+    users["environment"]["APP_SETTINGS"] = "project.config.StagingConfig"
+    users["secrets"]["API_TOKEN"] = "users/API_TOKEN"
+    users.update(cpu=512, memory=1024, command=["gunicorn", "-b", "0.0.0.0:5000", "manage:app"], stop_timeout=20,
+                 container_health_check={"command": ["CMD-SHELL", "curl -f localhost:5000/ping"], "retries": 3})
+    users["routes"].append({"listener": 80, "path_patterns": ["/v2/*"]})
+    users["health_check"]["matcher"] = "200-299"
+    app["services"]["client"]["desired_count"] = 2
+    changed_app = tmp_path / "app.yml"
+    changed_app.write_text(yaml.safe_dump(app))
+    extra = {"app_definition_file": str(changed_app)}
+
+    aws.clear_calls()
+    preview = ok(run_playbook(DEPLOY, check=True, diff=True, extra_vars=extra))
+    lines = "\n".join(preview.task("Show the plan")["msg"])
+    for expected in ("containers[users].environment.APP_SETTINGS", "project.config.StagingConfig", "API_TOKEN",
+                     "cpu: 256 -> 512", "memory: 512 -> 1024", "command", "desired_count: 1 -> 2", "/v2/*", "200-299"):
+        assert expected in lines, lines
+    assert aws.write_calls() == []
+
+    third = ok(run_playbook(DEPLOY, extra_vars=extra))
+    assert "t0ken-never-printed" not in third.stdout + third.stderr
+    services = {s["serviceName"]: s for s in ecs.describe_services(cluster=NAME, services=["client", "users"])["services"]}
+    assert services["client"]["desiredCount"] == 2
+    td = ecs.describe_task_definition(taskDefinition=services["users"]["taskDefinition"])["taskDefinition"]
+    assert td["revision"] == 2 and services["users"]["deployments"][0]["taskDefinition"] == td["taskDefinitionArn"]
+    container = td["containerDefinitions"][0]
+    assert (td["cpu"], td["memory"]) == ("512", "1024")
+    assert {e["name"]: e["value"] for e in container["environment"]}["APP_SETTINGS"] == "project.config.StagingConfig"
+    assert "API_TOKEN" in {s["name"] for s in container["secrets"]}
+    assert container["command"] == ["gunicorn", "-b", "0.0.0.0:5000", "manage:app"] and container["stopTimeout"] == 20
+    assert container["healthCheck"]["command"] == ["CMD-SHELL", "curl -f localhost:5000/ping"]
+    rules = elbv2.describe_rules(ListenerArn=listeners[80]["ListenerArn"])["Rules"]
+    assert ["/v2/*"] in [c["Values"] for r in rules for c in r["Conditions"] if c["Field"] == "path-pattern"]
+    users_tg = elbv2.describe_target_groups(Names=["local-users"])["TargetGroups"][0]
+    assert users_tg["Matcher"]["HttpCode"] == "200-299"
+
+    aws.clear_calls()
+    fourth = ok(run_playbook(DEPLOY, extra_vars=extra))
+    assert fourth.changed_tasks() == []
     assert aws.write_calls() == []

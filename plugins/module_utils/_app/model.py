@@ -127,12 +127,12 @@ class Context:
 
     region: str
     account_id: str = UNKNOWN
-    vpc_id: str = UNKNOWN
+    vpc_id: str = ""
     subnet_ids: List[str] = field(default_factory=list)
-    alb_security_group_id: str = UNKNOWN
-    task_security_group_id: str = UNKNOWN
-    execution_role_arn: str = UNKNOWN
-    task_role_arn: str = UNKNOWN
+    alb_security_group_id: str = ""
+    task_security_group_id: str = ""
+    execution_role_arn: str = ""
+    task_role_arn: str = ""
     # Service name -> image reference (pinned by digest once pushed).
     images: Dict[str, str] = field(default_factory=dict)
     certificate_arn: str = ""
@@ -236,7 +236,8 @@ class Definition:
                                              "circuit_breaker": {"enable": True, "rollback": True}},
                 "propagate_tags": "SERVICE",
                 "tags": tags,
-                "network_configuration": {"subnets": list(ctx.subnet_ids), "security_groups": [ctx.task_security_group_id],
+                "network_configuration": {"subnets": list(ctx.subnet_ids),
+                                          "security_groups": [ctx.task_security_group_id] if ctx.task_security_group_id else [],
                                           "assign_public_ip": True},
             }
             if "autoscaling" in spec:
@@ -288,16 +289,18 @@ class Definition:
                 container[key] = spec[key]
         if "container_health_check" in spec:
             container["health_check"] = dict(spec["container_health_check"])
-        return {
+        out = {
             "family": self.names.family(svc),
             "network_mode": "awsvpc",
             "requires_compatibilities": ["FARGATE"],
             "cpu": str(spec["cpu"]),
             "memory": str(spec["memory"]),
-            "execution_role_arn": ctx.execution_role_arn,
-            "task_role_arn": ctx.task_role_arn,
             "containers": [container],
         }
+        for key in ("execution_role_arn", "task_role_arn"):
+            if getattr(ctx, key):
+                out[key] = getattr(ctx, key)
+        return out
 
     def platform(self, region: str, account_id: str) -> Dict[str, Any]:
         """What the platform role is given."""
