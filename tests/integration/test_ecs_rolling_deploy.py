@@ -101,7 +101,7 @@ def test_check_mode_reports_the_task_definition_diff_without_write_calls(aws, ap
     assert result["changed"] is True
     assert aws.write_calls() == []
     after = result["diff"]["after"]["task_definition/users"]
-    assert after["containerDefinitions"][0]["image"] == IMAGE_V2
+    assert after["containers"]["users"]["image"] == IMAGE_V2
     assert current_revision(app) == app["rev1"]
 
 

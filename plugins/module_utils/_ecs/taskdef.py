@@ -593,3 +593,61 @@ def container_names(doc: Mapping[str, Any]) -> List[str]:
     if "taskDefinition" in doc and isinstance(doc["taskDefinition"], Mapping):
         doc = doc["taskDefinition"]
     return [c.get("name") for c in doc.get("containerDefinitions") or []]
+
+
+# --------------------------------------------------------------------------------------------
+# a readable form, for --diff and the fields a release changes
+# --------------------------------------------------------------------------------------------
+
+# Keys whose values are maps of the user's own names (variables, labels, driver options): their
+# keys are shown as written, never snake_cased.
+_USER_KEYED = ("environment", "secrets", "docker_labels", "options", "secret_options", "driver_opts", "labels")
+_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+
+def _snake(key: str) -> str:
+    return _CAMEL.sub(r"_\1", key).lower()
+
+
+def _readable(value: Any, user_keyed: bool = False) -> Any:
+    if isinstance(value, Mapping):
+        if user_keyed:
+            return {str(k): _readable(v) for k, v in value.items()}
+        return {_snake(str(k)): _readable(v, _snake(str(k)) in _USER_KEYED) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_readable(v) for v in value]
+    return value
+
+
+def readable_task_definition(doc: Mapping[str, Any]) -> Dict[str, Any]:
+    """A normalised definition in the words of the task definition options, for ``--diff``.
+
+    Containers are keyed by name, environment variables and secrets are ``{NAME: value}`` and
+    ``{NAME: valueFrom}`` (secrets are references, never values), field names are snake_case
+    (``memory_reservation``, ``health_check``), so a difference reads
+    ``containers.users.environment.APP_SETTINGS``.
+    """
+    normal = normalise_task_definition(doc)
+    containers = {}
+    for container in normal.pop("containerDefinitions", []):
+        container = dict(container)
+        name = container.pop("name", "")
+        if container.get("environment"):
+            container["environment"] = {e["name"]: e.get("value") for e in container["environment"]}
+        if container.get("secrets"):
+            container["secrets"] = {s["name"]: s.get("valueFrom") for s in container["secrets"]}
+        log = container.get("logConfiguration")
+        if log and log.get("secretOptions"):
+            container["logConfiguration"] = dict(log, secretOptions={s["name"]: s.get("valueFrom")
+                                                                     for s in log["secretOptions"]})
+        containers[name] = container
+    out = _readable(normal)
+    if containers:
+        out["containers"] = {name: _readable(c) for name, c in containers.items()}
+    return out
+
+
+def task_definition_changes(current: Mapping[str, Any], desired: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    """``[{path, before, after}]`` between two definitions in their readable form (empty if AWS would
+    store them the same way); paths such as ``containers.users.environment.APP_SETTINGS`` or ``cpu``."""
+    return differences(readable_task_definition(current), readable_task_definition(desired))

@@ -78,8 +78,8 @@ def test_check_mode_reports_the_release_and_its_diff_without_writes(world):
     actions = [(a["action"], a["kind"]) for a in result.plan.to_list()]
     assert actions == [("register", "task_definition"), ("update", "service")]
     diff = result.plan.diff()
-    assert diff["after"]["task_definition/users"]["containerDefinitions"][0]["image"] == IMAGE_V2
-    assert diff["before"]["task_definition/users"]["containerDefinitions"][0]["image"] == IMAGE_V1
+    assert diff["after"]["task_definition/users"]["containers"]["users"]["image"] == IMAGE_V2
+    assert diff["before"]["task_definition/users"]["containers"]["users"]["image"] == IMAGE_V1
 
 
 def test_crash_loop_fails_fast_before_the_circuit_breaker_and_rolls_back(world):
