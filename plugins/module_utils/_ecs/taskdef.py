@@ -649,5 +649,25 @@ def readable_task_definition(doc: Mapping[str, Any]) -> Dict[str, Any]:
 
 def task_definition_changes(current: Mapping[str, Any], desired: Mapping[str, Any]) -> List[Dict[str, Any]]:
     """``[{path, before, after}]`` between two definitions in their readable form (empty if AWS would
-    store them the same way); paths such as ``containers.users.environment.APP_SETTINGS`` or ``cpu``."""
-    return differences(readable_task_definition(current), readable_task_definition(desired))
+    store them the same way); paths such as ``containers.users.environment.APP_SETTINGS`` or ``cpu``.
+
+    A list of plain values (a command, an entry point, links) is one value: a changed argument
+    shows the whole command before and after, not ``command[2]``.
+    """
+    out: List[Dict[str, Any]] = []
+    _changes(readable_task_definition(current), readable_task_definition(desired), "", out)
+    return out
+
+
+def _changes(before: Any, after: Any, path: str, out: List[Dict[str, Any]]) -> None:
+    if isinstance(before, Mapping) and isinstance(after, Mapping):
+        for key in sorted(set(before) | set(after), key=str):
+            _changes(before.get(key), after.get(key), "%s.%s" % (path, key) if path else str(key), out)
+        return
+    records = isinstance(before, list) and isinstance(after, list) and len(before) == len(after)
+    if records and all(isinstance(v, Mapping) for v in before + after):
+        for index, (b, a) in enumerate(zip(before, after)):
+            _changes(b, a, "%s[%d]" % (path, index), out)
+        return
+    if before != after:
+        out.append({"path": path, "before": before, "after": after})

@@ -20,12 +20,12 @@ IMAGE_V1 = "repo/users:1"
 IMAGE_V2 = "repo/users:2"
 
 
-def release(world, check_mode=False, **params):
+def release(world, check_mode=False, region="us-east-1", **params):
     params.setdefault("cluster", "app")
     params.setdefault("poll_interval", 5.0)
     params.setdefault("max_poll_interval", 5.0)
     params.setdefault("timeout", 600)
-    options = ReleaseOptions.from_params(params, check_mode=check_mode)
+    options = ReleaseOptions.from_params(params, check_mode=check_mode, region=region)
     retry = RetryPolicy(sleep=world.clock.sleep, rand=lambda: 0.5)
     runner = ReleaseRunner(options, EcsApi(world.ecs, retry), Elbv2Api(world.elbv2, retry), LogsApi(world.logs, retry),
                            clock=world.clock, sleep=world.clock.sleep)
