@@ -605,8 +605,11 @@ _USER_KEYED = ("environment", "secrets", "docker_labels", "options", "secret_opt
 _CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 
+_SNAKE_EXCEPTIONS = {"sizeInGiB": "size_in_gib"}
+
+
 def _snake(key: str) -> str:
-    return _CAMEL.sub(r"_\1", key).lower()
+    return _SNAKE_EXCEPTIONS.get(key) or _CAMEL.sub(r"_\1", key).lower()
 
 
 def _readable(value: Any, user_keyed: bool = False) -> Any:
@@ -642,6 +645,9 @@ def readable_task_definition(doc: Mapping[str, Any]) -> Dict[str, Any]:
                                                                      for s in log["secretOptions"]})
         containers[name] = container
     out = _readable(normal)
+    if "ephemeral_storage" in out:
+        # The option is the size in GiB, not AWS's wrapper around it.
+        out["ephemeral_storage"] = out["ephemeral_storage"].get("size_in_gib")
     if containers:
         out["containers"] = {name: _readable(c) for name, c in containers.items()}
     return out

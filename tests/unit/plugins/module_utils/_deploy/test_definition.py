@@ -14,6 +14,7 @@ import pytest
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
 from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.definition import DEFINITION_OPTIONS
 from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.runner import RELEASED_TAG
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.taskdef import readable_task_definition
 from ansible_collections.shipyard.ecs.plugins.modules import ecs_stack
 
 from .test_release import WRITES, release, writes
@@ -320,13 +321,37 @@ def test_a_fargate_service_refuses_a_definition_not_compatible_with_fargate(worl
     assert writes(world) == []
 
 
-def test_an_awsvpc_service_refuses_a_bridge_definition(world):
-    td = definition(network_mode="bridge", requires_compatibilities=["EC2", "FARGATE"])
+def test_a_service_with_an_awsvpc_configuration_refuses_a_bridge_definition(world):
+    world.services["users"]["launchType"] = "EC2"
+    td = definition(network_mode="bridge", requires_compatibilities=["EC2"])
     with pytest.raises(ValidationError) as excinfo:
         release_definition(world, td)
-    # Fargate itself needs awsvpc: the option validation of ecs_stack refuses it first.
     assert excinfo.value.option == "services[0].definition.network_mode"
+    assert "needs network_mode awsvpc" in excinfo.value.reason
     assert writes(world) == []
+
+
+def test_a_service_without_an_awsvpc_configuration_refuses_an_awsvpc_definition(world):
+    world.services["users"].update(launchType="EC2", networkConfiguration={})
+    with pytest.raises(ValidationError) as excinfo:
+        release_definition(world, definition(cpu="512", memory="1024"))
+    assert excinfo.value.option == "services[0].definition.network_mode"
+    assert "no awsvpc network configuration" in excinfo.value.reason
+    assert writes(world) == []
+
+
+def test_the_readable_form_uses_the_words_of_the_definition_option():
+    readable = readable_task_definition(dict(DESCRIBED, ephemeralStorage={"sizeInGiB": 30}, containerDefinitions=[
+        dict(DESCRIBED["containerDefinitions"][0], dockerLabels={"com.example.team": "accounts"})]))
+    users = readable["containers"]["users"]
+    assert readable["ephemeral_storage"] == 30
+    assert readable["execution_role_arn"] == "arn:aws:iam::123456789012:role/exec"
+    assert users["environment"] == {"APP_SETTINGS": "project.config.ProductionConfig", "WORKERS": "4"}
+    assert users["secrets"] == {"DATABASE_URL": DB_URL, "SECRET_KEY": SECRET_KEY}
+    assert users["docker_labels"] == {"com.example.team": "accounts"}
+    assert users["log_configuration"]["options"]["awslogs-stream-prefix"] == "users"
+    assert users["health_check"] == {"command": ["CMD-SHELL", HEALTH], "interval": 30, "timeout": 5, "retries": 3}
+    assert users["port_mappings"] == [{"container_port": 5000, "host_port": 5000, "protocol": "tcp"}]
 
 
 def test_the_option_spec_is_ecs_stacks_task_definition_spec():
