@@ -175,7 +175,8 @@ def build_plan(plans: List[ServicePlan], migration: Optional[Dict[str, Any]] = N
         plan.add(Action("run_task", "migration", migration["service"], "run %s on the new revision before updating services"
                         % " ".join(migration["command"])))
     for sp in deploying:
-        target = sp.revision.arn or "new revision of %s" % _family(sp.current_revision)
+        family = (sp.revision.register_kwargs or {}).get("family") or _family(sp.current_revision)
+        target = sp.revision.arn or "new revision of %s" % family
         before: Dict[str, Any] = {"task_definition": sp.current_revision}
         after: Dict[str, Any] = {"task_definition": target, "force_new_deployment": sp.force}
         if sp.revision.register_kwargs is None and sp.revision.changes:

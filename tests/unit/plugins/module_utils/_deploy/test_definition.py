@@ -217,6 +217,8 @@ def test_an_identical_active_revision_of_the_family_is_reused_instead_of_registe
 
 
 def test_a_family_change_registers_in_the_new_family(world):
+    planned = release_definition(world, definition(family="users-api"), check_mode=True).plan.to_list()
+    assert planned[1]["changes"][0]["after"] == "new revision of users-api"
     result = release_definition(world, definition(family="users-api"))
     svc = result.data["services"][0]
     assert svc["revision"].endswith("task-definition/users-api:1")
