@@ -11,9 +11,11 @@ module: ecs_rolling_deploy
 short_description: Release new revisions of ECS services safely
 version_added: 0.1.0
 description:
-  - Releases one or several ECS services as one release. For each service it renders the next task definition revision
-    from the one the service runs plus the requested changes (images, environment, secrets, container definition keys),
-    and registers it only when it differs; an identical revision already registered in the family is reused.
+  - Releases one or several ECS services as one release. For each service it renders the task definition revision to run,
+    either the whole definition given in O(services[].definition) or the one the service runs plus the requested changes
+    (images, environment, secrets, container definition keys), and registers it only when it differs from the revision
+    the service runs (compared normalised, with the defaults AWS fills in); an identical revision already registered in
+    the family is reused. Check and diff modes show every field that differs.
   - A service already COMPLETED on the desired revision, with every task running and every target healthy, is left alone
     (V(changed=false), no write call). A service whose rollout to the desired revision is still in progress is waited for.
   - An optional migration runs as a one-off task on the new revision before any service is updated; a non-zero exit code
@@ -49,7 +51,8 @@ options:
     required: true
   services:
     description:
-      - The services of the release. Each keeps its current task definition except for the changes given.
+      - The services of the release. Each runs O(services[].definition) when given; otherwise it keeps its current task
+        definition except for the changes given.
       - Required unless O(one_off_task) is given; the two are mutually exclusive.
     type: list
     elements: dict
@@ -92,6 +95,282 @@ options:
             COMPLETED deployment when a rollout is under way or failed, else the newest revision a release of this
             module verified other than the current one.
         type: str
+      definition:
+        description:
+          - The whole task definition the service must run, in exactly the format of
+            O(shipyard.ecs.ecs_stack#module:services[].task_definition) (the same dict can be given to both modules).
+            The family defaults to the service name, the region of C(awslogs) to the module's region.
+          - The revision the service runs is compared with it after both are normalised with the defaults AWS fills in
+            (secrets by reference, never by value; the order of containers, variables, secrets and port mappings does not
+            matter; tags are not compared). When they are equal, nothing is registered. Otherwise an identical ACTIVE
+            revision among the newest five of the family is reused, or exactly one revision is registered, with the tags
+            given here; the service is then released to it as with any other change.
+          - Validated before any AWS call as M(shipyard.ecs.ecs_stack) validates it, and before any write call against
+            the service (its load balancer's container and port, Fargate compatibility, network mode) and the account
+            (every secret must exist).
+          - Mutually exclusive with O(services[].images), O(services[].environment), O(services[].secrets),
+            O(services[].container_definitions) and O(services[].task_definition).
+        type: dict
+        suboptions:
+          family:
+            description: Task definition family. Defaults to the service name.
+            type: str
+          containers:
+            description: Container definitions.
+            type: list
+            elements: dict
+            required: true
+            suboptions:
+              name:
+                description: Container name.
+                type: str
+                required: true
+              image:
+                description: Image reference.
+                type: str
+                required: true
+              cpu:
+                description: CPU units reserved for the container.
+                type: int
+              memory:
+                description: Hard memory limit, MiB. Must be at least O(services[].definition.containers[].memory_reservation).
+                type: int
+              memory_reservation:
+                description: Soft memory limit, MiB.
+                type: int
+              essential:
+                description: Whether the task stops when this container stops (AWS default true).
+                type: bool
+              port_mappings:
+                description: Port mappings.
+                type: list
+                elements: dict
+                suboptions:
+                  container_port:
+                    description: Port the container listens on.
+                    type: int
+                    required: true
+                  host_port:
+                    description:
+                      - Host port. With C(bridge) networking V(0) or omitted picks a dynamic port; with C(awsvpc) and
+                        C(host) it must equal the container port or be omitted.
+                    type: int
+                  protocol:
+                    description: Protocol (AWS default tcp).
+                    type: str
+                    choices: [tcp, udp]
+                  name:
+                    description: Name of the port mapping (Service Connect).
+                    type: str
+                  app_protocol:
+                    description: Application protocol (Service Connect).
+                    type: str
+                    choices: [http, http2, grpc]
+              environment:
+                description: Environment variables, C(NAME → value). Values become strings.
+                type: dict
+              secrets:
+                description: Secrets as environment variables, C(NAME → ARN) of a Secrets Manager secret or SSM parameter,
+                  or the name of an SSM parameter.
+                type: dict
+              awslogs:
+                description: Send the container's output to CloudWatch Logs, to an existing log group.
+                type: dict
+                suboptions:
+                  group:
+                    description: Log group name.
+                    type: str
+                    required: true
+                  region:
+                    description: Region of the log group. Defaults to the module's region.
+                    type: str
+                  stream_prefix:
+                    description: Log stream prefix.
+                    type: str
+                  mode:
+                    description: Delivery mode.
+                    type: str
+                    choices: [blocking, non-blocking]
+                  max_buffer_size:
+                    description: Buffer size in C(non-blocking) mode, for example C(25m).
+                    type: str
+              log_configuration:
+                description: Any other log driver. Mutually exclusive with O(services[].definition.containers[].awslogs).
+                type: dict
+                suboptions:
+                  log_driver:
+                    description: Log driver.
+                    type: str
+                    required: true
+                  options:
+                    description: Driver options.
+                    type: dict
+                  secret_options:
+                    description: Driver options taken from secrets, C(NAME → ARN or parameter name).
+                    type: dict
+              health_check:
+                description: Container health check.
+                type: dict
+                suboptions:
+                  command:
+                    description: Command as a list (C(CMD) or C(CMD-SHELL) first), or a string run by a shell.
+                    type: raw
+                    required: true
+                  interval:
+                    description: Seconds between checks (AWS default 30).
+                    type: int
+                  timeout:
+                    description: Seconds before a check fails (AWS default 5).
+                    type: int
+                  retries:
+                    description: Failures before the container is unhealthy (AWS default 3).
+                    type: int
+                  start_period:
+                    description: Grace period in seconds before failures count.
+                    type: int
+              command:
+                description: Command.
+                type: list
+                elements: str
+              entry_point:
+                description: Entry point.
+                type: list
+                elements: str
+              depends_on:
+                description: Containers this one waits for.
+                type: list
+                elements: dict
+                suboptions:
+                  container_name:
+                    description: Another container of the task definition.
+                    type: str
+                    required: true
+                  condition:
+                    description: What to wait for.
+                    type: str
+                    choices: [START, COMPLETE, SUCCESS, HEALTHY]
+                    default: START
+              links:
+                description: Links to other containers (C(bridge) networking only).
+                type: list
+                elements: str
+              ulimits:
+                description: Resource limits.
+                type: list
+                elements: dict
+                suboptions:
+                  name:
+                    description: Limit name, for example C(nofile).
+                    type: str
+                    required: true
+                  soft_limit:
+                    description: Soft limit.
+                    type: int
+                    required: true
+                  hard_limit:
+                    description: Hard limit. Defaults to the soft limit.
+                    type: int
+              working_directory:
+                description: Working directory.
+                type: str
+              user:
+                description: User to run as.
+                type: str
+              mount_points:
+                description: Volumes mounted into the container.
+                type: list
+                elements: dict
+                suboptions:
+                  source_volume:
+                    description: Name of a volume of the task definition.
+                    type: str
+                    required: true
+                  container_path:
+                    description: Path in the container.
+                    type: str
+                    required: true
+                  read_only:
+                    description: Mount read-only.
+                    type: bool
+                    default: false
+              docker_labels:
+                description: Docker labels.
+                type: dict
+              stop_timeout:
+                description: Seconds to wait before the container is killed.
+                type: int
+              readonly_root_filesystem:
+                description: Read-only root file system.
+                type: bool
+          network_mode:
+            description: Network mode (AWS default C(bridge) on Linux). Fargate requires C(awsvpc).
+            type: str
+            choices: [bridge, host, awsvpc, none]
+          cpu:
+            description: Task CPU, in units (V(256)) or as V(0.25 vCPU). Required on Fargate, in AWS's size table.
+            type: str
+          memory:
+            description: Task memory, in MiB (V(512)) or as V(0.5 GB). Required on Fargate.
+            type: str
+          execution_role_arn:
+            description: Role ECS uses to pull images, read secrets and write logs.
+            type: str
+          task_role_arn:
+            description: Role the containers use.
+            type: str
+          requires_compatibilities:
+            description: Launch types the definition must be valid for.
+            type: list
+            elements: str
+            choices: [EC2, FARGATE, EXTERNAL]
+          runtime_platform:
+            description: Operating system and CPU architecture.
+            type: dict
+            suboptions:
+              cpu_architecture:
+                description: CPU architecture.
+                type: str
+                choices: [X86_64, ARM64]
+              operating_system_family:
+                description: Operating system family, for example C(LINUX).
+                type: str
+          volumes:
+            description: Volumes of the task.
+            type: list
+            elements: dict
+            suboptions:
+              name:
+                description: Volume name.
+                type: str
+                required: true
+              host:
+                description: Bind mount from the host.
+                type: dict
+                suboptions:
+                  source_path:
+                    description: Path on the host.
+                    type: str
+              efs_volume_configuration:
+                description: Amazon EFS volume.
+                type: dict
+                suboptions:
+                  file_system_id:
+                    description: File system id.
+                    type: str
+                    required: true
+                  root_directory:
+                    description: Directory of the file system to mount (AWS default C(/)).
+                    type: str
+                  transit_encryption:
+                    description: Encryption in transit.
+                    type: str
+                    choices: [ENABLED, DISABLED]
+          ephemeral_storage:
+            description: Ephemeral storage of a Fargate task, GiB.
+            type: int
+          tags:
+            description: Tags of the task definition revision.
+            type: dict
       order:
         description:
           - Services are released in groups of equal O(services[].order), lowest first; a group starts once the previous
@@ -234,8 +513,8 @@ attributes:
     description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details:
-      - Reports which services would be released and the task definition changes; makes no write call and runs no
-        migration.
+      - Reports which services would be released, the revision each would register (or reuse) with every field that
+        differs, and the service updates it would start; makes no write call and runs no migration.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
@@ -262,6 +541,29 @@ EXAMPLES = r"""
     max_failed_tasks: 2
     unhealthy_timeout: 90
     keep_revisions: 10
+
+- name: Release the whole task definition of a service (the dict ecs_stack gets as services[].task_definition)
+  shipyard.ecs.ecs_rolling_deploy:
+    cluster: flask-microservices
+    services:
+      - name: users
+        definition:
+          family: users
+          network_mode: awsvpc
+          requires_compatibilities: [FARGATE]
+          cpu: "512"
+          memory: "1024"
+          execution_role_arn: arn:aws:iam::123456789012:role/flask-microservices-execution
+          containers:
+            - name: users
+              image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/users@sha256:4f1c..."
+              port_mappings: [{container_port: 5000}]
+              environment:
+                APP_SETTINGS: project.config.ProductionConfig
+              secrets:
+                DATABASE_URL: arn:aws:ssm:eu-west-1:123456789012:parameter/flask-microservices/database-url
+              awslogs: {group: /ecs/users, stream_prefix: users}
+              health_check: {command: "curl -f http://localhost:5000/ping || exit 1"}
 
 - name: Migrate the database on the new revision, then release users before client
   shipyard.ecs.ecs_rolling_deploy:
@@ -352,15 +654,26 @@ services:
       description: Task definition the release put the service on (null in check mode when it is still to be registered).
       type: str
     registered:
-      description: Whether the release registered a new revision for the service.
+      description: Whether the release registered (in check mode, would register) a new revision for the service.
       type: bool
     reused_revision:
       description: Whether an existing identical revision was reused rather than registering a duplicate.
       type: bool
     task_definition_changes:
-      description: Differences between the current and the desired task definition, as C(path), C(before), C(after).
+      description:
+        - Differences between the current and the desired task definition, as C(path), C(before), C(after), after both
+          were normalised. Paths use the words of O(services[].definition) with containers keyed by name, for example
+          C(containers.users.environment.APP_SETTINGS), C(containers.users.memory_reservation) or C(cpu); secrets show
+          their references (C(valueFrom)), never values.
       type: list
       elements: dict
+      sample: [{"path": "containers.users.environment.APP_SETTINGS", "before": "project.config.DevelopmentConfig",
+                "after": "project.config.ProductionConfig"}, {"path": "cpu", "before": "256", "after": "512"}]
+    changed_fields:
+      description: The paths of RV(services[].task_definition_changes), the fields of the task definition that differ.
+      type: list
+      elements: str
+      sample: ["containers.users.environment.APP_SETTINGS", "cpu"]
     deployment_id:
       description: The deployment the release started (or awaited) and followed.
       type: str
@@ -423,6 +736,7 @@ state_left:
 """
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.module import run_module
+from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.definition import DEFINITION_OPTIONS
 from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.runner import ReleaseRunner
 
 ARGUMENT_SPEC = dict(
@@ -439,6 +753,7 @@ ARGUMENT_SPEC = dict(
             secrets=dict(type="dict", no_log=False),
             container_definitions=dict(type="dict"),
             task_definition=dict(type="str"),
+            definition=dict(type="dict", options=DEFINITION_OPTIONS),
             order=dict(type="int", default=0),
         ),
     ),

@@ -101,7 +101,7 @@ def test_check_mode_reports_the_task_definition_diff_without_write_calls(aws, ap
     assert result["changed"] is True
     assert aws.write_calls() == []
     after = result["diff"]["after"]["task_definition/users"]
-    assert after["containerDefinitions"][0]["image"] == IMAGE_V2
+    assert after["containers"]["users"]["image"] == IMAGE_V2
     assert current_revision(app) == app["rev1"]
 
 
@@ -202,3 +202,118 @@ def revision_like(app, image):
     kwargs = {k: td[k] for k in keep}
     kwargs["containerDefinitions"][0]["image"] = image
     return kwargs
+
+
+# services[].definition: the service created by ecs_stack, released from the same task definition dict.
+
+DEFINITION = {
+    "family": "users",
+    "network_mode": "awsvpc",
+    "requires_compatibilities": ["FARGATE"],
+    "cpu": "256",
+    "memory": "512",
+    "containers": [{
+        "name": "users",
+        "image": IMAGE_V1,
+        "memory_reservation": 256,
+        "port_mappings": [{"container_port": 5000}],
+        "environment": {"APP_SETTINGS": "project.config.ProductionConfig", "WORKERS": 2},
+        "secrets": {"DATABASE_URL": "/users/database-url"},
+        "awslogs": {"group": "/ecs/users", "stream_prefix": "users"},
+        "health_check": {"command": "curl -f http://localhost:5000/ping || exit 1"},
+    }],
+}
+
+
+def with_app_settings(value):
+    td = {**DEFINITION, "containers": [dict(DEFINITION["containers"][0])]}
+    td["containers"][0]["environment"] = dict(td["containers"][0]["environment"], APP_SETTINGS=value)
+    return td
+
+
+@pytest.fixture
+def stack(aws, boto3_client, run_module):
+    """Cluster ``app`` with service ``users`` created by ecs_stack from DEFINITION, steady, its first revision verified."""
+    ec2, elbv2, ecs, logs, ssm = (boto3_client(n) for n in ("ec2", "elbv2", "ecs", "logs", "ssm"))
+    aws.set_time_scale(1000)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % i, AvailabilityZone="us-east-1" + az)["Subnet"]["SubnetId"]
+               for i, az in ((1, "a"), (2, "b"))]
+    sg = ec2.create_security_group(GroupName="users", Description="users tasks", VpcId=vpc)["GroupId"]
+    lb = elbv2.create_load_balancer(Name="app", Subnets=subnets, SecurityGroups=[sg])["LoadBalancers"][0]["LoadBalancerArn"]
+    tg = elbv2.create_target_group(Name="users", Protocol="HTTP", Port=5000, VpcId=vpc, TargetType="ip",
+                                   HealthCheckPath="/ping")["TargetGroups"][0]["TargetGroupArn"]
+    elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+    logs.create_log_group(logGroupName="/ecs/users")
+    ssm.put_parameter(Name="/users/database-url", Value="postgres://users", Type="SecureString")
+    created = run_module("ecs_stack", {
+        "cluster": {"name": "app"},
+        "services": [{
+            "name": "users", "task_definition": DEFINITION, "desired_count": 2, "launch_type": "FARGATE",
+            "network_configuration": {"subnets": subnets, "security_groups": [sg]},
+            "load_balancers": [{"target_group": tg, "container_name": "users", "container_port": 5000}],
+        }],
+    })
+    assert not created.get("failed"), created.get("msg")
+    wait_steady(ecs, "app", "users")
+    aws.clear_calls()
+    # The first release of a service's first revision registers nothing and only marks it verified.
+    first = run_module("ecs_rolling_deploy", dict(FAST, cluster="app", services=[{"name": "users", "definition": DEFINITION}]))
+    assert not first.get("failed"), first.get("msg")
+    assert [c["operation"] for c in aws.write_calls()] == ["TagResource"]
+    aws.clear_calls()
+    return {"ecs": ecs, "rev1": current_revision({"ecs": ecs})}
+
+
+def definition_args(td):
+    return dict(FAST, cluster="app", services=[{"name": "users", "definition": td}])
+
+
+def running_environment(app):
+    revision = current_revision(app)
+    container = app["ecs"].describe_task_definition(taskDefinition=revision)["taskDefinition"]["containerDefinitions"][0]
+    return {e["name"]: e["value"] for e in container["environment"]}
+
+
+def test_the_definition_ecs_stack_created_the_service_with_is_a_noop_without_write_calls(aws, stack, run_module):
+    result = run_module("ecs_rolling_deploy", definition_args(DEFINITION))
+    assert not result.get("failed"), result.get("msg")
+    assert result["changed"] is False
+    assert result["services"][0]["action"] == "noop"
+    assert aws.write_calls() == []
+
+
+def test_a_changed_environment_variable_is_released_in_one_new_revision_then_a_noop(aws, stack, run_module):
+    staging = with_app_settings("project.config.StagingConfig")
+    result = run_module("ecs_rolling_deploy", definition_args(staging))
+    assert not result.get("failed"), result.get("msg")
+    svc = result["services"][0]
+    assert result["changed"] is True
+    assert (svc["status"], svc["registered"]) == ("completed", True)
+    assert svc["changed_fields"] == ["containers.users.environment.APP_SETTINGS"]
+    assert not result.get("warnings"), "the emulator stored the revision differently from the definition"
+    assert [c["operation"] for c in aws.write_calls()].count("RegisterTaskDefinition") == 1
+    assert current_revision(stack).endswith("task-definition/users:2")
+    assert running_environment(stack)["APP_SETTINGS"] == "project.config.StagingConfig"
+
+    aws.clear_calls()
+    again = run_module("ecs_rolling_deploy", definition_args(staging))
+    assert not again.get("failed"), again.get("msg")
+    assert again["changed"] is False
+    assert aws.write_calls() == []
+
+
+def test_check_diff_shows_the_changed_variable_and_writes_nothing(aws, stack, run_module):
+    result = run_module("ecs_rolling_deploy", definition_args(with_app_settings("project.config.StagingConfig")),
+                        check=True, diff=True)
+    assert not result.get("failed"), result.get("msg")
+    assert result["changed"] is True
+    assert aws.write_calls() == []
+    before = result["diff"]["before"]["task_definition/users"]["containers"]["users"]["environment"]
+    after = result["diff"]["after"]["task_definition/users"]["containers"]["users"]["environment"]
+    assert (before["APP_SETTINGS"], after["APP_SETTINGS"]) == ("project.config.ProductionConfig", "project.config.StagingConfig")
+    assert [(a["action"], a["kind"]) for a in result["plan"]] == [("register", "task_definition"), ("update", "service")]
+    assert result["services"][0]["task_definition_changes"] == [{
+        "path": "containers.users.environment.APP_SETTINGS",
+        "before": "project.config.ProductionConfig", "after": "project.config.StagingConfig"}]
+    assert current_revision(stack) == stack["rev1"]

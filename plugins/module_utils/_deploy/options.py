@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
 
+from .definition import render_definition
 from .planner import ServiceRequest
 from .readiness import Policy
 
@@ -39,8 +40,11 @@ class ReleaseOptions:
     check_mode: bool = False
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any], check_mode: bool = False) -> "ReleaseOptions":
-        """Build and validate options from module parameters; raise ``ValidationError``."""
+    def from_params(cls, params: Mapping[str, Any], check_mode: bool = False, region: Optional[str] = None) -> "ReleaseOptions":
+        """Build and validate options from module parameters; raise ``ValidationError``.
+
+        ``region`` is the module's: the default region of ``awslogs`` in ``services[].definition``.
+        """
         cluster = params.get("cluster")
         if not cluster:
             raise ValidationError("cluster", cluster, "a cluster name or ARN is required")
@@ -58,7 +62,7 @@ class ReleaseOptions:
         services: List[ServiceRequest] = []
         seen = set()
         for index, item in enumerate(raw_services):
-            services.append(_service(index, item, cluster, seen))
+            services.append(_service(index, item, cluster, seen, region))
         for name in ("timeout", "poll_interval"):
             if params.get(name) is not None and params[name] <= 0:
                 raise ValidationError(name, params[name], "must be greater than 0")
@@ -95,7 +99,11 @@ class ReleaseOptions:
         )
 
 
-def _service(index: int, item: Mapping[str, Any], cluster: str, seen: set) -> ServiceRequest:
+# Ways of saying what a service must run besides its whole definition; ``definition`` excludes them all.
+PARTIAL_CHANGES = ("images", "environment", "secrets", "container_definitions", "task_definition")
+
+
+def _service(index: int, item: Mapping[str, Any], cluster: str, seen: set, region: Optional[str]) -> ServiceRequest:
     where = "services[%d]" % index
     if not isinstance(item, Mapping) or not item.get("name"):
         raise ValidationError(where + ".name", item.get("name") if isinstance(item, Mapping) else item, "a service name is required")
@@ -109,6 +117,13 @@ def _service(index: int, item: Mapping[str, Any], cluster: str, seen: set) -> Se
         task_definition=item.get("task_definition"),
         order=int(item.get("order") or 0),
     )
+    if item.get("definition") is not None:
+        for key in PARTIAL_CHANGES:
+            if item.get(key) is not None:
+                raise ValidationError("%s.%s" % (where, key), item[key],
+                                      "mutually exclusive with %s.definition, the whole task definition of the service "
+                                      "(set images, environment and secrets of its containers inside it)" % where)
+        request.definition = render_definition(item["definition"], request.name, region, where + ".definition")
     if request.key in seen:
         raise ValidationError(where + ".name", request.name, "the service is listed twice in the release")
     seen.add(request.key)

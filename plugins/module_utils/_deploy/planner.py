@@ -20,8 +20,8 @@ from typing import Any, Dict, List, Optional
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.result import Action, Plan
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.taskdef import (
-    normalise_task_definition,
-    task_definition_differences,
+    readable_task_definition,
+    task_definition_changes,
     task_definitions_equal,
 )
 
@@ -44,6 +44,8 @@ class ServiceRequest:
     container_definitions: Optional[Dict[str, Any]] = None
     task_definition: Optional[str] = None
     order: int = 0
+    # register kwargs rendered from ``services[].definition``: the whole revision to run
+    definition: Optional[Dict[str, Any]] = None
 
     @property
     def key(self):
@@ -64,6 +66,11 @@ class RevisionChoice:
     changes: List[Dict[str, Any]] = field(default_factory=list)
     before: Optional[Dict[str, Any]] = None
     after: Optional[Dict[str, Any]] = None
+
+    @property
+    def changed_fields(self) -> List[str]:
+        """The paths of the fields that differ (``containers.users.environment.APP_SETTINGS``, ``cpu``)."""
+        return [c["path"] for c in self.changes]
 
 
 @dataclass
@@ -93,17 +100,20 @@ def choose_revision(current: Dict[str, Any], rendered: Optional[Dict[str, Any]],
     of the desired one (None when nothing is to change); ``candidates`` described ACTIVE
     revisions of the family, newest first, checked so that a definition already registered is
     reused instead of registered again; ``explicit`` a described revision the user named.
+    Both sides are compared normalised (AWS's defaults known, order-free lists sorted, tags
+    aside); the changes and the before/after documents are in the readable form of
+    :func:`readable_task_definition`.
     """
     current_td = current.get("taskDefinition", current)
     if explicit is not None:
         target = explicit.get("taskDefinition", explicit)
-        changes = task_definition_differences(current_td, target)
+        changes = task_definition_changes(current_td, target)
         return RevisionChoice(target.get("taskDefinitionArn"), None, True, changes,
-                              normalise_task_definition(current_td), normalise_task_definition(target))
+                              readable_task_definition(current_td), readable_task_definition(target))
     if rendered is None or task_definitions_equal(current_td, rendered):
         return RevisionChoice(current_td.get("taskDefinitionArn"))
-    changes = task_definition_differences(current_td, rendered)
-    before, after = normalise_task_definition(current_td), normalise_task_definition(rendered)
+    changes = task_definition_changes(current_td, rendered)
+    before, after = readable_task_definition(current_td), readable_task_definition(rendered)
     for candidate in candidates:
         cand_td = candidate.get("taskDefinition", candidate)
         if task_definitions_equal(cand_td, rendered):
@@ -158,17 +168,24 @@ def build_plan(plans: List[ServicePlan], migration: Optional[Dict[str, Any]] = N
     for sp in deploying:
         if sp.revision.register_kwargs is not None:
             plan.add(Action("register", "task_definition", sp.revision.register_kwargs.get("family") or _family(sp.current_revision),
-                            "rendered definition differs from %s" % sp.current_revision,
+                            "the definition differs from %s in %s" % (sp.current_revision,
+                                                                      ", ".join(sp.revision.changed_fields)),
                             before=sp.revision.before, after=sp.revision.after, changes=sp.revision.changes))
     if migration and deploying:
         plan.add(Action("run_task", "migration", migration["service"], "run %s on the new revision before updating services"
                         % " ".join(migration["command"])))
     for sp in deploying:
-        target = sp.revision.arn or "new revision of %s" % _family(sp.current_revision)
-        plan.add(Action("update", "service", sp.name, sp.reason,
-                        before={"task_definition": sp.current_revision},
-                        after={"task_definition": target, "force_new_deployment": sp.force},
-                        changes=[{"path": "taskDefinition", "before": sp.current_revision, "after": target}]))
+        family = (sp.revision.register_kwargs or {}).get("family") or _family(sp.current_revision)
+        target = sp.revision.arn or "new revision of %s" % family
+        before: Dict[str, Any] = {"task_definition": sp.current_revision}
+        after: Dict[str, Any] = {"task_definition": target, "force_new_deployment": sp.force}
+        if sp.revision.register_kwargs is None and sp.revision.changes:
+            # A reused revision has no register action to show its content: the update shows it.
+            before["definition"], after["definition"] = sp.revision.before, sp.revision.after
+        plan.add(Action("update", "service", sp.name, sp.reason, before=before, after=after,
+                        changes=[{"path": "taskDefinition", "before": sp.current_revision, "after": target}]
+                        + [dict(c, path="definition." + c["path"]) for c in sp.revision.changes
+                           if sp.revision.register_kwargs is None]))
     for sp in unmarked or []:
         plan.add(Action("mark_released", "task_definition", sp.current_revision or "",
                         "%s runs it%s but no release marked it verified (a release interrupted before its end, or the "

@@ -15,18 +15,21 @@ what an operator needs to act (why, stopped tasks, events, log lines, end state,
 
 from __future__ import annotations
 
+import copy
 import datetime
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import combined_calls
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.diff import prune
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ShipyardError, ValidationError
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.result import Action, Plan, Result
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsApi, EcsError, LogsApi
-from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.taskdef import apply_overrides
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.taskdef import apply_overrides, task_definition_changes
 from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.api import SecretsManagerApi, SsmApi, StsApi
 from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.refs import check_secret_references
 
+from .definition import check_fits_service, secret_references
 from .errors import DeployError
 from .migration import OneOffTaskRunner, essential_containers, log_tail
 from .options import PREVIOUS, ReleaseOptions
@@ -101,7 +104,7 @@ class ReleaseRunner:
     @classmethod
     def from_module(cls, module: Any) -> "ReleaseRunner":
         """Build a runner from an ``AnsibleAWSModule``."""
-        options = ReleaseOptions.from_params(module.params, check_mode=module.check_mode)
+        options = ReleaseOptions.from_params(module.params, check_mode=module.check_mode, region=module.region)
         return cls(options, EcsApi(module.client("ecs")), Elbv2Api(module.client("elbv2")),
                    LogsApi(module.client("logs")),
                    secrets=(SsmApi(module.client("ssm")), SecretsManagerApi(module.client("secretsmanager")),
@@ -196,6 +199,9 @@ class ReleaseRunner:
             return
         references: Dict[str, str] = {}
         for index, choice in enumerate(choices):
+            if self.options.services[index].definition is not None:
+                references.update(secret_references(choice.register_kwargs or {}, "services[%d].definition" % index))
+                continue
             for container in (choice.register_kwargs or {}).get("containerDefinitions") or []:
                 for secret in container.get("secrets") or []:
                     where = "services[%d].secrets.%s.%s" % (index, container.get("name"), secret["name"])
@@ -216,8 +222,32 @@ class ReleaseRunner:
             except EcsError as exc:
                 raise ValidationError(where + ".task_definition", request.task_definition, exc.msg) from exc
             return choose_revision(current, None, [], explicit)
-        if not request.has_changes:
+        if request.definition is not None:
+            rendered = self._whole_definition(request, service, where + ".definition")
+        elif request.has_changes:
+            rendered = self._overridden_definition(request, current, where)
+        else:
             return choose_revision(current, None, [])
+        choice = choose_revision(current, rendered, [])
+        if choice.arn is not None:
+            return choice
+        candidates = []
+        for arn in self.family_revisions(rendered.get("family") or family_of(service["taskDefinition"]))[:REUSE_LOOKBACK]:
+            if arn != current["taskDefinition"]["taskDefinitionArn"]:
+                candidates.append(self.describe_task_definition(arn))
+        return choose_revision(current, rendered, candidates)
+
+    @staticmethod
+    def _whole_definition(request: Any, service: Dict[str, Any], where: str) -> Dict[str, Any]:
+        """``services[].definition``: the revision is exactly that definition (its own tags, no others)."""
+        check_fits_service(request.definition, service, where)
+        rendered = copy.deepcopy(request.definition)
+        rendered["tags"] = [t for t in rendered.get("tags") or [] if t.get("key") != RELEASED_TAG]
+        return prune(rendered)
+
+    @staticmethod
+    def _overridden_definition(request: Any, current: Dict[str, Any], where: str) -> Dict[str, Any]:
+        """The current revision with the changes of ``images``/``environment``/``secrets``/``container_definitions``."""
         try:
             rendered = apply_overrides(current, images=request.images, environment=request.environment,
                                        secrets=request.secrets, container_definitions=request.container_definitions)
@@ -229,14 +259,7 @@ class ReleaseRunner:
         rendered.pop("tags", None)
         if tags:
             rendered["tags"] = tags
-        choice = choose_revision(current, rendered, [])
-        if choice.arn is not None:
-            return choice
-        candidates = []
-        for arn in self.family_revisions(family_of(service["taskDefinition"]))[:REUSE_LOOKBACK]:
-            if arn != current["taskDefinition"]["taskDefinitionArn"]:
-                candidates.append(self.describe_task_definition(arn))
-        return choose_revision(current, rendered, candidates)
+        return rendered
 
     def previous_good_revision(self, index: int, service: Dict[str, Any]) -> str:
         """The revision the service ran well on before its current one.
@@ -268,11 +291,16 @@ class ReleaseRunner:
         if not migration:
             return
         sp = next(p for p in plans if p.name == migration["service"])
-        names = [c.get("name") for c in (self.describe_task_definition(sp.current_revision or sp.service["taskDefinition"])
-                                         ["taskDefinition"].get("containerDefinitions") or [])]
+        # The migration runs on the revision the release puts the service on.
+        if sp.revision.register_kwargs is not None:
+            desired, label = sp.revision.register_kwargs, "the new revision of %s" % sp.revision.register_kwargs.get("family")
+        else:
+            label = sp.revision.arn or sp.current_revision or sp.service["taskDefinition"]
+            desired = self.describe_task_definition(label)["taskDefinition"]
+        names = [c.get("name") for c in desired.get("containerDefinitions") or []]
         if migration.get("container") and migration["container"] not in names:
             raise ValidationError("migration.container", migration["container"],
-                                  "no container of that name in %s (containers: %s)" % (sp.current_revision, ", ".join(names)))
+                                  "no container of that name in %s (containers: %s)" % (label, ", ".join(names)))
 
     # applying -----------------------------------------------------------------------------
     def register_revisions(self) -> None:
@@ -282,6 +310,12 @@ class ReleaseRunner:
                 continue
             registered = self.ecs.register_task_definition(**sp.revision.register_kwargs)
             sp.revision.arn = registered["taskDefinitionArn"]
+            stored = task_definition_changes(sp.revision.register_kwargs, registered)
+            if stored:
+                # AWS stored something the normaliser does not know of: the next run would see a
+                # difference and register again, so say so instead of drifting silently.
+                self.warnings.append("%s was stored differently from the definition in %s; report this as a defect of the "
+                                     "task definition normaliser" % (sp.revision.arn, ", ".join(c["path"] for c in stored)))
             self._described[sp.revision.arn] = {"taskDefinition": registered, "tags": sp.revision.register_kwargs.get("tags", [])}
             self.timeline.add(sp.name, "registered", sp.revision.arn)
 
@@ -603,6 +637,7 @@ class ReleaseRunner:
                 "registered": sp.revision.register_kwargs is not None and sp.decision == DEPLOY,
                 "reused_revision": sp.revision.reused,
                 "task_definition_changes": sp.revision.changes,
+                "changed_fields": sp.revision.changed_fields,
                 "deployment_id": track.deployment_id if track and track.purpose != "rollback" else None,
             }
             entry.update(self.outcomes.get(sp.request.key, {"status": "planned" if self.options.check_mode else "not_started"}))

@@ -593,3 +593,87 @@ def container_names(doc: Mapping[str, Any]) -> List[str]:
     if "taskDefinition" in doc and isinstance(doc["taskDefinition"], Mapping):
         doc = doc["taskDefinition"]
     return [c.get("name") for c in doc.get("containerDefinitions") or []]
+
+
+# --------------------------------------------------------------------------------------------
+# a readable form, for --diff and the fields a release changes
+# --------------------------------------------------------------------------------------------
+
+# Keys whose values are maps of the user's own names (variables, labels, driver options): their
+# keys are shown as written, never snake_cased.
+_USER_KEYED = ("environment", "secrets", "docker_labels", "options", "secret_options", "driver_opts", "labels")
+_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+
+_SNAKE_EXCEPTIONS = {"sizeInGiB": "size_in_gib"}
+
+
+def _snake(key: str) -> str:
+    return _SNAKE_EXCEPTIONS.get(key) or _CAMEL.sub(r"_\1", key).lower()
+
+
+def _readable(value: Any, user_keyed: bool = False) -> Any:
+    if isinstance(value, Mapping):
+        if user_keyed:
+            return {str(k): _readable(v) for k, v in value.items()}
+        return {_snake(str(k)): _readable(v, _snake(str(k)) in _USER_KEYED) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_readable(v) for v in value]
+    return value
+
+
+def readable_task_definition(doc: Mapping[str, Any]) -> Dict[str, Any]:
+    """A normalised definition in the words of the task definition options, for ``--diff``.
+
+    Containers are keyed by name, environment variables and secrets are ``{NAME: value}`` and
+    ``{NAME: valueFrom}`` (secrets are references, never values), field names are snake_case
+    (``memory_reservation``, ``health_check``), so a difference reads
+    ``containers.users.environment.APP_SETTINGS``.
+    """
+    normal = normalise_task_definition(doc)
+    containers = {}
+    for container in normal.pop("containerDefinitions", []):
+        container = dict(container)
+        name = container.pop("name", "")
+        if container.get("environment"):
+            container["environment"] = {e["name"]: e.get("value") for e in container["environment"]}
+        if container.get("secrets"):
+            container["secrets"] = {s["name"]: s.get("valueFrom") for s in container["secrets"]}
+        log = container.get("logConfiguration")
+        if log and log.get("secretOptions"):
+            container["logConfiguration"] = dict(log, secretOptions={s["name"]: s.get("valueFrom")
+                                                                     for s in log["secretOptions"]})
+        containers[name] = container
+    out = _readable(normal)
+    if "ephemeral_storage" in out:
+        # The option is the size in GiB, not AWS's wrapper around it.
+        out["ephemeral_storage"] = out["ephemeral_storage"].get("size_in_gib")
+    if containers:
+        out["containers"] = {name: _readable(c) for name, c in containers.items()}
+    return out
+
+
+def task_definition_changes(current: Mapping[str, Any], desired: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    """``[{path, before, after}]`` between two definitions in their readable form (empty if AWS would
+    store them the same way); paths such as ``containers.users.environment.APP_SETTINGS`` or ``cpu``.
+
+    A list of plain values (a command, an entry point, links) is one value: a changed argument
+    shows the whole command before and after, not ``command[2]``.
+    """
+    out: List[Dict[str, Any]] = []
+    _changes(readable_task_definition(current), readable_task_definition(desired), "", out)
+    return out
+
+
+def _changes(before: Any, after: Any, path: str, out: List[Dict[str, Any]]) -> None:
+    if isinstance(before, Mapping) and isinstance(after, Mapping):
+        for key in sorted(set(before) | set(after), key=str):
+            _changes(before.get(key), after.get(key), "%s.%s" % (path, key) if path else str(key), out)
+        return
+    records = isinstance(before, list) and isinstance(after, list) and len(before) == len(after)
+    if records and all(isinstance(v, Mapping) for v in before + after):
+        for index, (b, a) in enumerate(zip(before, after)):
+            _changes(b, a, "%s[%d]" % (path, index), out)
+        return
+    if before != after:
+        out.append({"path": path, "before": before, "after": after})

@@ -20,12 +20,12 @@ IMAGE_V1 = "repo/users:1"
 IMAGE_V2 = "repo/users:2"
 
 
-def release(world, check_mode=False, **params):
+def release(world, check_mode=False, region="us-east-1", **params):
     params.setdefault("cluster", "app")
     params.setdefault("poll_interval", 5.0)
     params.setdefault("max_poll_interval", 5.0)
     params.setdefault("timeout", 600)
-    options = ReleaseOptions.from_params(params, check_mode=check_mode)
+    options = ReleaseOptions.from_params(params, check_mode=check_mode, region=region)
     retry = RetryPolicy(sleep=world.clock.sleep, rand=lambda: 0.5)
     runner = ReleaseRunner(options, EcsApi(world.ecs, retry), Elbv2Api(world.elbv2, retry), LogsApi(world.logs, retry),
                            clock=world.clock, sleep=world.clock.sleep)
@@ -78,8 +78,8 @@ def test_check_mode_reports_the_release_and_its_diff_without_writes(world):
     actions = [(a["action"], a["kind"]) for a in result.plan.to_list()]
     assert actions == [("register", "task_definition"), ("update", "service")]
     diff = result.plan.diff()
-    assert diff["after"]["task_definition/users"]["containerDefinitions"][0]["image"] == IMAGE_V2
-    assert diff["before"]["task_definition/users"]["containerDefinitions"][0]["image"] == IMAGE_V1
+    assert diff["after"]["task_definition/users"]["containers"]["users"]["image"] == IMAGE_V2
+    assert diff["before"]["task_definition/users"]["containers"]["users"]["image"] == IMAGE_V1
 
 
 def test_crash_loop_fails_fast_before_the_circuit_breaker_and_rolls_back(world):
