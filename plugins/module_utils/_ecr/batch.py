@@ -139,13 +139,14 @@ class EcrBatchPush(EcrImagePush):
         return elements
 
     def _merge(self, index: int, raw: Dict[str, Any]) -> Element:
-        own = {k for k, v in raw.items() if v is not None}
+        # An empty string is "not set" too: a playbook building the list cannot leave a key out per element.
+        own = {k for k, v in raw.items() if v is not None and v != ""}
         merged: Dict[str, Any] = {k: self.params.get(k) for k in INHERITED}
         for group in GROUPS:
             if own & set(group):
                 for key in group:
                     merged[key] = None
-        merged.update({k: v for k, v in raw.items() if v is not None})
+        merged.update({k: raw[k] for k in own})
         if merged.get("purge_tags") is None:
             merged["purge_tags"] = True
         return Element(index=index, params=merged, own=own)
@@ -212,12 +213,18 @@ class EcrBatchPush(EcrImagePush):
                                       "repository does not exist and manage_repository=false")
             with blame(element):
                 plan = plan_repository(spec, current) if manage else Plan()
-            uri = current["uri"] if current is not None else "%s/%s" % (self._registry_host(), element.name)
+            uri = current["uri"] if current is not None else "%s/%s" % (self._host(described), element.name)
             work = ElementWork(element=element, current=current, plan=plan, repository_uri=uri)
             works.append(work)
             with blame(element):
                 self._plan_image(work, workdir)
         return works
+
+    def _host(self, described: Dict[str, Dict[str, Any]]) -> str:
+        """The registry's host: that of a repository of the same registry, else the authorization token's."""
+        for repo in described.values():
+            return repo["repositoryUri"].split("/", 1)[0]
+        return self._registry_host()
 
     def _plan_image(self, work: ElementWork, workdir: str) -> None:
         element, p = work.element, work.element.params

@@ -270,3 +270,16 @@ def test_registry_options_are_refused_with_repositories(env):
     with pytest.raises(ValidationError) as err:
         env.run(registry_url="http://127.0.0.1:5000", repositories=[{"name": "app/users"}])
     assert err.value.option == "registry_url"
+
+
+def test_a_new_repository_is_predicted_on_the_registry_of_the_existing_ones(env):
+    env.client.create_repository(repositoryName="app/users")
+    result = env.run(check_mode=True, repositories=[{"name": "app/users"}, {"name": "app/client"}])
+    users, client = result.data["repositories"]["app/users"], result.data["repositories"]["app/client"]
+    assert client["repository_uri"] == users["repository_uri"].rsplit("/", 2)[0] + "/app/client"
+    assert "get_authorization_token" not in env.last_calls()
+
+
+def test_an_empty_archive_string_means_no_source(env):
+    result = env.run(check_mode=True, repositories=[{"name": "app/users", "archive": ""}])
+    assert [a.verb for a in result.plan.actions] == ["create"]
