@@ -274,7 +274,7 @@ class EcrBatchPush(EcrImagePush):
 
     def _apply(self, work: ElementWork) -> None:
         element = work.element
-        if self.params.get("manage_repository", True):
+        if any(a.kind != "image" for a in work.plan.actions):
             current = apply_repository(self.api, element.spec, work.plan, work.current)
             if current is not None:
                 # A repository created by this run: its URI is ECR's record, as every later run reads it.

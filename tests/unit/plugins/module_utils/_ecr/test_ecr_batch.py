@@ -218,7 +218,8 @@ def test_promotion_per_element_then_no_op(env):
               "repositories": [{"name": "app/users", "promote_from": {"tag": "staging-1"}}]}
     first = env.run(**params)
     assert first.data["repositories"]["app/users"]["image_digest"] == digest
-    assert env.write_calls() == {"put_image": 1}
+    # the source and the tags read, the tag written; the repository, unchanged, is not read again
+    assert env.last_calls() == {"describe_repositories": 1, "batch_get_image": 2, "put_image": 1}
     env.apis.clear()
     assert not env.run(**params).changed
     assert env.write_calls() == {}
