@@ -9,7 +9,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: ecr_image_push
-short_description: Manage an ECR repository and push, tag or promote images into it
+short_description: Manage ECR repositories and push, tag or promote images into them
 version_added: 0.1.0
 description:
   - Creates and updates an Amazon ECR repository (scan on push, tag mutability, encryption, lifecycle policy,
@@ -20,6 +20,9 @@ description:
     are verified.
   - Promotes an image already in ECR (by tag or digest) to new tags without moving a layer.
   - Returns the image URI pinned by digest, which task definitions should use.
+  - With O(repositories), one run handles the repositories and images of every service of an application - repositories
+    described 100 names per call, a write only where something differs - and every element is validated before the
+    first write of any.
   - A tag that already points at the wanted digest is left alone; on a repository with immutable tags, a tag that points
     at another digest is an error raised before anything is written.
 author:
@@ -28,8 +31,109 @@ options:
   name:
     description:
       - Name of the ECR repository, for example C(flask-microservices/users).
+      - Exactly one of O(name) and O(repositories) is required.
     type: str
-    required: true
+  repositories:
+    description:
+      - Several repositories, each with its own image, in one run (instead of a loop of runs, one per repository).
+      - The repository options given at the top level (O(scan_on_push), O(image_tag_mutability), O(encryption_type),
+        O(kms_key), O(lifecycle_rules), O(lifecycle_policy), O(repository_policy), O(tags), O(purge_tags)) and
+        O(image_tags), O(compress_layers), O(mount_from) apply to every element that does not set them.
+        An element that sets O(repositories[].encryption_type) or O(repositories[].kms_key) replaces both top-level
+        ones; the same holds for O(repositories[].lifecycle_rules) and O(repositories[].lifecycle_policy).
+      - Image sources (O(archive), O(docker_image), O(promote_from)) are given per element; O(registry_url) is not
+        supported with O(repositories).
+      - An element with O(repositories[].image_tags) (its own or the top-level ones) and no source reports the image
+        its first tag points at, pinned by digest; it writes no image.
+      - Every element is validated, and every repository and image read, before the first write of any element.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Name of the ECR repository.
+        type: str
+        required: true
+      archive:
+        description: Image archive to push into this repository, as O(archive).
+        type: path
+      archive_ref:
+        description: Image of a multi-image archive, as O(archive_ref).
+        type: str
+      docker_image:
+        description: Image of the local Docker daemon to push into this repository, as O(docker_image).
+        type: str
+      promote_from:
+        description: Image already in ECR to tag in this repository, as O(promote_from).
+        type: dict
+        suboptions:
+          repository:
+            description: Repository of the source image; defaults to O(repositories[].name).
+            type: str
+          tag:
+            description: Tag of the source image.
+            type: str
+          digest:
+            description: Digest (V(sha256:...)) of the source image.
+            type: str
+      image_tags:
+        description: Image tags of this repository's image; defaults to O(image_tags).
+        type: list
+        elements: str
+      compress_layers:
+        description: As O(compress_layers), for this repository's image.
+        type: bool
+      mount_from:
+        description: As O(mount_from), for this repository's image.
+        type: list
+        elements: str
+      scan_on_push:
+        description: As O(scan_on_push), for this repository.
+        type: bool
+      image_tag_mutability:
+        description: As O(image_tag_mutability), for this repository.
+        type: str
+        choices: [MUTABLE, IMMUTABLE]
+      encryption_type:
+        description: As O(encryption_type), for this repository.
+        type: str
+        choices: [AES256, KMS]
+      kms_key:
+        description: As O(kms_key), for this repository.
+        type: str
+      lifecycle_rules:
+        description: As O(lifecycle_rules), for this repository.
+        type: list
+        elements: dict
+        suboptions:
+          description:
+            description: Text shown in the console; a description is generated when not set.
+            type: str
+          tag_status:
+            description: Which images the rule selects, as O(lifecycle_rules[].tag_status).
+            type: str
+            choices: [tagged, untagged, any]
+          tag_prefixes:
+            description: Tag prefixes of the images the rule selects (with V(tagged)).
+            type: list
+            elements: str
+          keep_last:
+            description: Keep the newest N selected images, expire the older ones.
+            type: int
+          expire_days:
+            description: Expire selected images pushed more than this many days ago.
+            type: int
+      lifecycle_policy:
+        description: As O(lifecycle_policy), for this repository.
+        type: json
+      repository_policy:
+        description: As O(repository_policy), for this repository.
+        type: json
+      tags:
+        description: As O(tags), for this repository.
+        type: dict
+      purge_tags:
+        description: As O(purge_tags), for this repository.
+        type: bool
   manage_repository:
     description:
       - Create and update the repository through the ECR API.
@@ -219,6 +323,33 @@ EXAMPLES = r"""
     image_tags:
       - "production-{{ git_sha }}"
 
+- name: Create every service's repository and push the images given as archives, in one run
+  shipyard.ecs.ecr_image_push:
+    image_tag_mutability: IMMUTABLE
+    scan_on_push: true
+    lifecycle_rules:
+      - tag_status: untagged
+        expire_days: 1
+      - tag_status: any
+        keep_last: 30
+    tags:
+      application: flask-microservices
+    image_tags:
+      - "production-{{ git_sha }}"
+    repositories:
+      - name: flask-microservices/users
+        archive: /tmp/users.tar
+      - name: flask-microservices/client
+        archive: /tmp/client-oci
+      # No source: reports the image production-<sha> points at, pinned by digest.
+      - name: flask-microservices/worker
+        image_tag_mutability: MUTABLE
+  register: images
+
+- name: Use each pinned URI
+  ansible.builtin.debug:
+    msg: "{{ images.repositories['flask-microservices/users'].image_uri }}"
+
 - name: Push a multi-arch OCI layout to another registry
   shipyard.ecs.ecr_image_push:
     name: team/client
@@ -231,65 +362,113 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+repositories:
+  description:
+    - With O(repositories), each repository's outcome, by repository name.
+  returned: when O(repositories) is given
+  type: dict
+  contains:
+    repository_uri:
+      description: URI of the repository, without tag or digest (predicted in check mode).
+      type: str
+    image_uri:
+      description:
+        - The image pinned by digest, C(<repository_uri>@sha256:...), when one was pushed or promoted, or the first tag
+          points at one; otherwise C(<repository_uri>:<first tag>); null without tags.
+      type: str
+    image_digest:
+      description: Digest of that image; null when no image is known.
+      type: str
+    image_tags:
+      description: The tags of this repository's image.
+      type: list
+      elements: str
+    changed:
+      description: Whether this repository or its image changed (would change in check mode).
+      type: bool
+    actions:
+      description: This repository's part of RV(plan).
+      type: list
+      elements: dict
+    layers_uploaded:
+      description: Layers uploaded by this run into this repository.
+      type: int
+      returned: when the element pushes an archive or a Docker image
+    layers_skipped:
+      description: Layers the repository already had.
+      type: int
+      returned: when the element pushes an archive or a Docker image
+    layers_mounted:
+      description: Layers mounted from another repository.
+      type: int
+      returned: when the element pushes an archive or a Docker image
+    bytes_sent:
+      description: Blob bytes uploaded into this repository by this run.
+      type: int
+      returned: when the element pushes an archive or a Docker image
+  sample: {"flask-microservices/users": {
+             "repository_uri": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/flask-microservices/users",
+             "image_uri": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/flask-microservices/users@sha256:7d4e...",
+             "image_digest": "sha256:7d4e...", "image_tags": ["production-3f2c1ab"], "changed": false, "actions": []}}
 repository_uri:
   description: URI of the repository, without tag or digest.
-  returned: always
+  returned: without O(repositories)
   type: str
   sample: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/flask-microservices/users
 repository:
   description: The repository's settings after the run (predicted in check mode).
-  returned: when the ECR API is used
+  returned: when the ECR API is used, without O(repositories)
   type: dict
 digest:
   description: Digest of the image (sha256 of its manifest or index bytes).
-  returned: when a source is given
+  returned: when a source is given, without O(repositories)
   type: str
   sample: sha256:7d4e0b2e4b1f3c2a9f0e8d7c6b5a49382716050f4e3d2c1b0a998877665544332
 media_type:
   description: Media type of the manifest or index.
-  returned: when a source is given
+  returned: when a source is given, without O(repositories)
   type: str
 image_uri:
   description: The image pinned by digest, C(<repository_uri>@sha256:...); what task definitions should use.
-  returned: when a source is given
+  returned: when a source is given, without O(repositories)
   type: str
 image_uris:
   description: Image URI of each tag.
-  returned: when a source is given
+  returned: when a source is given, without O(repositories)
   type: dict
   sample: {"production-3f2c1ab": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/users:production-3f2c1ab"}
 image_tags:
   description: The tags that point at the image.
-  returned: when a source is given
+  returned: when a source is given, without O(repositories)
   type: list
   elements: str
 image_details:
   description: ECR's record of the image after the run - all its tags, size, push time, scan status.
-  returned: when the image is in ECR (not for O(registry_url) pushes, not for an image check mode has not pushed yet)
+  returned: when the image is in ECR (not for O(registry_url) pushes, not for an image check mode has not pushed yet), without O(repositories)
   type: dict
   sample: {"tags": ["production-3f2c1ab", "staging-3f2c1ab"], "size_bytes": 48213377,
            "pushed_at": "2026-11-23T14:02:11+00:00", "scan_status": "COMPLETE"}
 platforms:
   description: Platforms of a multi-architecture index.
-  returned: when the image is an index
+  returned: when the image is an index, without O(repositories)
   type: list
   elements: str
   sample: [linux/amd64, linux/arm64/v8]
 layers_uploaded:
   description: Layers uploaded by this run.
-  returned: when pushing an archive or a Docker image
+  returned: when pushing an archive or a Docker image, without O(repositories)
   type: int
 layers_skipped:
   description: Layers the registry already had.
-  returned: when pushing an archive or a Docker image
+  returned: when pushing an archive or a Docker image, without O(repositories)
   type: int
 layers_mounted:
   description: Layers mounted from another repository (O(mount_from)) instead of uploaded.
-  returned: when pushing an archive or a Docker image
+  returned: when pushing an archive or a Docker image, without O(repositories)
   type: int
 bytes_sent:
   description: Blob bytes uploaded by this run (0 when nothing had to move).
-  returned: when pushing an archive or a Docker image
+  returned: when pushing an archive or a Docker image, without O(repositories)
   type: int
 plan:
   description: The actions taken (or, in check mode, that would be taken), with reasons.
@@ -303,22 +482,48 @@ calls:
 """
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.module import run_module
-from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.runner import EcrImagePush
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.batch import run
+
+LIFECYCLE_RULE = dict(
+    description=dict(type="str"),
+    tag_status=dict(type="str", choices=["tagged", "untagged", "any"]),
+    tag_prefixes=dict(type="list", elements="str"),
+    keep_last=dict(type="int", no_log=False),
+    expire_days=dict(type="int"),
+)
+PROMOTE_FROM = dict(
+    repository=dict(type="str"),
+    tag=dict(type="str"),
+    digest=dict(type="str"),
+)
 
 ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
+    name=dict(type="str"),
+    repositories=dict(type="list", elements="dict", options=dict(
+        name=dict(type="str", required=True),
+        archive=dict(type="path"),
+        archive_ref=dict(type="str"),
+        docker_image=dict(type="str"),
+        promote_from=dict(type="dict", options=PROMOTE_FROM),
+        image_tags=dict(type="list", elements="str"),
+        compress_layers=dict(type="bool"),
+        mount_from=dict(type="list", elements="str"),
+        scan_on_push=dict(type="bool"),
+        image_tag_mutability=dict(type="str", choices=["MUTABLE", "IMMUTABLE"]),
+        encryption_type=dict(type="str", choices=["AES256", "KMS"]),
+        kms_key=dict(type="str", no_log=False),
+        lifecycle_rules=dict(type="list", elements="dict", options=LIFECYCLE_RULE),
+        lifecycle_policy=dict(type="json"),
+        repository_policy=dict(type="json"),
+        tags=dict(type="dict"),
+        purge_tags=dict(type="bool"),
+    )),
     manage_repository=dict(type="bool", default=True),
     scan_on_push=dict(type="bool"),
     image_tag_mutability=dict(type="str", choices=["MUTABLE", "IMMUTABLE"]),
     encryption_type=dict(type="str", choices=["AES256", "KMS"]),
     kms_key=dict(type="str", no_log=False),
-    lifecycle_rules=dict(type="list", elements="dict", options=dict(
-        description=dict(type="str"),
-        tag_status=dict(type="str", choices=["tagged", "untagged", "any"]),
-        tag_prefixes=dict(type="list", elements="str"),
-        keep_last=dict(type="int", no_log=False),
-        expire_days=dict(type="int"),
-    )),
+    lifecycle_rules=dict(type="list", elements="dict", options=LIFECYCLE_RULE),
     lifecycle_policy=dict(type="json"),
     repository_policy=dict(type="json"),
     tags=dict(type="dict"),
@@ -328,11 +533,7 @@ ARGUMENT_SPEC = dict(
     archive_ref=dict(type="str"),
     compress_layers=dict(type="bool", default=False),
     docker_image=dict(type="str"),
-    promote_from=dict(type="dict", options=dict(
-        repository=dict(type="str"),
-        tag=dict(type="str"),
-        digest=dict(type="str"),
-    )),
+    promote_from=dict(type="dict", options=PROMOTE_FROM),
     mount_from=dict(type="list", elements="str"),
     registry_url=dict(type="str"),
     registry_username=dict(type="str"),
@@ -346,8 +547,10 @@ ARGUMENT_SPEC = dict(
 def main():
     run_module(
         ARGUMENT_SPEC,
-        lambda module: EcrImagePush.from_module(module).run(),
-        mutually_exclusive=[("archive", "docker_image", "promote_from"), ("lifecycle_rules", "lifecycle_policy")],
+        run,
+        mutually_exclusive=[("name", "repositories"), ("archive", "docker_image", "promote_from"),
+                            ("lifecycle_rules", "lifecycle_policy")],
+        required_one_of=[("name", "repositories")],
     )
 
 

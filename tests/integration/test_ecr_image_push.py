@@ -259,3 +259,103 @@ def test_unreachable_docker_daemon_fails_with_a_clear_message(run_module, regist
                      env={"DOCKER_HOST": "unix://%s/docker.sock" % tmp_path})
     assert res["failed"]
     assert "no Docker daemon is reachable" in res["msg"]
+
+
+# repositories: every service's repository and image in one run ------------------------------------
+SERVICES = ("users", "client", "worker")
+
+
+@pytest.fixture(scope="module")
+def service_archives(tmp_path_factory):
+    """One small image per service: two docker save tarballs and a multi-arch OCI layout."""
+    root = tmp_path_factory.mktemp("services")
+    return {
+        "users": docker_save(str(root / "users.tar"), [{"app/users.py": b"print('users')\n"}], repo_tags=["users:1"]),
+        "client": oci_multiarch(str(root / "client-oci"), architectures=("amd64", "arm64")),
+        "worker": docker_save(str(root / "worker.tar"), [{"app/worker.py": b"print('worker')\n"}], repo_tags=["worker:1"]),
+    }
+
+
+def application_args(archives, prefix, tag="production-1"):
+    return {
+        "image_tag_mutability": "IMMUTABLE", "scan_on_push": True,
+        "lifecycle_rules": [{"tag_status": "untagged", "expire_days": 1}, {"tag_status": "any", "keep_last": 30}],
+        "tags": {"application": "flask-microservices"}, "image_tags": [tag],
+        "repositories": [{"name": "%s/%s" % (prefix, name), "archive": archives[name]} for name in SERVICES],
+    }
+
+
+def calls_by_operation(aws):
+    out = {}
+    for call in aws.calls():
+        out[call["operation"]] = out.get(call["operation"], 0) + 1
+    return out
+
+
+@pytest.fixture
+def prefix():
+    return "it-%s" % uuid.uuid4().hex[:8]
+
+
+def test_one_run_creates_every_repository_and_pushes_every_image(aws, boto3_client, run_module, service_archives, prefix):
+    res = run_module("ecr_image_push", application_args(service_archives, prefix))
+    assert not res.get("failed"), res.get("msg")
+    assert res["changed"]
+    ecr = boto3_client("ecr")
+    for name in SERVICES:
+        entry = res["repositories"]["%s/%s" % (prefix, name)]
+        assert entry["changed"]
+        assert [(a["action"], a["kind"]) for a in entry["actions"]] == [
+            ("create", "repository"), ("push", "image"), ("tag", "image")]
+        images = ecr.batch_get_image(repositoryName="%s/%s" % (prefix, name), imageIds=[{"imageTag": "production-1"}],
+                                     acceptedMediaTypes=["application/vnd.oci.image.index.v1+json",
+                                                         "application/vnd.docker.distribution.manifest.v2+json"])["images"]
+        assert images[0]["imageId"]["imageDigest"] == entry["image_digest"]
+        assert entry["image_uri"] == "%s@%s" % (entry["repository_uri"], entry["image_digest"])
+        repo = ecr.describe_repositories(repositoryNames=["%s/%s" % (prefix, name)])["repositories"][0]
+        assert entry["repository_uri"] == repo["repositoryUri"]
+        assert repo["imageTagMutability"] == "IMMUTABLE"
+
+
+def test_second_run_of_three_repositories_reads_little_and_writes_nothing(aws, run_module, service_archives, prefix):
+    args = application_args(service_archives, prefix)
+    first = run_module("ecr_image_push", args)
+    assert not first.get("failed"), first.get("msg")
+    aws.clear_calls()
+    second = run_module("ecr_image_push", args, diff=True)
+    assert not second["changed"]
+    assert aws.write_calls() == []
+    # One describe for every repository; per repository, what ECR reads only one repository at a time.
+    assert calls_by_operation(aws) == {"DescribeRepositories": 1, "GetLifecyclePolicy": 3, "ListTagsForResource": 3,
+                                       "BatchGetImage": 3}
+    for name in SERVICES:
+        entry = second["repositories"]["%s/%s" % (prefix, name)]
+        assert (entry["changed"], entry["actions"]) == (False, [])
+        assert entry["image_uri"] == first["repositories"]["%s/%s" % (prefix, name)]["image_uri"]
+        assert entry["bytes_sent"] == 0
+
+
+def test_check_mode_on_an_empty_account_plans_every_repository_and_push(aws, run_module, service_archives, prefix):
+    res = run_module("ecr_image_push", application_args(service_archives, prefix), check=True, diff=True)
+    assert not res.get("failed"), res.get("msg")
+    assert res["changed"]
+    assert aws.write_calls() == []
+    assert [a["action"] for a in res["plan"]] == ["create", "push", "tag"] * 3
+    for name in SERVICES:
+        repository = "%s/%s" % (prefix, name)
+        entry = res["repositories"][repository]
+        assert entry["image_uri"] == "%s@%s" % (entry["repository_uri"], entry["image_digest"])
+        assert res["diff"]["after"]["repository/%s" % repository]["scan_on_push"] is True
+    assert res["repositories"]["%s/client" % prefix]["image_digest"].startswith("sha256:")
+
+
+def test_a_bad_third_element_is_refused_before_anything_is_written(aws, boto3_client, run_module, service_archives,
+                                                                   prefix):
+    args = application_args(service_archives, prefix)
+    args["repositories"][2]["archive"] = "/nonexistent/worker.tar"
+    aws.clear_calls()
+    res = run_module("ecr_image_push", args)
+    assert res["failed"]
+    assert "repositories[2].archive='/nonexistent/worker.tar'" in res["msg"]
+    assert aws.write_calls() == []
+    assert boto3_client("ecr").describe_repositories()["repositories"] == []

@@ -59,6 +59,13 @@ class EcrApi(AwsApi):
             return None
         return page["repositories"][0]
 
+    def describe_repositories(self, names: List[str]) -> List[Dict[str, Any]]:
+        """The repositories named (at most 100); raises ``RepositoryNotFoundException`` when one is missing.
+
+        AWS fails the whole call for one missing name, and takes no ``maxResults`` with names.
+        """
+        return self.call("describe_repositories", repositoryNames=list(names)).get("repositories") or []
+
     def create_repository(self, **kwargs: Any) -> Dict[str, Any]:
         """Create a repository; returns it."""
         return self.call("create_repository", **kwargs)["repository"]

@@ -16,10 +16,14 @@ import json
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import chunks
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
 
 from .api import EcrApi, EcrError
 from .archive import sha256_digest
+
+# BatchGetImage takes at most 100 image ids.
+IMAGE_BATCH = 100
 
 
 @dataclass
@@ -61,13 +65,30 @@ def resolve_source(api: EcrApi, repository: str, tag: Optional[str], digest: Opt
 def current_tags(api: EcrApi, repository: str, tags: Sequence[str]) -> Dict[str, Optional[str]]:
     """Digest each tag points at in ``repository`` now (None when absent).
 
-    One lookup per tag: the answer then cannot be attributed to the wrong tag, whichever tag
-    of a multi-tagged image the service chooses to echo back.
+    One ``BatchGetImage`` per 100 tags.  Which image answers which tag is only certain from the
+    failures (a tag not found is named) and when every image found has the same digest, the
+    usual case of a re-run; the echoed ``imageTag`` of a multi-tagged image is not relied on.
+    Otherwise the tags found are looked up one by one.
     """
-    out: Dict[str, Optional[str]] = {}
-    for tag in tags:
-        images = api.batch_get_image(repository, [{"imageTag": tag}]).get("images") or []
-        out[tag] = images[0]["imageId"]["imageDigest"] if images else None
+    out: Dict[str, Optional[str]] = {tag: None for tag in tags}
+    for batch in chunks(list(tags), IMAGE_BATCH):
+        page = api.batch_get_image(repository, [{"imageTag": tag} for tag in batch])
+        missing = set()
+        for failure in page.get("failures") or []:
+            if failure.get("failureCode") != "ImageNotFound":
+                raise EcrError("BatchGetImage of %s in %s: %s: %s" % (failure.get("imageId"), repository,
+                               failure.get("failureCode"), failure.get("failureReason")), operation="batch_get_image",
+                               code=failure.get("failureCode"))
+            missing.add((failure.get("imageId") or {}).get("imageTag"))
+        present = [tag for tag in batch if tag not in missing]
+        digests = {image["imageId"]["imageDigest"] for image in page.get("images") or []}
+        if len(digests) == 1:
+            digest = digests.pop()
+            out.update({tag: digest for tag in present})
+            continue
+        for tag in present:
+            images = api.batch_get_image(repository, [{"imageTag": tag}]).get("images") or []
+            out[tag] = images[0]["imageId"]["imageDigest"] if images else None
     return out
 
 

@@ -18,17 +18,22 @@ A key the user did not set is absent from the desired document and left as it is
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import chunks
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.diff import differences, prune, tags_to_dict
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.result import Action, Plan
 
-from .api import EcrApi
+from .api import EcrApi, EcrError
 from .policies import lifecycle_from_rules, normalise_lifecycle, normalise_policy, parse_policy, policy_text
 
 REPOSITORY_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_./")
+EXTRA_KEYS = ("lifecycle_policy", "repository_policy", "tags")
+DESCRIBE_BATCH = 100
+MISSING_NAME = re.compile(r"repository with name '([^']+)' does not exist")
 AWS_DEFAULTS = {"scan_on_push": False, "image_tag_mutability": "MUTABLE", "encryption": {"type": "AES256"}}
 
 
@@ -88,23 +93,71 @@ def _text_or_none(text: Optional[str]) -> Optional[Dict[str, Any]]:
     return json.loads(text) if text else None
 
 
-def read_repository(api: EcrApi, name: str) -> Optional[Dict[str, Any]]:
-    """The repository's current state as the planner's document (None when absent)."""
-    repo = api.describe_repository(name)
-    if repo is None:
-        return None
+def repository_document(repo: Dict[str, Any]) -> Dict[str, Any]:
+    """The settings ``DescribeRepositories`` reports, as the planner's document."""
     enc = repo.get("encryptionConfiguration") or {"encryptionType": "AES256"}
-    current: Dict[str, Any] = {
+    return {
         "arn": repo["repositoryArn"],
         "uri": repo["repositoryUri"],
         "scan_on_push": bool((repo.get("imageScanningConfiguration") or {}).get("scanOnPush", False)),
         "image_tag_mutability": repo.get("imageTagMutability", "MUTABLE"),
         "encryption": prune({"type": enc.get("encryptionType"), "kms_key": enc.get("kmsKey")}),
-        "lifecycle_policy": normalise_lifecycle(_text_or_none(api.get_lifecycle_policy(name))),
-        "repository_policy": normalise_policy(_text_or_none(api.get_repository_policy(name))),
-        "tags": tags_to_dict(api.list_tags_for_resource(repo["repositoryArn"])),
     }
+
+
+def read_extras(api: EcrApi, current: Dict[str, Any], name: str, keys: Sequence[str] = EXTRA_KEYS) -> Dict[str, Any]:
+    """Add the settings ECR keeps behind one call each (lifecycle, policy, tags) to ``current``.
+
+    ECR has no call that reads these for several repositories at once, so a batch reads only
+    the ones the user sets (``keys``), and only for repositories that exist.
+    """
+    if "lifecycle_policy" in keys:
+        current["lifecycle_policy"] = normalise_lifecycle(_text_or_none(api.get_lifecycle_policy(name)))
+    if "repository_policy" in keys:
+        current["repository_policy"] = normalise_policy(_text_or_none(api.get_repository_policy(name)))
+    if "tags" in keys:
+        current["tags"] = tags_to_dict(api.list_tags_for_resource(current["arn"]))
     return current
+
+
+def read_repository(api: EcrApi, name: str) -> Optional[Dict[str, Any]]:
+    """The repository's current state as the planner's document (None when absent)."""
+    repo = api.describe_repository(name)
+    if repo is None:
+        return None
+    return read_extras(api, repository_document(repo), name)
+
+
+def describe_repositories(api: EcrApi, names: Sequence[str]) -> Dict[str, Dict[str, Any]]:
+    """``DescribeRepositories`` of ``names`` by name, 100 names per call; absent names are left out.
+
+    With names, AWS fails the whole call for the first missing one and names it in its message:
+    that name is dropped and the call repeated, so a run costs one call per 100 repositories
+    plus one per missing repository.  Listing the whole account instead would need
+    ``ecr:DescribeRepositories`` on every repository of the account, not only the application's.
+    """
+    found: Dict[str, Dict[str, Any]] = {}
+    for batch in chunks(sorted(set(names)), DESCRIBE_BATCH):
+        todo = list(batch)
+        while todo:
+            try:
+                for repo in api.describe_repositories(todo):
+                    found[repo["repositoryName"]] = repo
+                break
+            except EcrError as exc:
+                if exc.code != "RepositoryNotFoundException":
+                    raise
+                match = MISSING_NAME.search(exc.msg)
+                if match and match.group(1) in todo:
+                    todo.remove(match.group(1))
+                    continue
+                # The message did not say which one: ask for each name on its own.
+                for name in todo:
+                    repo = api.describe_repository(name)
+                    if repo is not None:
+                        found[name] = repo
+                break
+    return found
 
 
 def _same_kms_key(wanted: str, actual: Optional[str]) -> bool:
