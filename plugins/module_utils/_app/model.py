@@ -181,16 +181,20 @@ class Definition:
         return join(base, key) if key else base
 
     def repositories(self) -> List[Dict[str, Any]]:
-        """The ECR repositories of services without ``image``, with the archive each pushes."""
+        """ecr_image_push's repositories: one per service without ``image``, with the archive it pushes."""
         out = []
         for name, service in sorted(self.services.items()):
             if "image" in service:
                 continue
-            repo = {"service": name, "name": self.names.repository(name)}
+            repo = {"name": self.names.repository(name)}
             if "archive" in service:
                 repo["archive"] = service["archive"]
             out.append(repo)
         return out
+
+    def repository_names(self) -> Dict[str, str]:
+        """Service -> its ECR repository, for the services without ``image``."""
+        return {svc: self.names.repository(svc) for svc in sorted(self.services) if "image" not in self.services[svc]}
 
     def image_of(self, service: str, region: str, account_id: str) -> str:
         """The image reference a service runs before any push pins it by digest."""

@@ -24,15 +24,11 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._app.api import AcmAp
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.model import UNKNOWN, Context, Definition, partition_of
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.schema import MISSING, Problems
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi, chunks
-from ansible_collections.shipyard.ecs.plugins.module_utils._aws.diff import differences
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.api import EcrApi
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.archive import ArchiveError, ImageArchive
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsApi, LogsApi
-from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.taskdef import (
-    normalise_task_definition,
-    task_definition_from_options,
-)
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.taskdef import task_definition_changes, task_definition_from_options
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.runner import AlbRoutes
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.spec import ARGUMENT_SPEC as ALB_ROUTES_SPEC
@@ -70,11 +66,6 @@ def entry(resource: str, name: str, action: str, changes: Optional[List[str]] = 
         out["changes"] = changes
     out.update(extra)
     return out
-
-
-def _diff_lines(before: Any, after: Any, prefix: str = "") -> List[str]:
-    return ["%s%s: %s -> %s" % (prefix, d["path"] or "(whole)", _short(d.get("before")), _short(d.get("after")))
-            for d in differences(before, after)]
 
 
 def _short(value: Any) -> str:
@@ -211,7 +202,8 @@ class EnvironmentPlanner:
     def _images(self, ctx: Context, problems: Problems) -> Dict[str, str]:
         """Each service's image, pinned by digest where ECR already holds it."""
         out: Dict[str, str] = {}
-        repos = {repo["service"]: repo for repo in self.d.repositories()}
+        by_name = {repo["name"]: repo for repo in self.d.repositories()}
+        repos = {svc: by_name[name] for svc, name in self.d.repository_names().items()}
         tag = self.d.environment["env_image_tag"]
         existing = self._describe_repositories([r["name"] for r in repos.values()])
         for svc in sorted(self.d.services):
@@ -330,8 +322,9 @@ class EnvironmentPlanner:
             if role == "execution" and secret_arns:
                 policy = self.apis.iam.get_role_policy(name, "read-secrets") or {}
                 granted = sorted({arn for stmt in policy.get("Statement", []) for arn in _as_list(stmt.get("Resource"))})
-                if granted != secret_arns:
-                    changes = ["read-secrets policy: %s -> %s" % (granted, secret_arns)]
+                added, removed = sorted(set(secret_arns) - set(granted)), sorted(set(granted) - set(secret_arns))
+                changes = ["read-secrets policy: + %s" % arn for arn in added] + \
+                    ["read-secrets policy: - %s" % arn for arn in removed]
             self.entries.append(entry("iam_role", name, UPDATE if changes else UNCHANGED, changes))
         return out
 
@@ -343,11 +336,12 @@ class EnvironmentPlanner:
     def _repositories(self, images: Dict[str, str]) -> None:
         tag = self.d.environment["env_image_tag"]
         existing = self._describe_repositories([r["name"] for r in self.d.repositories()])
+        services = {name: svc for svc, name in self.d.repository_names().items()}
         for repo in self.d.repositories():
             exists = repo["name"] in existing
             self.entries.append(entry("ecr_repository", repo["name"], UNCHANGED if exists else CREATE))
             if "archive" in repo:
-                pushed = repo["service"] in images
+                pushed = services[repo["name"]] in images
                 self.entries.append(entry("ecr_image", "%s:%s" % (repo["name"], tag), UNCHANGED if pushed else CREATE,
                                           ["push %s%s" % (repo["archive"], " (only if its digest differs from the tag's)"
                                                           if pushed else "")]))
@@ -415,9 +409,8 @@ class EnvironmentPlanner:
         """The revision the release would register: the fields that differ from what the service runs."""
         described = self.apis.ecs.describe_task_definition(current["taskDefinition"])
         desired = task_definition_from_options(spec["task_definition"], self.region)
-        before = normalise_task_definition(described.get("taskDefinition", described))
-        after = normalise_task_definition(desired)
-        changes = _diff_lines(before, after)
+        changes = ["%s: %s -> %s" % (c["path"], _short(c["before"]), _short(c["after"]))
+                   for c in task_definition_changes(described.get("taskDefinition", described), desired)]
         revision = current["taskDefinition"].rsplit("/", 1)[-1]
         self.entries.append(entry("task_definition", spec["task_definition"]["family"], UPDATE if changes else UNCHANGED,
                                   changes, running=revision))

@@ -34,7 +34,7 @@ def model_values(d: Definition, region: str, account_id: str) -> Dict[str, Any]:
             "target_groups": {svc: names.target_group(svc) for svc in sorted(d.services)},
             "log_groups": {svc: names.log_group(svc) for svc in sorted(d.services)},
             "families": {svc: names.family(svc) for svc in sorted(d.services)},
-            "repositories": {repo["service"]: repo["name"] for repo in d.repositories()},
+            "repositories": d.repository_names(),
             "security_groups": names.security_groups,
             "execution_role": names.execution_role,
             "task_role": names.task_role,
