@@ -29,8 +29,14 @@ def ok(run):
 
 
 @pytest.mark.slow
-def test_check_mode_on_a_fresh_account_makes_no_write_call(aws, run_playbook):
+def test_check_mode_on_a_fresh_account_makes_no_write_call(aws, run_playbook, boto3_client):
+    for name, value in SECRET_VALUES.items():
+        boto3_client("ssm").put_parameter(Name=name, Value=value, Type="SecureString")
+    aws.clear_calls()
     run = ok(run_playbook(DEPLOY, check=True, diff=True))
+    plan = run.task("Validate the application and plan the environment")["plan"]
+    assert {e["action"] for e in plan} == {"create"}
+    assert len(plan) >= 30, plan
     assert run.changed > 0, "check mode should report what it would create"
     assert run.task("shipyard.ecs.logging : Report the alarms of target groups that do not exist yet as to be created")["changed"]
     assert aws.write_calls() == []

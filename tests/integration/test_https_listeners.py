@@ -63,26 +63,32 @@ def zone(boto3_client):
 
 @pytest.fixture
 def services_role(ansible, network, tmp_path):
-    """Run the services role with the domain options given; returns the PlaybookResult."""
+    """Plan (app_plan: it finds the certificate and the zone) and run the services role, as deploy.yml does,
+    with the environment's domain options given; returns the PlaybookResult."""
 
-    def run(check=False, **domain):
+    def run(check=False, subnet_ids=None, **domain):
+        app = {"format": 1, "name": "shop", "listeners": LISTENERS, "services": SERVICES}
+        env = {"env_name": "https", "env_network": {"vpc_id": network["vpc"]}}
+        env.update(domain)
         role_vars = {
-            "services_name": NAME,
-            "services_application": "shop",
-            "services_region": "us-east-1",
-            "services_definitions": SERVICES,
-            "services_listeners": LISTENERS,
-            "services_target_group_prefix": "https",
-            "services_vpc_id": network["vpc"],
-            "services_subnet_ids": network["subnets"],
-            "services_alb_security_group_id": network["alb"],
-            "services_task_security_group_id": network["tasks"],
+            "services_definition": app,
+            "services_environment": env,
+            "services_context": {
+                "account_id": "123456789012", "vpc_id": network["vpc"],
+                "subnet_ids": network["subnets"] if subnet_ids is None else subnet_ids,
+                "alb_security_group_id": network["alb"], "task_security_group_id": network["tasks"],
+                "certificate_arn": "{{ plan.context.certificate_arn }}", "images": "{{ plan.context.images }}"},
+            "services_domain": env.get("env_domain", ""),
+            "services_hosted_zone_id": "{{ plan.context.hosted_zone_id }}",
             "services_release": False,
         }
-        role_vars.update(domain)
         play = [{"name": "Services", "hosts": "localhost", "gather_facts": False,
                  "module_defaults": {"group/shipyard.ecs.ecs": {"region": "us-east-1"}},
-                 "roles": [{"role": "shipyard.ecs.services", "vars": role_vars}]}]
+                 "tasks": [
+                     {"name": "Validate the application and plan the environment",
+                      "shipyard.ecs.app_plan": {"application": app, "environment": env}, "register": "plan"},
+                     {"name": "Run the services role", "ansible.builtin.include_role": {"name": "shipyard.ecs.services"},
+                      "vars": role_vars}]}]
         path = os.path.join(str(tmp_path), "services.yml")
         with open(path, "w") as handle:
             yaml.safe_dump(play, handle)
@@ -109,7 +115,7 @@ def test_domain_gets_https_with_the_latest_covering_certificate_a_redirect_and_a
     import_certificate(acm, "shop.example.org", ["shop.example.org"], days=730)
     acm.request_certificate(DomainName=DOMAIN, ValidationMethod="DNS")  # PENDING_VALIDATION: not usable
 
-    first = services_role(services_domain=DOMAIN, services_hosted_zone=ZONE)
+    first = services_role(env_domain=DOMAIN, env_hosted_zone=ZONE)
 
     assert first.rc == 0, first.stdout[-3000:]
     elb = boto3_client("elbv2")
@@ -131,7 +137,7 @@ def test_domain_gets_https_with_the_latest_covering_certificate_a_redirect_and_a
     assert alias[0]["AliasTarget"]["HostedZoneId"] == lb["CanonicalHostedZoneId"]
 
     aws.clear_calls()
-    second = services_role(services_domain=DOMAIN, services_hosted_zone=ZONE)
+    second = services_role(env_domain=DOMAIN, env_hosted_zone=ZONE)
 
     assert second.rc == 0, second.stdout[-3000:]
     assert second.changed_tasks() == []
@@ -143,10 +149,10 @@ def test_check_mode_on_a_fresh_account_finds_the_certificate_and_zone_and_writes
     aws.clear_calls()
 
     # deploy.yml --check on a fresh account: the platform role has no subnets to give yet.
-    run = services_role(check=True, services_domain=DOMAIN, services_hosted_zone=ZONE, services_subnet_ids=[])
+    run = services_role(check=True, env_domain=DOMAIN, env_hosted_zone=ZONE, subnet_ids=[])
 
     assert run.rc == 0, run.stdout[-3000:]
-    assert {c["operation"] for c in aws.calls()} >= {"ListCertificates", "DescribeCertificate", "ListHostedZonesByName"}
+    assert {c["operation"] for c in aws.calls()} >= {"ListCertificates", "ListHostedZonesByName"}
     assert aws.write_calls() == []
 
 
@@ -156,11 +162,11 @@ def test_a_domain_no_certificate_covers_fails_naming_it_before_any_write(aws, bo
     import_certificate(acm, "example.com", ["example.com"])
     aws.clear_calls()
 
-    run = services_role(services_domain=DOMAIN, services_hosted_zone=ZONE)
+    run = services_role(env_domain=DOMAIN, env_hosted_zone=ZONE)
 
     assert run.rc != 0
     failed = [t for t in run.tasks() if t.get("failed")]
-    assert [t["name"] for t in failed] == ["shipyard.ecs.services : Check that exactly one certificate covers the domain"]
-    assert "services_domain=app.example.com (env_domain)" in failed[0]["msg"]
+    assert [t["name"] for t in failed] == ["Validate the application and plan the environment"]
+    assert "env_domain='app.example.com'" in failed[0]["msg"]
     assert "no ISSUED ACM certificate in us-east-1 covers it" in failed[0]["msg"]
     assert aws.write_calls() == []

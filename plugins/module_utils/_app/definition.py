@@ -228,7 +228,7 @@ ENVIRONMENT = Struct({
                     max_len=16),
     "env_network": NETWORK,
     "env_services": MapOf(SERVICE.without_defaults(), "Per service, what this environment changes in `services.<name>` "
-                          "(mappings merge key by key, everything else is replaced).", key=SERVICE_NAME),
+                          "(mappings merge key by key, everything else is replaced).", key=SERVICE_NAME, default={}),
     "env_image_tag": Str("The image tag to release (for services without `image`).", default="latest",
                          pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", pattern_doc="a Docker tag"),
     "env_image_tag_mutability": Str("ECR tag mutability of the repositories.", choices=["MUTABLE", "IMMUTABLE"],

@@ -137,3 +137,10 @@ def test_the_reference_page_documents_every_key():
     check = subprocess.run([sys.executable, os.path.join(REPO, "tools", "gen_application_doc.py"), "--check"],
                            capture_output=True, text=True, check=False)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_an_environment_needs_only_its_name_and_network():
+    definition = model.load(reference_app(), {"env_name": "staging", "env_network": {"vpc_tags": {"Name": "shared"}}})
+    env = definition.environment
+    assert (env["env_services"], env["env_image_tag"], env["env_log_retention_days"], env["env_ec2_capacity"]) == ({}, "latest", 30, {})
+    assert definition.render(CTX)["name"] == "flask-microservices-staging"
