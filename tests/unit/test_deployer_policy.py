@@ -48,6 +48,8 @@ IAM_PREFIX = {
     "cloudwatch": "cloudwatch",
     "autoscaling": "autoscaling",
     "sns": "sns",
+    "acm": "acm",
+    "route53": "route53",
 }
 
 _EC2_TAGS = ["ec2:DescribeTags", "ec2:CreateTags", "ec2:DeleteTags"]
