@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: ecs_status_info
 short_description: Read what runs in an ECS cluster, as a table a person scans and a document for scripts
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Returns, per service of an ECS cluster, the revision and images of its running (PRIMARY) deployment, the age of that
     deployment, running and desired tasks, the rollout state, the failed tasks of the last O(failed_tasks_since)
