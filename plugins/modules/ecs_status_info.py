@@ -101,10 +101,10 @@ text:
   returned: always
   type: str
   sample: |-
-    cluster flask-microservices-production (eu-west-1)
+    cluster shop-production (eu-west-1)
 
-    SERVICE  REVISION                                  IMAGE                                                    AGE  RUNNING  ROLLOUT    FAILED 1H  TARGETS
-    users    flask-microservices-production-users:12  flask-microservices/users:1.4.2@sha256:897c7de99333  2h05m  2/2      COMPLETED  0          production-users 2/2 healthy
+    SERVICE  REVISION                  IMAGE                                 AGE    RUNNING  ROLLOUT    FAILED 1H  TARGETS
+    users    shop-production-users:12  shop/users:1.4.2@sha256:897c7de99333  2h05m  2/2      COMPLETED  0          production-users 2/2 healthy
 status:
   description: The same, as data.
   returned: always

@@ -47,7 +47,7 @@ def environment(aws, boto3_client):
         extra = {"loadBalancers": [{"targetGroupArn": target_group, "containerName": name, "containerPort": 5000}]} if balanced else {}
         ecs.create_service(cluster=CLUSTER, serviceName=name, taskDefinition=task_definition, desiredCount=count,
                            launchType="FARGATE", networkConfiguration=network, **extra)
-    for _ in range(40):
+    for _step in range(40):
         aws.advance_time(30)
         users = ecs.describe_services(cluster=CLUSTER, services=["users"])["services"][0]
         if users["deployments"][0]["rolloutState"] == "COMPLETED":

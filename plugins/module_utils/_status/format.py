@@ -78,7 +78,7 @@ def human_age(seconds: Optional[float]) -> str:
     total = max(0, int(seconds))
     if total < 60:
         return "%ds" % total
-    minutes, _ = divmod(total, 60)
+    minutes = total // 60
     if minutes < 60:
         return "%dm" % minutes
     hours, minutes = divmod(minutes, 60)
@@ -151,9 +151,9 @@ def render(status: Dict[str, Any], events: Optional[int] = None) -> str:
     lines.append(where)
     load_balancer = status.get("load_balancer")
     if load_balancer:
-        lines.append("load balancer %s (%s) %s" % (load_balancer.get("name"), load_balancer.get("state") or "-",
-                                                  load_balancer.get("dns_name") or ""))
-        lines[-1] = lines[-1].rstrip()
+        line = "load balancer %s (%s) %s" % (load_balancer.get("name"), load_balancer.get("state") or "-",
+                                             load_balancer.get("dns_name") or "")
+        lines.append(line.rstrip())
     if not status.get("cluster_found", True):
         lines.append("")
         lines.append("nothing deployed: the cluster does not exist")

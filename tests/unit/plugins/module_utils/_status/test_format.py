@@ -70,9 +70,9 @@ def service(**extra):
 
 
 def test_rendered_status_has_a_header_row_and_one_aligned_row_per_service():
-    text = render({"cluster": "app-prod", "region": "eu-west-1", "services": [
-        service(), service(name="client", failed_tasks=0, deployment_count=1, target_groups=[], events=[],
-                       deployment={"rollout_state": "COMPLETED", "age_seconds": 7200})]})
+    client = service(name="client", failed_tasks=0, deployment_count=1, target_groups=[], events=[],
+                     deployment={"rollout_state": "COMPLETED", "age_seconds": 7200})
+    text = render({"cluster": "app-prod", "region": "eu-west-1", "services": [service(), client]})
     lines = text.splitlines()
     assert lines[0] == "cluster app-prod (eu-west-1)"
     header = lines[2]
