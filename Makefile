@@ -19,7 +19,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_LOCAL_TEMP := $(CURDIR)/.cache/ansible-tmp
 export ANSIBLE_HOME := $(CURDIR)/.cache/ansible-home
 
-.PHONY: help setup system-deps demo test test-pytest test-molecule test-sanity test-lint unit integration molecule sanity lint bench clean local-aws local-aws-stop
+.PHONY: help setup system-deps demo test test-pytest test-molecule test-sanity test-lint unit integration molecule sanity lint bench clean local-aws local-aws-stop release
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -113,6 +113,9 @@ test-lint:
 
 bench: setup ## benchmarks: figures, not pass/fail
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+release: setup ## VERSION=x.y.z: bump galaxy.yml, release the changelog, build build/shipyard-ecs-x.y.z.tar.gz
+	@VERSION="$(VERSION)" bash tools/release.sh
 
 clean: local-aws-stop ## remove the venv, caches and build output
 	rm -rf $(VENV) .collections .cache build .pytest_cache .local-aws

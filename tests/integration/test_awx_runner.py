@@ -20,6 +20,7 @@ import sys
 import ansible_runner
 import pytest
 import yaml
+from packaging.specifiers import SpecifierSet
 
 from integration.ansible_runner_helpers import REPO
 from unit.test_deployer_policy import OPTIONAL_ACTIONS, allows, load_policy, used_fqcns
@@ -48,14 +49,14 @@ def _load(path):
 # --- the execution environment's definition --------------------------------------------------
 
 def _galaxy_name(entry):
-    """The collection a requirements entry installs: a name, this checkout, or this repository."""
+    """The collection a requirements entry installs: a name, this checkout, or its release tarball."""
     name = entry["name"] if isinstance(entry, dict) else entry
     kind = entry.get("type", "galaxy") if isinstance(entry, dict) else "galaxy"
     galaxy = _load("galaxy.yml")
     ours = "%s.%s" % (galaxy["namespace"], galaxy["name"])
     if kind == "dir" and name == ".":
         return ours
-    if kind == "git" and name == galaxy["repository"] + ".git":
+    if kind == "file" and name == "collections/%s-%s-%s.tar.gz" % (galaxy["namespace"], galaxy["name"], galaxy["version"]):
         return ours
     assert kind == "galaxy", entry
     return name
@@ -82,12 +83,13 @@ def test_execution_environment_is_an_ansible_builder_v3_definition():
     assert deps["ansible_runner"]["package_pip"].startswith("ansible-runner")
 
 
-def test_execution_environment_installs_the_python_requirements():
+def test_execution_environment_installs_the_python_requirements_pinned():
     deps = _load("execution-environment.yml")["dependencies"]
-    assert deps["python"] == "requirements.txt"
-    with open(os.path.join(REPO, deps["python"])) as handle:
+    with open(os.path.join(REPO, "requirements.txt")) as handle:
         packages = {re.split(r"[<>=!~; \[]", line.strip())[0].lower() for line in handle if line.strip() and not line.startswith("#")}
     assert {"boto3", "botocore"} <= packages
+    assert all(re.fullmatch(r"[\w.-]+==[\w.]+", requirement) for requirement in deps["python"]), deps["python"]
+    assert {requirement.split("==")[0].lower() for requirement in deps["python"]} == packages
 
 
 def test_execution_environment_installs_every_collection_the_roles_and_playbooks_use():
@@ -95,9 +97,12 @@ def test_execution_environment_installs_every_collection_the_roles_and_playbooks
     assert sorted(_used_collections() - {_galaxy_name(e) for e in entries}) == []
 
 
-def test_execution_environment_installs_this_collection_from_its_git_repository():
-    entries = _load("execution-environment.yml")["dependencies"]["galaxy"]["collections"]
-    assert [e["name"] for e in entries if e.get("type") == "git"] == [_load("galaxy.yml")["repository"] + ".git"]
+def test_execution_environment_installs_this_collection_from_the_tarball_built_from_this_checkout():
+    ee = _load("execution-environment.yml")
+    tarball = "shipyard-ecs-%s.tar.gz" % _load("galaxy.yml")["version"]
+    entries = ee["dependencies"]["galaxy"]["collections"]
+    assert [e["name"] for e in entries if e.get("type") in ("file", "git", "dir", "url")] == ["collections/" + tarball]
+    assert ee["additional_build_files"] == [{"src": "build/" + tarball, "dest": "collections"}]
 
 
 def test_collection_requirements_list_every_collection_the_roles_and_playbooks_use():
@@ -108,7 +113,11 @@ def test_collection_requirements_list_every_collection_the_roles_and_playbooks_u
 def test_collection_requirements_and_execution_environment_follow_the_dependencies_of_galaxy_yml():
     dependencies = _load("galaxy.yml")["dependencies"]
     assert _versions(_load("collections/requirements.yml")["collections"]) == dependencies
-    assert _versions(_load("execution-environment.yml")["dependencies"]["galaxy"]["collections"]) == dependencies
+    # The execution environment pins one version of each, within galaxy.yml's range.
+    pinned = _versions(_load("execution-environment.yml")["dependencies"]["galaxy"]["collections"])
+    assert sorted(pinned) == sorted(dependencies)
+    for name, version in pinned.items():
+        assert version.startswith("==") and SpecifierSet(dependencies[name]).contains(version[2:]), (name, version)
 
 
 # --- deploy.yml as an AWX job ------------------------------------------------------------------

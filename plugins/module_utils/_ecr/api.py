@@ -129,6 +129,12 @@ class EcrApi(AwsApi):
         details = (page or {}).get("imageDetails") or []
         return details[0] if details else None
 
+    def describe_images(self, name: str, digests: List[str]) -> List[Dict[str, Any]]:
+        """ECR's metadata of the images of ``digests`` (at most 100), [] when the repository or one of them is gone."""
+        page = self._or_none("describe_images", repositoryName=name,
+                             imageIds=[{"imageDigest": digest} for digest in digests])
+        return (page or {}).get("imageDetails") or []
+
     def put_image(self, name: str, manifest: str, media_type: str, tag: str, digest: str) -> Dict[str, Any]:
         """Store ``manifest`` under ``tag``; ``digest`` makes ECR check the bytes it received."""
         return self.call("put_image", repositoryName=name, imageManifest=manifest,
