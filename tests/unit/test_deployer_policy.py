@@ -106,11 +106,6 @@ MODULE_ACTIONS: Dict[str, List[str]] = {
     "amazon.aws.route53": [
         "route53:ListHostedZones", "route53:GetHostedZone", "route53:ListResourceRecordSets",
         "route53:ChangeResourceRecordSets"],
-    # query: hosted_zone, hosted_zone_method: list_by_name only.
-    "amazon.aws.route53_info": ["route53:ListHostedZonesByName"],
-    # GetCertificate for every ISSUED certificate it lists (the public certificate, never a key).
-    "community.aws.acm_certificate_info": [
-        "acm:ListCertificates", "acm:DescribeCertificate", "acm:GetCertificate", "acm:ListTagsForCertificate"],
     # Without load balancers, target groups, notifications, suspended processes or launch configurations
     # (the platform role's EC2 capacity); the role calls it only when the group is missing or differs.
     "amazon.aws.autoscaling_group": [
