@@ -79,10 +79,10 @@ def _keys(path: str) -> List[Any]:
     out: List[Any] = []
     for part in path.split("."):
         while "[" in part:
-            head, _, rest = part.partition("[")
+            head, rest = part.split("[", 1)
             if head:
                 out.append(head)
-            index, _, part = rest.partition("]")
+            index, part = rest.split("]", 1)
             out.append(int(index))
         if part:
             out.append(part)
@@ -103,6 +103,7 @@ def _long_service(app: Dict[str, Any], env: Dict[str, Any]) -> None:
 
 
 USERS_ROUTE = "services.users.routes"
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0000-0000-0000-000000000000"
 
 CASES: List[Case] = [
     # The review's cases.
@@ -112,7 +113,8 @@ CASES: List[Case] = [
     Case("duplicate-route", _set(USERS_ROUTE + "[1].path_patterns", ["/auth/*"]), ("services.users.routes[1]", "duplicate route")),
     Case("fargate-cpu-memory-pair", _set("env_services.users.memory", 4096, "env"), ("env_services.users.memory=4096", "Fargate cpu 256")),
     Case("negative-desired-count", _set("services.users.desired_count", -1), ("services.users.desired_count=-1",)),
-    Case("target-group-name-too-long", _long_service, ("services.a-service-name-of-twenty-se", "local-a-service-name-of-twenty-se is 33 characters", "AWS allows 32")),
+    Case("target-group-name-too-long", _long_service,
+         ("services.a-service-name-of-twenty-se", "local-a-service-name-of-twenty-se is 33 characters", "AWS allows 32")),
     Case("typo-in-a-service-key", _set("services.users.contianer_port", 5000), ("services.users.contianer_port=5000", "did you mean container_port")),
     Case("override-of-a-service-that-does-not-exist", _set("env_services.userz", {"cpu": 256}, "env"),
          ("env_services.userz", "did you mean users")),
@@ -160,7 +162,8 @@ CASES: List[Case] = [
     Case("release-timeout-too-short", _set("env_release_timeout", 10, "env"), ("env_release_timeout=10", "60..86400")),
     Case("smoke-check-status-out-of-range", _set("smoke_checks[0].status", 700), ("smoke_checks[0].status=700", "100..599")),
     Case("fargate-cpu-size", _set("services.users.cpu", 300), ("services.users.cpu=300", "not a Fargate CPU size")),
-    Case("memory-reservation-above-memory", _set("services.users.memory_reservation", 1024), ("services.users.memory_reservation=1024", "<= the task's memory")),
+    Case("memory-reservation-above-memory", _set("services.users.memory_reservation", 1024),
+         ("services.users.memory_reservation=1024", "<= the task's memory")),
     # Malformed values.
     Case("path-without-slash", _set(USERS_ROUTE + "[0].path_patterns", ["auth"]), ("services.users.routes[0].path_patterns[0]='auth'", "starts with /")),
     Case("health-check-path-without-slash", _set("services.users.health_check.path", "ping"), ("services.users.health_check.path='ping'", "starts with /")),
@@ -179,8 +182,8 @@ CASES: List[Case] = [
     Case("route-without-conditions", _set(USERS_ROUTE + "[0]", {"listener": 80}), ("services.users.routes[0]", "at least one condition")),
     Case("route-with-too-many-paths", _set(USERS_ROUTE + "[0].path_patterns", ["/a", "/b", "/c", "/d", "/e", "/f"]),
          ("services.users.routes[0].path_patterns=", "at most 5")),
-    Case("route-with-too-many-condition-values", _set(USERS_ROUTE + "[0]", {"listener": 80, "path_patterns": ["/a", "/b", "/c"],
-                                                                           "host_headers": ["a.example.com", "b.example.com", "c.example.com"]}),
+    Case("route-with-too-many-condition-values",
+         _set(USERS_ROUTE + "[0]", {"listener": 80, "path_patterns": ["/a", "/b", "/c"], "host_headers": ["a.example.com", "b.example.com", "c.example.com"]}),
          ("services.users.routes[0]=", "6 condition values")),
     Case("route-priority-used-twice", _both(_set(USERS_ROUTE + "[0].priority", 5), _set(USERS_ROUTE + "[1].priority", 5)),
          ("services.users.routes[1].priority=5", "already used")),
@@ -218,11 +221,13 @@ CASES: List[Case] = [
     Case("image-not-in-ecr", _del("env_services.client.image", "env"), ("services.client", "no image flask-microservices/client:local in ECR"), account=True),
     Case("archive-that-does-not-exist", _both(_del("env_services.client.image", "env"), _set("env_services.client.archive", "/nonexistent/client.tar", "env")),
          ("env_services.client.archive='/nonexistent/client.tar'", "no such file"), account=True),
-    Case("archive-that-is-not-an-image", _both(_del("env_services.client.image", "env"), _set("env_services.client.archive", os.path.join(REPO, "README.md"), "env")),
+    Case("archive-that-is-not-an-image",
+         _both(_del("env_services.client.image", "env"), _set("env_services.client.archive", os.path.join(REPO, "README.md"), "env")),
          ("env_services.client.archive=", "README.md"), account=True),
-    Case("domain-without-certificate", _set("env_domain", "app.example.com", "env"), ("env_domain='app.example.com'", "no ISSUED ACM certificate"), account=True),
+    Case("domain-without-certificate", _set("env_domain", "app.example.com", "env"),
+         ("env_domain='app.example.com'", "no ISSUED ACM certificate"), account=True),
     Case("certificate-that-does-not-exist", _both(_set("env_domain", "app.example.com", "env"),
-                                                  _set("env_certificate_arn", "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0000-0000-0000-000000000000", "env")),
+                                                  _set("env_certificate_arn", CERTIFICATE, "env")),
          ("env_certificate_arn='arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d", "no such certificate"), account=True),
     Case("vpc-that-does-not-exist", _set("env_network", {"vpc_id": "vpc-0000000000000000a"}, "env"),
          ("env_network.vpc_id='vpc-0000000000000000a'", "0 VPCs match"), account=True),

@@ -11,12 +11,12 @@ module: app_plan
 short_description: Validate an application and an environment as a whole and plan the environment
 version_added: 0.2.0
 description:
-  - Reads the application definition (the application file, C(format: 1)) and one environment's C(env_*) variables
+  - Reads the application definition (the application file, C(format) V(1)) and one environment's C(env_*) variables
     through the collection's application model, the one place where they become the options of every module and
     role; the keys are documented in C(docs/application.md).
   - Refuses every problem at once before anything is written, each naming its option path and value, with the
-    nearest known key for a typo (C(services.users.contianer_port=5000: unknown key; did you mean container_port?)):
-    unknown keys, wrong types, out-of-range values, dangling references (listeners' default services, routes'
+    nearest known key for a typo (C(services.users.contianer_port=5000) is refused as an unknown key, naming
+    C(container_port)); it refuses unknown keys, wrong types, out-of-range values, dangling references (listeners' default services, routes'
     listeners, overrides of services that do not exist), duplicates, names longer than AWS allows, Fargate CPU and
     memory pairs, quotas such as rules per listener.
   - With O(read_account=true) (the default) it then checks what only the account can tell - the account itself

@@ -219,7 +219,7 @@ EC2_CAPACITY = Struct({
     "root_volume_size": Int("Root volume size in GiB.", minimum=1, maximum=16384, default=30),
 }, doc="EC2 container instances beside Fargate (launch template, Auto Scaling group, capacity provider); "
     "`{}` for Fargate only.", empty_means_off=True, default={},
-    check_all=lambda v, p, problems: _check_sizes(v, p, problems))
+    check_all=_check_sizes)
 
 # The environment's variables, as the inventory defines them (group_vars).
 ENVIRONMENT = Struct({
@@ -255,4 +255,3 @@ ENVIRONMENT = Struct({
     "env_release_timeout": Int("Seconds a release may take before it fails and rolls back.", minimum=60, maximum=86400,
                                default=900),
 }, doc="The environment's variables (inventories/<env>/group_vars).", allow_null=False)
-

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Tuple
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._app import definition as schema
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.schema import MISSING, Problems, join, merge
@@ -66,9 +66,9 @@ def migrate(application: Dict[str, Any]) -> Tuple[Dict[str, Any], List[str]]:
         return application, []
     migrated = {LEGACY_KEYS.get(key, key): value for key, value in application.items()}
     migrated["format"] = schema.FORMAT
+    renamed = ", ".join(LEGACY_KEYS[k] for k in legacy)
     return migrated, ["the application file has no format: read as the layout before format 1 (%s); rename the keys "
-                      "to %s and add `format: %d`" % (", ".join(legacy), ", ".join(LEGACY_KEYS[k] for k in legacy),
-                                                       schema.FORMAT)]
+                      "to %s and add `format: %d`" % (", ".join(legacy), renamed, schema.FORMAT)]
 
 
 @dataclass
@@ -202,8 +202,8 @@ class Definition:
         if "image" in spec:
             return spec["image"]
         suffix = ".com.cn" if region.startswith("cn-") else ".com"
-        return "%s.dkr.ecr.%s.amazonaws%s/%s:%s" % (account_id, region, suffix, self.names.repository(service),
-                                                   self.environment["env_image_tag"])
+        repository = self.names.repository(service)
+        return "%s.dkr.ecr.%s.amazonaws%s/%s:%s" % (account_id, region, suffix, repository, self.environment["env_image_tag"])
 
     # -- rendering ----------------------------------------------------------------------------
 
@@ -220,7 +220,7 @@ class Definition:
             target_group = {
                 "name": tg_name, "port": spec["container_port"], "protocol": "HTTP", "target_type": "ip",
                 "vpc_id": ctx.vpc_id, "deregistration_delay": spec["deregistration_delay"], "tags": tags,
-                "health_check": {k: v for k, v in health.items()},
+                "health_check": dict(health),
             }
             target_groups.append(target_group)
             for route in spec.get("routes", []):

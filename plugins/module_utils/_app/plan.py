@@ -102,8 +102,8 @@ class EnvironmentPlanner:
         ctx.vpc_id = network.get("vpc_id") or UNKNOWN
         # Subnets still to create stand for themselves, one per zone, so that the load balancer's planner
         # sees as many zones as it will get.
-        ctx.subnet_ids = network.get("subnet_ids") or ["%s: subnet in %s" % (UNKNOWN, subnet["az"]) for subnet in
-                                                      self.d.environment["env_network"].get("public_subnets", [])]
+        planned = self.d.environment["env_network"].get("public_subnets", [])
+        ctx.subnet_ids = network.get("subnet_ids") or ["%s: subnet in %s" % (UNKNOWN, subnet["az"]) for subnet in planned]
         ctx.images = images
         ctx.certificate_arn = certificate_arn
         groups = self._security_groups(ctx)
@@ -371,8 +371,8 @@ class EnvironmentPlanner:
         outcome = AlbRoutes(self.apis.elbv2, result.validated_parameters, check_mode=True).run()
         planned = {(a.kind, a.name) for a in outcome.plan.actions}
         for action in outcome.plan.actions:
-            changes = [c if isinstance(c, str) else "%s: %s -> %s" % (c.get("field", c.get("path", "")), _short(c.get("before")),
-                                                                         _short(c.get("after"))) for c in action.changes]
+            changes = [c if isinstance(c, str) else "%s: %s -> %s" % (
+                c.get("field", c.get("path", "")), _short(c.get("before")), _short(c.get("after"))) for c in action.changes]
             if action.reason and not changes:
                 changes = [action.reason]
             self.entries.append(entry(action.kind, action.name, action.verb, changes))
@@ -396,8 +396,8 @@ class EnvironmentPlanner:
             spec = wanted[name]
             current = found.get(name)
             if current is None:
-                self.entries.append(entry("ecs_service", name, CREATE, ["desired count %d, first revision of %s"
-                                                                      % (spec["desired_count"], spec["task_definition"]["family"])]))
+                first = "desired count %d, first revision of %s" % (spec["desired_count"], spec["task_definition"]["family"])
+                self.entries.append(entry("ecs_service", name, CREATE, [first]))
                 continue
             changes = []
             if "autoscaling" not in spec and current.get("desiredCount") != spec["desired_count"]:
@@ -434,6 +434,6 @@ def plan_lines(entries: List[Dict[str, Any]], show_unchanged: bool = False) -> L
     counts: Dict[str, int] = {}
     for item in entries:
         counts[item["action"]] = counts.get(item["action"], 0) + 1
-    lines.append("plan: %s" % ", ".join("%d to %s" % (n, verb) if verb != UNCHANGED else "%d unchanged" % n
-                                         for verb, n in sorted(counts.items())))
+    summary = ["%d to %s" % (n, verb) if verb != UNCHANGED else "%d unchanged" % n for verb, n in sorted(counts.items())]
+    lines.append("plan: %s" % ", ".join(summary))
     return lines

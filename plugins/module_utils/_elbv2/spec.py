@@ -109,4 +109,3 @@ ARGUMENT_SPEC = dict(
     )),
     purge=dict(type="bool", default=True),
 )
-
