@@ -100,6 +100,15 @@ def build_desired(params: Dict[str, Any], check_mode: bool) -> Desired:
                       purge_tags=params.get("purge_tags", True) is not False)
     _log_groups(desired, params.get("log_groups") or [])
     _topic(desired, params.get("alarm_topic"))
+    if state == "absent":
+        # Deleting needs the names only.
+        for key, items in (("alarms", desired.alarms), ("dashboards", desired.dashboards)):
+            listed = params.get(key) or []
+            _unique(listed, "name", key)
+            for i, item in enumerate(listed):
+                items[_resource_name("%s-%s" % (name, item.get("name")), "%s[%d].name" % (key, i))
+                      if key == "dashboards" else "%s-%s" % (name, item.get("name"))] = {"notify": False}
+        return desired
     _alarms(desired, params.get("alarms") or [], check_mode)
     _dashboards(desired, params.get("dashboards") or [])
     return desired
@@ -123,7 +132,7 @@ def _log_groups(desired: Desired, groups: List[Dict[str, Any]]) -> None:
         desired.log_groups[gname] = {"name": gname, "retention_days": days, "kms_key_id": kms or None,
                                      "tags": dict(desired.tags)}
         filters = group.get("metric_filters")
-        if filters is None:
+        if filters is None or desired.state == "absent":
             continue
         _unique(filters, "name", path + ".metric_filters")
         docs = {}

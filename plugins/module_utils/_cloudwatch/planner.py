@@ -118,6 +118,16 @@ class CloudWatchPlan(Plan):
     warnings: List[str] = field(default_factory=list)
 
 
+def shown(key: str) -> str:
+    """A subscription as the plan shows it: the path of an HTTPS endpoint (a webhook's token) is hidden."""
+    protocol, endpoint = key.split(":", 1)
+    if protocol == "https":
+        head, sep, _rest = endpoint.partition("://")
+        host = _rest.split("/", 1)[0]
+        return "%s:%s%s%s/***" % (protocol, head, sep, host)
+    return key
+
+
 def tag_delta(current: Dict[str, str], wanted: Dict[str, str], purge: bool) -> TagDelta:
     add = {k: v for k, v in sorted(wanted.items()) if current.get(k) != v}
     remove = sorted(k for k in current if k not in wanted) if purge else []
@@ -150,16 +160,15 @@ def _plan_topic(desired: Desired, snap: Snapshot, plan: CloudWatchPlan) -> None:
         return
     name = want["name"]
     after = {"name": name, "display_name": want["display_name"], "tags": want["tags"],
-             "subscriptions": want["subscriptions"]}
+             "subscriptions": [shown(k) for k in want["subscriptions"]]}
     current = snap.topic
     if current is None:
         plan.add(CreateTopic("create", "topic", name, reason="topic does not exist", after=after,
                              display_name=want["display_name"], tags=want["tags"]))
         for key in want["subscriptions"]:
             protocol, endpoint = key.split(":", 1)
-            plan.add(Subscribe("create", "subscription", key, reason="not subscribed", after={"protocol": protocol,
-                                                                                              "endpoint": endpoint},
-                               protocol=protocol, endpoint=endpoint))
+            plan.add(Subscribe("create", "subscription", shown(key), reason="not subscribed",
+                               after={"subscription": shown(key)}, protocol=protocol, endpoint=endpoint))
         return
     delta = tag_delta(current["tags"], want["tags"], desired.purge_tags)
     display = want["display_name"] if current["display_name"] != want["display_name"] else None
@@ -172,22 +181,21 @@ def _plan_topic(desired: Desired, snap: Snapshot, plan: CloudWatchPlan) -> None:
     for key in want["subscriptions"]:
         if key not in snap.subscriptions:
             protocol, endpoint = key.split(":", 1)
-            plan.add(Subscribe("create", "subscription", key, reason="not subscribed",
-                               after={"protocol": protocol, "endpoint": endpoint}, protocol=protocol, endpoint=endpoint))
+            plan.add(Subscribe("create", "subscription", shown(key), reason="not subscribed",
+                               after={"subscription": shown(key)}, protocol=protocol, endpoint=endpoint))
     if not want["purge_subscriptions"]:
         return
     for key, arn in sorted(snap.subscriptions.items()):
         if key in want["subscriptions"]:
             continue
-        protocol, endpoint = key.split(":", 1)
         if arn == "PendingConfirmation":
             # A subscription waiting for confirmation has no ARN to unsubscribe; SNS deletes it
             # when it is not confirmed in time.
             plan.warnings.append("subscription %s of topic %s is pending confirmation: it cannot be removed, SNS "
-                                 "deletes it if it stays unconfirmed" % (key, name))
+                                 "deletes it if it stays unconfirmed" % (shown(key), name))
             continue
-        plan.add(Unsubscribe("delete", "subscription", key, reason="not listed (purge_subscriptions)",
-                             before={"protocol": protocol, "endpoint": endpoint}, subscription_arn=arn))
+        plan.add(Unsubscribe("delete", "subscription", shown(key), reason="not listed (purge_subscriptions)",
+                             before={"subscription": shown(key)}, subscription_arn=arn))
 
 
 def _managed(doc: Dict[str, Any], want: Dict[str, Any]) -> Dict[str, Any]:

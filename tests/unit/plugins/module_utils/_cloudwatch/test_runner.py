@@ -189,10 +189,45 @@ def test_alarms_that_notify_a_topic_that_does_not_exist_are_refused_outside_chec
 def test_absent_deletes_dashboards_alarms_topic_and_log_groups():
     run(params())
 
-    result, api = run(params(state="absent"))
+    names_only = params(state="absent", alarms=[{"name": a["name"]} for a in params()["alarms"]],
+                        dashboards=[{"name": "overview"}])
+
+    result, api = run(names_only)
 
     assert writes(api) == {"delete_dashboards": 1, "delete_alarms": 1, "delete_topic": 1, "delete_log_group": 3}
     assert [a.kind for a in result.plan.actions] == ["dashboard", "alarm", "alarm", "alarm", "topic",
                                                      "log_group", "log_group", "log_group"]
-    again, api2 = run(params(state="absent"))
+    again, api2 = run(names_only)
     assert not again.changed and writes(api2) == {}
+
+
+@pytest.mark.parametrize("overrides, path", [
+    ({"log_groups": [{"name": "/ecs/x", "retention_days": 31}]}, "log_groups[0].retention_days"),
+    ({"log_groups": [{"name": "/ecs/x", "kms_key_id": "alias/logs"}]}, "log_groups[0].kms_key_id"),
+    ({"log_groups": [{"name": "/ecs/x"}, {"name": "/ecs/x"}]}, "log_groups[1].name"),
+    ({"alarms": [cpu_alarm("users", period=45)]}, "alarms[0].period"),
+    ({"alarms": [cpu_alarm("users", statistic=None)]}, "alarms[0].statistic"),
+    ({"alarms": [cpu_alarm("users", evaluation_periods=2, datapoints_to_alarm=3)]}, "alarms[0].datapoints_to_alarm"),
+    ({"alarms": [cpu_alarm("users", period=3000, evaluation_periods=60)]}, "alarms[0].evaluation_periods"),
+    ({"alarm_topic": {"subscriptions": [{"protocol": "email", "endpoint": "not-an-address"}]}},
+     "alarm_topic.subscriptions[0].endpoint"),
+    ({"alarm_topic": {"subscriptions": [{"protocol": "https", "endpoint": "http://insecure.example.com"}]}},
+     "alarm_topic.subscriptions[0].endpoint"),
+    ({"dashboards": [{"name": "a b", "widgets": []}]}, "dashboards[0].name"),
+    ({"dashboards": [{"name": "x", "body": "{not json"}]}, "dashboards[0].body"),
+    ({"tags": {"aws:owner": "me"}}, "tags.aws:owner"),
+])
+def test_bad_options_are_refused_naming_the_option_before_any_call(overrides, path):
+    with pytest.raises(ValidationError) as err:
+        run(params(**overrides))
+
+    assert err.value.option == path
+
+
+def test_https_endpoints_are_shown_without_their_path():
+    topic = {"subscriptions": [{"protocol": "https", "endpoint": "https://hooks.example.com/services/T0/SECRET"}]}
+
+    result, _ = run(params(alarm_topic=topic), check_mode=True)
+
+    text = json.dumps([result.plan.to_list(), result.plan.diff()])
+    assert "SECRET" not in text and "https://hooks.example.com/***" in text
