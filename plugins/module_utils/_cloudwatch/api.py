@@ -32,13 +32,10 @@ class CloudWatchApiError(CloudWatchError, AwsApiError):
     """A CloudWatch, CloudWatch Logs, SNS or tagging call failed after retries."""
 
 
-class _Api(AwsApi):
-    error = CloudWatchApiError
-
-
-class CloudWatchApi(_Api):
+class CloudWatchApi(AwsApi):
     """Alarms and dashboards."""
 
+    error = CloudWatchApiError
     service = "cloudwatch"
 
     def describe_alarms(self, names: List[str]) -> List[Dict[str, Any]]:
@@ -78,9 +75,10 @@ class CloudWatchApi(_Api):
         self.call("delete_dashboards", DashboardNames=sorted(names))
 
 
-class LogsApi(_Api):
+class LogsApi(AwsApi):
     """Log groups and their metric filters."""
 
+    error = CloudWatchApiError
     service = "logs"
 
     @staticmethod
@@ -123,9 +121,10 @@ class LogsApi(_Api):
         self.call("untag_resource", resourceArn=arn, tagKeys=sorted(keys))
 
 
-class SnsApi(_Api):
+class SnsApi(AwsApi):
     """The alarm topic and its subscriptions."""
 
+    error = CloudWatchApiError
     service = "sns"
 
     def get_topic_attributes(self, arn: str) -> Optional[Dict[str, str]]:
@@ -166,16 +165,18 @@ class SnsApi(_Api):
         self.call("untag_resource", ResourceArn=arn, TagKeys=sorted(keys))
 
 
-class StsApi(_Api):
+class StsApi(AwsApi):
+    error = CloudWatchApiError
     service = "sts"
 
     def get_caller_identity(self) -> Dict[str, Any]:
         return self.call("get_caller_identity")
 
 
-class TaggingApi(_Api):
+class TaggingApi(AwsApi):
     """Tags of resources of several services in one call (Resource Groups Tagging API)."""
 
+    error = CloudWatchApiError
     service = "resourcegroupstaggingapi"
 
     @staticmethod
