@@ -364,7 +364,7 @@ ARGUMENT_SPEC = dict(
         metric_filters=dict(type="list", elements="dict", options=dict(
             name=dict(type="str", required=True),
             pattern=dict(type="str", required=True),
-            metric_name=dict(type="str"),
+            metric_name=dict(type="str", required=True),
             metric_namespace=dict(type="str"),
             metric_value=dict(type="str", default="1"),
             default_value=dict(type="float"),
@@ -387,7 +387,7 @@ ARGUMENT_SPEC = dict(
         dimensions=dict(type="dict", default={}),
         statistic=dict(type="str", choices=["SampleCount", "Average", "Sum", "Minimum", "Maximum"]),
         comparison=dict(type="str", choices=["GreaterThanOrEqualToThreshold", "GreaterThanThreshold",
-                                                            "LessThanThreshold", "LessThanOrEqualToThreshold"]),
+                                             "LessThanThreshold", "LessThanOrEqualToThreshold"]),
         threshold=dict(type="float"),
         period=dict(type="int", default=60),
         evaluation_periods=dict(type="int", default=1),

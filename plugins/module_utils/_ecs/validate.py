@@ -175,4 +175,3 @@ def validate_load_balancers(load_balancers: Iterable[Mapping[str, Any]], kwargs:
             raise ValidationError("%s[%d].container_port" % (where, i), lb.get("container_port"),
                                   "container %s maps no such port (ports: %s)" % (
                                       lb.get("container_name"), ", ".join(str(p) for p in ports) or "none"))
-
