@@ -190,7 +190,7 @@ def _topic(desired: Desired, topic: Optional[Dict[str, Any]]) -> None:
 
 
 def subscription_key(protocol: str, endpoint: str) -> str:
-    """A subscription's identity: SNS compares e-mail endpoints without case."""
+    """A subscription's identity; e-mail addresses compare without case (as mail delivery treats them)."""
     return "%s:%s" % (protocol, endpoint.lower() if protocol.startswith("email") else endpoint)
 
 
