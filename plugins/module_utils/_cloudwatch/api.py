@@ -59,6 +59,10 @@ class CloudWatchApi(AwsApi):
     def untag_resource(self, arn: str, keys: List[str]) -> None:
         self.call("untag_resource", ResourceARN=arn, TagKeys=sorted(keys))
 
+    def list_tags_for_resource(self, arn: str) -> Dict[str, str]:
+        tags = self.call("list_tags_for_resource", ResourceARN=arn).get("Tags") or []
+        return {t["Key"]: t.get("Value", "") for t in tags}
+
     def get_dashboard(self, name: str) -> Optional[Dict[str, Any]]:
         """``{'DashboardArn', 'DashboardBody', 'DashboardName'}``, or None when there is none."""
         try:
@@ -120,6 +124,9 @@ class LogsApi(AwsApi):
     def untag_resource(self, arn: str, keys: List[str]) -> None:
         self.call("untag_resource", resourceArn=arn, tagKeys=sorted(keys))
 
+    def list_tags_for_resource(self, arn: str) -> Dict[str, str]:
+        return dict(self.call("list_tags_for_resource", resourceArn=arn).get("tags") or {})
+
 
 class SnsApi(AwsApi):
     """The alarm topic and its subscriptions."""
@@ -164,6 +171,10 @@ class SnsApi(AwsApi):
     def untag_resource(self, arn: str, keys: List[str]) -> None:
         self.call("untag_resource", ResourceArn=arn, TagKeys=sorted(keys))
 
+    def list_tags_for_resource(self, arn: str) -> Dict[str, str]:
+        tags = self.call("list_tags_for_resource", ResourceArn=arn).get("Tags") or []
+        return {t["Key"]: t.get("Value", "") for t in tags}
+
 
 class StsApi(AwsApi):
     error = CloudWatchApiError
@@ -186,7 +197,8 @@ class TaggingApi(AwsApi):
     def get_resources(self, arns: List[str]) -> Dict[str, Dict[str, str]]:
         """``{arn: {key: value}}`` for the ARNs that have (or had) tags, a hundred ARNs per call.
 
-        AWS returns only resources that are or were tagged: an ARN missing from the answer has none.
+        AWS returns only resources that are or were tagged: an ARN missing from the answer has none,
+        or was tagged too recently for the tagging API to know (it is eventually consistent).
         """
         out: Dict[str, Dict[str, str]] = {}
         for batch in chunks(sorted(set(arns)), GET_RESOURCES_BATCH):

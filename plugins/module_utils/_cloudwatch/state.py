@@ -10,7 +10,8 @@ One GetCallerIdentity (the topic's ARN is built from the account, so it is known
 topic exists), one GetTopicAttributes and ListSubscriptionsByTopic, DescribeLogGroups once per
 name prefix, DescribeMetricFilters per existing group whose filters are listed, DescribeAlarms a
 hundred names per call, GetDashboard per named dashboard, tags of everything in one
-GetResources call per hundred ARNs, and load balancers / target groups named in dimensions.
+GetResources call per hundred ARNs (and, only where those differ from the options, the resource's
+own ListTagsForResource), and load balancers / target groups named in dimensions.
 """
 
 from __future__ import annotations
@@ -122,10 +123,20 @@ def _read_tags(apis: Apis, desired: Desired, snap: Snapshot) -> None:
     if not arns:
         return
     tags = apis.tagging.get_resources(arns)
-    for doc in list(snap.log_groups.values()) + list(snap.alarms.values()):
-        doc["tags"] = tags.get(doc.get("arn") or "", {})
-    if snap.topic is not None:
-        snap.topic["tags"] = tags.get(snap.topic["arn"], {})
+    resources = [(apis.logs, doc) for doc in snap.log_groups.values()]
+    resources += [(apis.cloudwatch, doc) for doc in snap.alarms.values() if doc.get("arn")]
+    if snap.topic is not None and desired.topic is not None:
+        resources.append((apis.sns, snap.topic))
+    for api, doc in resources:
+        doc["tags"] = tags.get(doc["arn"], {})
+        # The tagging API lags behind tag writes: before planning a tag change, ask the
+        # resource's own service, so that a run right after another makes no needless write.
+        if _tags_differ(doc["tags"], desired.tags, desired.purge_tags):
+            doc["tags"] = api.list_tags_for_resource(doc["arn"])
+
+
+def _tags_differ(current: Dict[str, str], wanted: Dict[str, str], purge: bool) -> bool:
+    return any(current.get(k) != v for k, v in wanted.items()) or (purge and any(k not in wanted for k in current))
 
 
 def _resolve_elb(apis: Apis, desired: Desired, snap: Snapshot) -> None:

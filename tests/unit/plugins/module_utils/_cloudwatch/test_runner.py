@@ -231,3 +231,18 @@ def test_https_endpoints_are_shown_without_their_path():
 
     text = json.dumps([result.plan.to_list(), result.plan.diff()])
     assert "SECRET" not in text and "https://hooks.example.com/***" in text
+
+
+def test_a_tagging_api_that_lags_behind_makes_no_needless_tag_write(monkeypatch):
+    run(params())
+    from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch.api import TaggingApi
+
+    # Right after a run, the tagging API may not know the new tags yet.
+    monkeypatch.setattr(TaggingApi, "get_resources", lambda self, arns: {})
+    result, api = run(params())
+
+    assert not result.changed
+    assert writes(api) == {}
+    assert reads(api)["logs.list_tags_for_resource"] == 3
+    assert reads(api)["cloudwatch.list_tags_for_resource"] == 3
+    assert reads(api)["sns.list_tags_for_resource"] == 1
