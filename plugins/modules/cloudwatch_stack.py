@@ -227,7 +227,9 @@ options:
 notes:
   - Permissions - C(logs:DescribeLogGroups), C(logs:DescribeMetricFilters), C(cloudwatch:DescribeAlarms),
     C(cloudwatch:GetDashboard), C(sns:GetTopicAttributes), C(sns:ListSubscriptionsByTopic),
-    C(sts:GetCallerIdentity), C(tag:GetResources), C(elasticloadbalancing:DescribeTargetGroups) and
+    C(sts:GetCallerIdentity), C(tag:GetResources), C(ListTagsForResource) of CloudWatch, CloudWatch Logs and
+    SNS (only where the eventually consistent C(tag:GetResources) differs from O(tags)),
+    C(elasticloadbalancing:DescribeTargetGroups) and
     C(elasticloadbalancing:DescribeLoadBalancers) to read; the matching create, put, tag and delete
     actions to write (see the collection's C(policies/)).
 extends_documentation_fragment:
