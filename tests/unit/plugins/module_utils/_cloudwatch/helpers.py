@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from typing import Any, Dict, List
+from typing import Any, Dict, Sequence
 
 import boto3
 
@@ -21,7 +21,7 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elb
 
 REGION = "us-east-1"
 NAME = "shop-prod"
-SERVICES = ["client", "users", "swagger"]
+SERVICES = ("client", "users", "swagger")
 
 
 def apis() -> Apis:
@@ -45,7 +45,7 @@ def cpu_alarm(service: str, **overrides: Any) -> Dict[str, Any]:
     return alarm
 
 
-def params(services: List[str] = SERVICES, **overrides: Any) -> Dict[str, Any]:
+def params(services: Sequence[str] = SERVICES, **overrides: Any) -> Dict[str, Any]:
     """The logging role's main run for ``services``: log groups, error filters, topic, CPU alarms, a dashboard."""
     out: Dict[str, Any] = {
         "name": NAME,

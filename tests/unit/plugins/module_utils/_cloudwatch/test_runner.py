@@ -147,7 +147,7 @@ def test_load_balancer_alarm_dimensions_resolve_from_names_and_arns():
                "comparison": "GreaterThanThreshold", "threshold": 0, "period": 60, "evaluation_periods": 3}
     by_arn = dict(by_name, name="users-target-5xx", dimensions={"LoadBalancer": lb, "TargetGroup": tg})
 
-    result, _ = run(params(alarms=[by_name, by_arn]))
+    run(params(alarms=[by_name, by_arn]))
 
     alarms = boto3.client("cloudwatch", region_name=REGION).describe_alarms(AlarmNamePrefix="shop-prod-users")
     dims = [{d["Name"]: d["Value"] for d in a["Dimensions"]} for a in alarms["MetricAlarms"]]
@@ -227,7 +227,7 @@ def test_bad_options_are_refused_naming_the_option_before_any_call(overrides, pa
 def test_https_endpoints_are_shown_without_their_path():
     topic = {"subscriptions": [{"protocol": "https", "endpoint": "https://hooks.example.com/services/T0/SECRET"}]}
 
-    result, _ = run(params(alarm_topic=topic), check_mode=True)
+    result = run(params(alarm_topic=topic), check_mode=True)[0]
 
     text = json.dumps([result.plan.to_list(), result.plan.diff()])
     assert "SECRET" not in text and "https://hooks.example.com/***" in text

@@ -140,4 +140,3 @@ def test_load_balancer_port_must_be_mapped():
 def test_load_balancer_target_group_must_look_like_a_name_or_arn():
     with pytest.raises(ValidationError, match="target group name or ARN"):
         validate_load_balancers([{"target_group": "web tg!", "container_name": "web", "container_port": 80}], _td(), "lb")
-
