@@ -28,7 +28,6 @@ import yaml  # noqa: E402 - after the sys.path set-up above
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import (  # noqa: E402 - idem
     AppAutoscalingApi,
     EcsApi,
-    LogsApi,
 )
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.lookups import NamespaceReader  # noqa: E402 - idem
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api  # noqa: E402 - idem
@@ -74,14 +73,14 @@ def service(i):
 
 
 def params(n):
-    return {"cluster": {"name": CLUSTER, "container_insights": "enabled"}, "state": "present", "log_retention_days": 30,
+    return {"cluster": {"name": CLUSTER, "container_insights": "enabled"}, "state": "present",
             "services": [service(i) for i in range(n)]}
 
 
 def run(session, endpoint, p):
     def client(name):
         return session.client(name, endpoint_url=endpoint)
-    stack = EcsStack(p, EcsApi(client("ecs")), LogsApi(client("logs")), AppAutoscalingApi(client("application-autoscaling")),
+    stack = EcsStack(p, EcsApi(client("ecs")), AppAutoscalingApi(client("application-autoscaling")),
                      Elbv2Api(client("elbv2")), NamespaceReader(client("servicediscovery")), region="us-east-1")
     return stack.run()
 

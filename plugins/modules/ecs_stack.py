@@ -7,13 +7,14 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: ecs_stack
-short_description: Shape an ECS cluster, its services, their autoscaling and log groups in one call
+short_description: Shape an ECS cluster, its services and their autoscaling in one call
 version_added: 0.1.0
 description:
   - Creates and updates an ECS cluster (settings, capacity providers, default capacity provider strategy,
     Service Connect defaults, tags), Auto Scaling group capacity providers, any number of services, their
-    Application Auto Scaling targets and target-tracking policies, and the CloudWatch Logs groups their
-    containers write to.
+    Application Auto Scaling targets and target-tracking policies.
+  - The CloudWatch Logs groups the containers write to are not this module's; create them first with
+    M(shipyard.ecs.cloudwatch_stack) (the awslogs driver needs them before a task starts).
   - Everything is read first, batched (one describe of the cluster, services ten per call, task definitions only
     for the revisions in use), then compared with the options after normalisation, so a second run with the same
     options changes nothing and makes no write call.
@@ -208,7 +209,7 @@ options:
                   or the name of an SSM parameter.
                 type: dict
               awslogs:
-                description: Send the container's output to CloudWatch Logs; the log group is created by this module.
+                description: Send the container's output to CloudWatch Logs; the log group must exist (M(shipyard.ecs.cloudwatch_stack) creates it).
                 type: dict
                 suboptions:
                   group:
@@ -621,12 +622,6 @@ options:
                   - C(app/<load-balancer>/<id>/targetgroup/<target-group>/<id>) for C(alb_request_count).
                   - Derived from the service's first target group when omitted.
                 type: str
-      log_retention_days:
-        description: Retention of this service's log groups, overriding O(log_retention_days).
-        type: int
-  log_retention_days:
-    description: Retention in days of the log groups of the containers. Retention is left unchanged when not set.
-    type: int
   state:
     description:
       - V(present) creates and updates; V(absent) deletes the listed services, then the listed
@@ -674,7 +669,6 @@ EXAMPLES = r"""
     cluster:
       name: flask-microservices-prod-cluster
       container_insights: enabled
-    log_retention_days: 30
     services:
       - name: flask-microservices-prod-users
         desired_count: 1
@@ -952,7 +946,6 @@ SERVICE_OPTIONS = {
             "resource_label": {"type": "str"},
         }},
     }},
-    "log_retention_days": {"type": "int"},
 }
 
 CLUSTER_OPTIONS = {
@@ -982,7 +975,6 @@ ARGUMENT_SPEC = {
     "cluster": {"type": "dict", "required": True, "options": CLUSTER_OPTIONS},
     "services": {"type": "list", "elements": "dict", "default": [], "options": SERVICE_OPTIONS,
                  "mutually_exclusive": [["launch_type", "capacity_provider_strategy"]]},
-    "log_retention_days": {"type": "int"},
     "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
     "delete_cluster": {"type": "bool", "default": False},
 }

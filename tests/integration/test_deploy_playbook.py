@@ -38,7 +38,10 @@ def test_check_mode_on_a_fresh_account_makes_no_write_call(aws, run_playbook, bo
     assert {e["action"] for e in plan} == {"create"}
     assert len(plan) >= 30, plan
     assert run.changed > 0, "check mode should report what it would create"
-    assert run.task("shipyard.ecs.logging : Report the alarms of target groups that do not exist yet as to be created")["changed"]
+    # The target groups do not exist yet: their alarms are planned with dimensions not known yet.
+    planned = run.task("shipyard.ecs.logging : Write the target group alarms and the dashboard")["plan"]
+    assert {(a["action"], a["kind"]) for a in planned} == {("create", "alarm"), ("create", "dashboard")}
+    assert len([a for a in planned if a["kind"] == "alarm"]) == 6
     assert aws.write_calls() == []
 
 

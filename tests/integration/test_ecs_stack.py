@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import AppAutoscalingApi, EcsApi, LogsApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import AppAutoscalingApi, EcsApi
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.lookups import NamespaceReader
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.stack import EcsStack
@@ -63,7 +63,6 @@ def seed_service(name, container, port):
 def seed_args(**overrides):
     args = {
         "cluster": {"name": CLUSTER, "container_insights": "enabled", "tags": {"app": "flask-microservices"}},
-        "log_retention_days": 30,
         "services": [seed_service(*s) for s in SEED],
     }
     args.update(overrides)
@@ -104,7 +103,7 @@ def existing_stack(aws, target_groups, boto3_client):
     """Build the stack in-process (the starting state of a test), then forget the calls it made."""
 
     def build(args):
-        stack = EcsStack(dict(args, state="present"), EcsApi(boto3_client("ecs")), LogsApi(boto3_client("logs")),
+        stack = EcsStack(dict(args, state="present"), EcsApi(boto3_client("ecs")),
                          AppAutoscalingApi(boto3_client("application-autoscaling")),
                          Elbv2Api(boto3_client("elbv2")), NamespaceReader(boto3_client("servicediscovery")),
                          region="us-east-1")
@@ -127,8 +126,8 @@ def test_first_run_creates_the_seed_stack_and_second_run_only_describes(aws, tar
     assert users["status"] == "ACTIVE"
     assert users["loadBalancers"] == [{"targetGroupArn": target_groups["users"], "containerName": "users-service-prod",
                                        "containerPort": 5000}]
-    group = boto3_client("logs").describe_log_groups(logGroupNamePrefix="flask-microservices-production")["logGroups"][0]
-    assert group["retentionInDays"] == 30
+    # The log group is cloudwatch_stack's, not ecs_stack's.
+    assert boto3_client("logs").describe_log_groups(logGroupNamePrefix="flask-microservices-production")["logGroups"] == []
 
     aws.clear_calls()
     second = run_module("ecs_stack", seed_args())

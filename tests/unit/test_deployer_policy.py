@@ -50,6 +50,7 @@ IAM_PREFIX = {
     "sns": "sns",
     "acm": "acm",
     "route53": "route53",
+    "resourcegroupstaggingapi": "tag",
 }
 
 _EC2_TAGS = ["ec2:DescribeTags", "ec2:CreateTags", "ec2:DeleteTags"]
@@ -58,14 +59,6 @@ _EC2_TAGS = ["ec2:DescribeTags", "ec2:CreateTags", "ec2:DeleteTags"]
 # module's source in amazon.aws 10.1 / community.aws 10.0 (present and absent states: teardown
 # uses the same modules). Optional calls a module tolerates being denied are left out.
 MODULE_ACTIONS: Dict[str, List[str]] = {
-    "amazon.aws.aws_caller_info": ["sts:GetCallerIdentity"],
-    "amazon.aws.cloudwatch_metric_alarm": [
-        "cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"],
-    "amazon.aws.cloudwatchlogs_log_group": [
-        "logs:DescribeLogGroups", "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy",
-        "logs:DeleteRetentionPolicy", "logs:ListTagsLogGroup", "logs:TagLogGroup", "logs:UntagLogGroup"],
-    "amazon.aws.cloudwatchlogs_log_group_metric_filter": [
-        "logs:DescribeMetricFilters", "logs:PutMetricFilter", "logs:DeleteMetricFilter"],
     "amazon.aws.ec2_security_group": [
         "ec2:DescribeSecurityGroups", "ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup",
         "ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress",
@@ -100,7 +93,6 @@ MODULE_ACTIONS: Dict[str, List[str]] = {
         "iam:DetachRolePolicy", "iam:ListRolePolicies", "iam:DeleteRolePolicy", "iam:ListInstanceProfilesForRole",
         "iam:GetInstanceProfile", "iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile",
         "iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"],
-    "amazon.aws.cloudwatchlogs_log_group_info": ["logs:DescribeLogGroups", "logs:ListTagsLogGroup"],
     # present with hosted_zone_id (services role); get and absent by zone name (teardown: get also
     # reads the zone's name servers). Without wait (route53:GetChange) or vpc_id.
     "amazon.aws.route53": [
@@ -134,11 +126,6 @@ MODULE_ACTIONS: Dict[str, List[str]] = {
     "community.aws.elb_target_group_info": [
         "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
         "elasticloadbalancing:DescribeTargetGroupAttributes", "elasticloadbalancing:DescribeTags"],
-    "community.aws.sns_topic": [
-        "sns:ListTopics", "sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
-        "sns:ListSubscriptionsByTopic", "sns:Subscribe", "sns:Unsubscribe", "sns:GetSubscriptionAttributes",
-        "sns:SetSubscriptionAttributes", "sns:ListTagsForResource", "sns:TagResource", "sns:UntagResource"],
-    "community.aws.sns_topic_info": ["sns:ListTopics"],
 }
 
 # Calls a module makes but gets on without when they are denied: not granted.

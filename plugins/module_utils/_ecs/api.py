@@ -142,7 +142,7 @@ class EcsApi(AwsApi):
 
 
 class LogsApi(AwsApi):
-    """CloudWatch Logs: the log groups containers write to, and reading their lines."""
+    """CloudWatch Logs, read only: the lines containers wrote (cloudwatch_stack owns the log groups)."""
 
     error = EcsError
     service = "logs"
@@ -153,23 +153,6 @@ class LogsApi(AwsApi):
 
     def describe_log_groups(self, prefix: str) -> List[Dict[str, Any]]:
         return self.paginate("describe_log_groups", "logGroups", logGroupNamePrefix=prefix)
-
-    def create_log_group(self, name: str, tags: Optional[Dict[str, str]] = None, kms_key_id: Optional[str] = None) -> None:
-        kwargs: Dict[str, Any] = {"logGroupName": name}
-        if tags:
-            kwargs["tags"] = tags
-        if kms_key_id:
-            kwargs["kmsKeyId"] = kms_key_id
-        self.call("create_log_group", **kwargs)
-
-    def put_retention_policy(self, name: str, days: int) -> None:
-        self.call("put_retention_policy", logGroupName=name, retentionInDays=days)
-
-    def delete_retention_policy(self, name: str) -> None:
-        self.call("delete_retention_policy", logGroupName=name)
-
-    def delete_log_group(self, name: str) -> None:
-        self.call("delete_log_group", logGroupName=name)
 
     def get_log_events(self, group: str, stream: str, limit: int = 50) -> List[Dict[str, Any]]:
         return self.call("get_log_events", logGroupName=group, logStreamName=stream, limit=limit,

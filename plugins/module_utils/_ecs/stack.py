@@ -10,7 +10,8 @@
 2. Read, batched: one describe of the cluster, capacity providers in one call, services ten
    per call, task definitions only for the revisions in use (and the latest of a family for
    services still to create), target groups twenty per call, scalable targets fifty per call,
-   scaling policies in one paginated call, log groups one call per path prefix.
+   scaling policies in one paginated call.  Log groups are not ecs_stack's: cloudwatch_stack owns
+   them (the awslogs driver needs them before tasks start: create them first).
 3. Validate what needs the reads (unknown capacity providers, target groups, new services
    without a task definition, awsvpc without network configuration).
 4. Plan: pure functions compare normalised desired and current documents (cluster.py,
@@ -34,7 +35,6 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import (
     AutoScalingApi,
     EcsApi,
     EcsError,
-    LogsApi,
 )
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.autoscaling import (
     DIMENSION,
@@ -75,7 +75,6 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.validate import 
     BUILTIN_CAPACITY_PROVIDERS,
     is_target_group_arn,
     validate_load_balancers,
-    validate_log_retention,
     validate_task_definition,
 )
 
@@ -101,7 +100,6 @@ class Current:
     target_groups: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     scalable_targets: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     policies: Dict[str, List[Dict[str, Any]]] = field(default_factory=dict)
-    log_groups: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     namespace_arn: Optional[str] = None
     other_services: List[str] = field(default_factory=list)
     # Auto Scaling groups behind providers with managed termination protection, by group name.
@@ -113,28 +111,13 @@ def asg_name_of(arn: str) -> str:
     return arn.split("autoScalingGroupName/", 1)[-1]
 
 
-def log_groups_of(kwargs: Mapping[str, Any]) -> List[Tuple[str, Optional[str]]]:
-    """``(group, region)`` of every awslogs configuration in register kwargs."""
-    out = []
-    for container in kwargs.get("containerDefinitions") or []:
-        log = container.get("logConfiguration") or {}
-        if log.get("logDriver") == "awslogs" and (log.get("options") or {}).get("awslogs-group"):
-            out.append((log["options"]["awslogs-group"], log["options"].get("awslogs-region")))
-    return out
-
-
-def _parent_prefix(name: str) -> str:
-    return name[:name.rindex("/") + 1] if "/" in name.strip("/") else name
-
-
 class EcsStack:
-    """Shape an ECS cluster, its services, their autoscaling and log groups."""
+    """Shape an ECS cluster, its services and their autoscaling."""
 
     def __init__(
         self,
         params: Mapping[str, Any],
         ecs: EcsApi,
-        logs: LogsApi,
         autoscaling: AppAutoscalingApi,
         target_groups: Elbv2Api,
         namespaces: Optional[NamespaceReader] = None,
@@ -148,7 +131,6 @@ class EcsStack:
         self.asg = auto_scaling
         self.secret_apis = secrets
         self.ecs = ecs
-        self.logs = logs
         self.aas = autoscaling
         self.tg_reader = target_groups
         self.namespaces = namespaces
@@ -170,7 +152,6 @@ class EcsStack:
         return cls(
             module.params,
             EcsApi(module.client("ecs")),
-            LogsApi(module.client("logs")),
             AppAutoscalingApi(module.client("application-autoscaling")),
             Elbv2Api(module.client("elbv2")),
             NamespaceReader(module.client("servicediscovery")),
@@ -200,7 +181,6 @@ class EcsStack:
         if not self.cluster_name:
             raise ValidationError("cluster.name", self.cluster_name, "a cluster name is required")
         seen = set()
-        validate_log_retention(self.params.get("log_retention_days"), "log_retention_days")
         for i, svc in enumerate(self.services_opts):
             where = "services[%d]" % i
             name = svc.get("name")
@@ -214,7 +194,6 @@ class EcsStack:
             if svc.get("launch_type") and svc.get("capacity_provider_strategy"):
                 raise ValidationError(where + ".capacity_provider_strategy", svc["capacity_provider_strategy"],
                                       "launch_type and capacity_provider_strategy are mutually exclusive")
-            validate_log_retention(svc.get("log_retention_days"), where + ".log_retention_days")
             kwargs = None
             if svc.get("task_definition"):
                 td = dict(svc["task_definition"])
@@ -232,7 +211,6 @@ class EcsStack:
             net = svc.get("network_configuration")
             if net is not None and not net.get("subnets"):
                 raise ValidationError(where + ".network_configuration.subnets", net.get("subnets"), "at least one subnet")
-        self._log_group_retention()
 
     @staticmethod
     def _validate_launch_type(svc: Mapping[str, Any], kwargs: Mapping[str, Any], where: str) -> None:
@@ -277,27 +255,6 @@ class EcsStack:
         if count is not None and not low <= count <= high:
             raise ValidationError(where + ".desired_count", count, "outside autoscaling min_capacity..max_capacity (%s..%s)"
                                   % (low, high))
-
-    def _log_group_retention(self) -> Dict[str, Optional[int]]:
-        """``{group: retention}`` for every awslogs group of this region; conflicting retentions fail."""
-        groups: Dict[str, Optional[int]] = {}
-        default = self.params.get("log_retention_days")
-        for i, svc in enumerate(self.services_opts):
-            kwargs = self.taskdefs.get(svc["name"])
-            if not kwargs:
-                continue
-            retention = svc.get("log_retention_days") or default
-            for group, region in log_groups_of(kwargs):
-                if region and self.region and region != self.region:
-                    self.warnings.append("log group %s is in %s; ecs_stack manages log groups of %s only" % (
-                        group, region, self.region))
-                    continue
-                if group in groups and retention is not None and groups[group] not in (None, retention):
-                    raise ValidationError("services[%d].log_retention_days" % i, retention,
-                                          "log group %s already has retention %s from another service" % (group, groups[group]))
-                if group not in groups or groups[group] is None:
-                    groups[group] = retention
-        return groups
 
     def _protects(self, opts: Mapping[str, Any]) -> bool:
         """Whether a provider has managed termination protection (its group must protect new instances)."""
@@ -435,7 +392,6 @@ class EcsStack:
             return current
         self._read_task_definitions(current)
         self._read_target_groups(current)
-        self._read_log_groups(current)
         scd = (self.params.get("cluster") or {}).get("service_connect_defaults") or {}
         namespace = scd.get("namespace")
         if namespace and not namespace.startswith("arn:") and self.namespaces is not None:
@@ -487,13 +443,6 @@ class EcsStack:
         if arns:
             current.target_groups.update({g["TargetGroupArn"]: g for g in self.tg_reader.describe_target_groups_by_arn(sorted(arns))})
 
-    def _read_log_groups(self, current: Current) -> None:
-        wanted = self._log_group_retention()
-        for prefix in sorted({_parent_prefix(g) for g in wanted}):
-            for group in self.logs.describe_log_groups(prefix):
-                if group["logGroupName"] in wanted:
-                    current.log_groups[group["logGroupName"]] = group
-
     # ------------------------------------------------------------------------------ planning
     def _target_group_arns(self, current: Current) -> Dict[str, str]:
         out = {}
@@ -527,28 +476,11 @@ class EcsStack:
         desired = desired_cluster(cluster_opts, current.namespace_arn)
         for action in plan_cluster(self.cluster_name, current.cluster_doc, desired):
             steps.append(Step(action, self._cluster_runner(action, current)))
-        steps.extend(self._plan_log_groups(current))
         cluster_default = (current.cluster_doc or {}).get("defaultCapacityProviderStrategy") or desired.get(
             "defaultCapacityProviderStrategy") or []
         tg_arns = self._target_group_arns(current)
         for svc in self.services_opts:
             steps.extend(self._plan_service(svc, current, tg_arns, cluster_default))
-        return steps
-
-    def _plan_log_groups(self, current: Current) -> List[Step]:
-        steps = []
-        for group, retention in sorted(self._log_group_retention().items()):
-            existing = current.log_groups.get(group)
-            if existing is None:
-                after = {"retentionInDays": retention}
-                action = Action("create", "log_group", group, reason="log group does not exist", after=after)
-                steps.append(Step(action, self._log_group_runner(group, retention, create=True)))
-            elif retention is not None and existing.get("retentionInDays") != retention:
-                before = {"retentionInDays": existing.get("retentionInDays")}
-                after = {"retentionInDays": retention}
-                action = Action("update", "log_group", group, reason="retention differs", before=before, after=after,
-                                changes=differences(before, after))
-                steps.append(Step(action, self._log_group_runner(group, retention, create=False)))
         return steps
 
     def _plan_service(self, svc: Mapping[str, Any], current: Current, tg_arns: Mapping[str, str],
@@ -731,14 +663,6 @@ class EcsStack:
         if changed:
             self.ecs.tag_resource(arn, changed)
 
-    def _log_group_runner(self, group: str, retention: Optional[int], create: bool) -> Callable[[], None]:
-        def run() -> None:
-            if create:
-                self.logs.create_log_group(group)
-            if retention is not None:
-                self.logs.put_retention_policy(group, retention)
-        return run
-
     def _register_runner(self, name: str, kwargs: Mapping[str, Any]) -> Callable[[], None]:
         def run() -> None:
             registered = self.ecs.register_task_definition(**copy.deepcopy(dict(kwargs)))
@@ -830,7 +754,7 @@ class EcsStack:
             "cluster": {"name": self.cluster_name, "arn": cluster.get("clusterArn"), "status": cluster.get("status")},
             "services": services,
             "drift": drift,
-            "calls": combined_calls([self.ecs, self.logs, self.aas, self.tg_reader]
+            "calls": combined_calls([self.ecs, self.aas, self.tg_reader]
                                     + ([self.namespaces] if self.namespaces is not None else [])
                                     + list(self.secret_apis or [])),
         }

@@ -31,8 +31,6 @@ FARGATE_SIZES: Dict[int, List[int]] = {
     16384: list(range(32768, 122880 + 1, 8192)),
 }
 BUILTIN_CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-                      3288, 3653)
 _SECRET_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:(ssm|secretsmanager):[a-z0-9-]+:\d{12}:(parameter/.+|secret:.+)$")
 _PARAMETER_NAME = re.compile(r"^[a-zA-Z0-9_.\-/]{1,2048}$")
 _TARGET_GROUP_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/[^/]+/[0-9a-f]+$")
@@ -177,10 +175,3 @@ def validate_load_balancers(load_balancers: Iterable[Mapping[str, Any]], kwargs:
             raise ValidationError("%s[%d].container_port" % (where, i), lb.get("container_port"),
                                   "container %s maps no such port (ports: %s)" % (
                                       lb.get("container_name"), ", ".join(str(p) for p in ports) or "none"))
-
-
-def validate_log_retention(days: Any, where: str) -> None:
-    """CloudWatch Logs accepts only a fixed set of retention periods."""
-    if days is not None and days not in LOG_RETENTION_DAYS:
-        raise ValidationError(where, days, "not a CloudWatch Logs retention period (one of %s)"
-                              % ", ".join(str(d) for d in LOG_RETENTION_DAYS))

@@ -8,7 +8,7 @@ from moto import mock_aws
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.waiter import Waiter
-from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import AppAutoscalingApi, EcsApi, LogsApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import AppAutoscalingApi, EcsApi
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.lookups import NamespaceReader
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.stack import EcsStack
@@ -34,7 +34,7 @@ def service(name, port, **extra):
 
 
 def params(services=None, **extra):
-    out = {"cluster": {"name": "flask-microservices-prod-cluster"}, "state": "present", "log_retention_days": 30,
+    out = {"cluster": {"name": "flask-microservices-prod-cluster"}, "state": "present",
            "services": services if services is not None else [service(n, p) for n, p in SEED]}
     out.update(extra)
     return out
@@ -53,14 +53,13 @@ def client(name):
 class Apis:
     def __init__(self):
         self.ecs = EcsApi(client("ecs"))
-        self.logs = LogsApi(client("logs"))
         self.aas = AppAutoscalingApi(client("application-autoscaling"))
         self.tgs = Elbv2Api(client("elbv2"))
         self.ns = NamespaceReader(client("servicediscovery"))
 
     def writes(self):
         out = {}
-        for api in (self.ecs, self.logs, self.aas, self.tgs, self.ns):
+        for api in (self.ecs, self.aas, self.tgs, self.ns):
             out.update(api.write_calls)
         return out
 
@@ -68,7 +67,7 @@ class Apis:
 def run(p, check=False):
     apis = Apis()
     waiter = Waiter(timeout=5, interval=0.01)
-    stack = EcsStack(p, apis.ecs, apis.logs, apis.aas, apis.tgs, apis.ns, region=REGION, check_mode=check, waiter=waiter)
+    stack = EcsStack(p, apis.ecs, apis.aas, apis.tgs, apis.ns, region=REGION, check_mode=check, waiter=waiter)
     return stack.run(), apis
 
 
@@ -90,13 +89,16 @@ def aws():
         yield client("ecs")
 
 
-def test_first_run_creates_cluster_log_group_task_definitions_and_services(aws):
+def test_first_run_creates_cluster_task_definitions_and_services(aws):
     result = run(params())[0]
     assert result.changed
     kinds = [(a.verb, a.kind) for a in result.plan.actions]
     assert kinds.count(("create", "service")) == 3
     assert kinds.count(("create", "task_definition")) == 3
-    assert ("create", "cluster") in kinds and ("create", "log_group") in kinds
+    assert ("create", "cluster") in kinds
+    # Log groups are cloudwatch_stack's: ecs_stack neither creates nor reads them.
+    assert "log_group" not in {kind for _verb, kind in kinds}
+    assert client("logs").describe_log_groups()["logGroups"] == []
     described = aws.describe_services(cluster="flask-microservices-prod-cluster", services=["users"])["services"][0]
     assert described["desiredCount"] == 1
     assert described["loadBalancers"][0]["targetGroupArn"].startswith("arn:aws:elasticloadbalancing:")
@@ -114,7 +116,6 @@ def test_no_op_reads_are_batched(aws):
     apis = run(params())[1]
     assert apis.ecs.read_calls == {"describe_clusters": 1, "describe_services": 1, "describe_task_definition": 3}
     assert apis.tgs.read_calls == {"describe_target_groups": 1}
-    assert apis.logs.read_calls == {"describe_log_groups": 1}
 
 
 def test_check_mode_reports_the_plan_and_writes_nothing(aws):
@@ -190,14 +191,6 @@ def test_changed_definition_of_an_existing_service_is_drift_not_a_new_revision(a
         "before": "123456789012.dkr.ecr.us-east-1.amazonaws.com/users:production", "after": "users:2.0"}]
     assert result.data["services"]["users"]["drift"] is True
     assert result.data["services"]["client"]["drift"] is False
-
-
-def test_log_group_retention_change_is_an_update(aws):
-    run(params())
-    result = run(params(log_retention_days=90))[0]
-    assert [(a.verb, a.kind) for a in result.plan.actions] == [("update", "log_group")]
-    group = client("logs").describe_log_groups()["logGroups"][0]
-    assert group["retentionInDays"] == 90
 
 
 def test_cluster_settings_and_tags_update_in_place(aws):
@@ -361,8 +354,8 @@ def test_check_mode_on_an_existing_stack_predicts_updates_and_writes_nothing(aws
     run(params())
     services = [service(n, p) for n, p in SEED]
     services[0]["desired_count"] = 5
-    result, apis = run(params(services, log_retention_days=7), check=True)
-    assert sorted((a.verb, a.kind) for a in result.plan.actions) == [("update", "log_group"), ("update", "service")]
+    result, apis = run(params(services), check=True)
+    assert sorted((a.verb, a.kind) for a in result.plan.actions) == [("update", "service")]
     assert apis.writes() == {}
     assert aws.describe_services(cluster="flask-microservices-prod-cluster", services=["client"])["services"][0][
         "desiredCount"] == 1
@@ -429,7 +422,7 @@ def with_secret(ref):
 
 def test_a_new_service_referencing_a_missing_secret_fails_before_any_write(aws):
     apis = Apis()
-    stack = EcsStack(with_secret("/flask-microservices/production/DATABASE_URL"), apis.ecs, apis.logs, apis.aas, apis.tgs,
+    stack = EcsStack(with_secret("/flask-microservices/production/DATABASE_URL"), apis.ecs, apis.aas, apis.tgs,
                      apis.ns, region=REGION, secrets=secret_apis())
     with pytest.raises(ValidationError) as info:
         stack.run()
@@ -440,6 +433,6 @@ def test_a_new_service_referencing_a_missing_secret_fails_before_any_write(aws):
 def test_a_new_service_referencing_an_existing_secret_is_created(aws):
     client("ssm").put_parameter(Name="/flask-microservices/production/DATABASE_URL", Value="x", Type="SecureString")
     apis = Apis()
-    stack = EcsStack(with_secret("/flask-microservices/production/DATABASE_URL"), apis.ecs, apis.logs, apis.aas, apis.tgs,
+    stack = EcsStack(with_secret("/flask-microservices/production/DATABASE_URL"), apis.ecs, apis.aas, apis.tgs,
                      apis.ns, region=REGION, secrets=secret_apis())
     assert stack.run().changed

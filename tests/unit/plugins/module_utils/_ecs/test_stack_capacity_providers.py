@@ -45,7 +45,7 @@ def _cluster(arn, protection="ENABLED"):
 def run(p, check=False):
     apis = Apis()
     asg = AutoScalingApi(client("autoscaling"))
-    stack = EcsStack(p, apis.ecs, apis.logs, apis.aas, apis.tgs, apis.ns, region=REGION, check_mode=check,
+    stack = EcsStack(p, apis.ecs, apis.aas, apis.tgs, apis.ns, region=REGION, check_mode=check,
                      waiter=Waiter(timeout=5, interval=0.01), auto_scaling=asg)
     result = stack.run()
     writes = apis.writes()

@@ -7,7 +7,6 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.taskdef import t
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.validate import (
     is_secret_reference,
     validate_load_balancers,
-    validate_log_retention,
     validate_task_definition,
 )
 
@@ -141,9 +140,3 @@ def test_load_balancer_port_must_be_mapped():
 def test_load_balancer_target_group_must_look_like_a_name_or_arn():
     with pytest.raises(ValidationError, match="target group name or ARN"):
         validate_load_balancers([{"target_group": "web tg!", "container_name": "web", "container_port": 80}], _td(), "lb")
-
-
-def test_log_retention_must_be_a_cloudwatch_period():
-    validate_log_retention(30, "r")
-    with pytest.raises(ValidationError, match="retention period"):
-        validate_log_retention(31, "r")
