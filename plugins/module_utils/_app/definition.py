@@ -28,7 +28,7 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._app.schema import (
     Struct,
     join,
 )
-from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.validate import LOG_RETENTION_DAYS
+from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch.model import RETENTION_DAYS
 
 FORMAT = 1
 
@@ -233,7 +233,7 @@ ENVIRONMENT = Struct({
                          pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", pattern_doc="a Docker tag"),
     "env_image_tag_mutability": Str("ECR tag mutability of the repositories.", choices=["MUTABLE", "IMMUTABLE"],
                                     default="MUTABLE"),
-    "env_log_retention_days": Int("CloudWatch Logs retention of the log groups.", choices=list(LOG_RETENTION_DAYS), default=30),
+    "env_log_retention_days": Int("CloudWatch Logs retention of the log groups.", choices=list(RETENTION_DAYS), default=30),
     "env_log_kms_key_id": Str("KMS key (ARN) that encrypts the log groups; empty for none.", default="",
                               pattern=r"^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/.+$", pattern_doc="a KMS key or alias ARN"),
     "env_alarm_email": Str("E-mail address that alarms notify; empty for none.", default="",
