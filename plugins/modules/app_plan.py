@@ -87,6 +87,12 @@ options:
       certificate_arn:
         description: The HTTPS listener's certificate.
         type: str
+      load_balancer_arn:
+        description: The load balancer, once it exists (its alarms and the dashboard).
+        type: str
+      target_group_arns:
+        description: Target group ARNs by target group name, once they exist (as alb_routes returns them).
+        type: dict
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -166,7 +172,9 @@ context:
   returned: when read_account is true and context is not given
   type: dict
 options:
-  description: The options of alb_routes (load_balancer), ecs_stack (stack_services) and ecs_rolling_deploy (release_services).
+  description:
+    - The options of alb_routes (load_balancer), ecs_stack (stack_services), ecs_rolling_deploy (release_services) and
+      cloudwatch_stack's load balancer side (cloudwatch_load_balancer).
   returned: when context is given
   type: dict
 api_calls:
@@ -193,6 +201,8 @@ ARGUMENT_SPEC = dict(
         task_role_arn=dict(type="str"),
         images=dict(type="dict"),
         certificate_arn=dict(type="str"),
+        load_balancer_arn=dict(type="str"),
+        target_group_arns=dict(type="dict"),
     )),
 )
 

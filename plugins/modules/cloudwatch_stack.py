@@ -353,56 +353,7 @@ api_calls:
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.module import run_module
 from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch.runner import CloudWatchStack
-
-ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    tags=dict(type="dict", default={}),
-    purge_tags=dict(type="bool", default=True),
-    log_groups=dict(type="list", elements="dict", default=[], options=dict(
-        name=dict(type="str", required=True),
-        retention_days=dict(type="int"),
-        kms_key_id=dict(type="str"),
-        metric_filters=dict(type="list", elements="dict", options=dict(
-            name=dict(type="str", required=True),
-            pattern=dict(type="str", required=True),
-            metric_name=dict(type="str", required=True),
-            metric_namespace=dict(type="str"),
-            metric_value=dict(type="str", default="1"),
-            default_value=dict(type="float"),
-        )),
-    )),
-    alarm_topic=dict(type="dict", options=dict(
-        name=dict(type="str"),
-        display_name=dict(type="str", default=""),
-        subscriptions=dict(type="list", elements="dict", default=[], options=dict(
-            protocol=dict(type="str", required=True, choices=["email", "email-json", "https"]),
-            endpoint=dict(type="str", required=True),
-        )),
-        purge_subscriptions=dict(type="bool", default=True),
-    )),
-    alarms=dict(type="list", elements="dict", default=[], options=dict(
-        name=dict(type="str", required=True),
-        description=dict(type="str", default=""),
-        namespace=dict(type="str"),
-        metric_name=dict(type="str"),
-        dimensions=dict(type="dict", default={}),
-        statistic=dict(type="str", choices=["SampleCount", "Average", "Sum", "Minimum", "Maximum"]),
-        comparison=dict(type="str", choices=["GreaterThanOrEqualToThreshold", "GreaterThanThreshold",
-                                             "LessThanThreshold", "LessThanOrEqualToThreshold"]),
-        threshold=dict(type="float"),
-        period=dict(type="int", default=60),
-        evaluation_periods=dict(type="int", default=1),
-        datapoints_to_alarm=dict(type="int"),
-        treat_missing_data=dict(type="str", choices=["breaching", "notBreaching", "ignore", "missing"], default="missing"),
-        notify=dict(type="bool", default=True),
-    )),
-    dashboards=dict(type="list", elements="dict", default=[], options=dict(
-        name=dict(type="str", required=True),
-        widgets=dict(type="list", elements="dict"),
-        body=dict(type="raw"),
-    ), mutually_exclusive=[["widgets", "body"]]),
-)
+from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch.spec import ARGUMENT_SPEC
 
 
 def main():

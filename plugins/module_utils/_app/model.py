@@ -20,6 +20,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Tuple
 
+from ansible_collections.shipyard.ecs.plugins.module_utils._app import cloudwatch
 from ansible_collections.shipyard.ecs.plugins.module_utils._app import definition as schema
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.schema import MISSING, Problems, join, merge
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.validate import FARGATE_SIZES, is_secret_reference
@@ -136,6 +137,9 @@ class Context:
     # Service name -> image reference (pinned by digest once pushed).
     images: Dict[str, str] = field(default_factory=dict)
     certificate_arn: str = ""
+    # Once the load balancer exists: its ARN and the target groups' ARNs by name (as alb_routes reports them).
+    load_balancer_arn: str = ""
+    target_group_arns: Dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -262,6 +266,7 @@ class Definition:
             "release_services": release_services,
             "log_groups": log_groups,
             "images": images,
+            "cloudwatch_load_balancer": self.cloudwatch_load_balancer(ctx),
         }
 
     def autoscaling(self, svc: str) -> Dict[str, Any]:
@@ -320,22 +325,17 @@ class Definition:
             "ec2_capacity": env["env_ec2_capacity"],
         }
 
-    def logging(self, region: str) -> Dict[str, Any]:
-        """What the logging role is given."""
-        env = self.environment
-        return {
-            "name": self.names.stack,
-            "region": region,
-            "tags": self.names.tags,
-            "log_groups": [self.names.log_group(svc) for svc in sorted(self.services)],
-            "retention_days": env["env_log_retention_days"],
-            "kms_key_id": env["env_log_kms_key_id"],
-            "alarm_email": env["env_alarm_email"],
-            "alarm_https_endpoint": env["env_alarm_https_endpoint"],
-            "cluster_name": self.names.stack,
-            "services": sorted(self.services),
-            "target_groups": {svc: self.names.target_group(svc) for svc in sorted(self.services)},
-        }
+    def cloudwatch(self) -> Dict[str, Any]:
+        """cloudwatch_stack's options of the services' side (before the services start)."""
+        env, services = self.environment, sorted(self.services)
+        return cloudwatch.service_side(self.names.stack, services, {svc: self.names.log_group(svc) for svc in services},
+                                       env["env_log_retention_days"], env["env_log_kms_key_id"], env["env_alarm_email"],
+                                       env["env_alarm_https_endpoint"])
+
+    def cloudwatch_load_balancer(self, ctx: Context) -> Dict[str, Any]:
+        """cloudwatch_stack's options of the load balancer's side (alarms per target group, the dashboard)."""
+        arns = {svc: ctx.target_group_arns.get(self.names.target_group(svc), "") for svc in self.services}
+        return cloudwatch.load_balancer_side(self.names.stack, ctx.region, sorted(self.services), ctx.load_balancer_arn, arns)
 
     def smoke_checks(self) -> List[Dict[str, Any]]:
         """deploy.yml's HTTP checks: listener 80's over HTTPS at the domain when there is one."""

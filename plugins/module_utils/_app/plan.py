@@ -25,9 +25,13 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._app.model import UNK
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.schema import MISSING, Problems
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi, chunks
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
+from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch import api as cloudwatch_api
+from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch.runner import CloudWatchStack
+from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch.spec import ARGUMENT_SPEC as CLOUDWATCH_STACK_SPEC
+from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch.state import Apis as CloudWatchApis
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.api import EcrApi
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.archive import ArchiveError, ImageArchive
-from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsApi, LogsApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsApi
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.taskdef import task_definition_changes, task_definition_from_options
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.runner import AlbRoutes
@@ -53,11 +57,14 @@ class Apis:
         self.route53 = Route53Api(client("route53"))
         self.ecr = EcrApi(client("ecr"))
         self.ecs = EcsApi(client("ecs"))
-        self.logs = LogsApi(client("logs"))
         self.elbv2 = Elbv2Api(client("elbv2"))
+        self.cloudwatch = CloudWatchApis(cloudwatch_api.CloudWatchApi(client("cloudwatch")), cloudwatch_api.LogsApi(client("logs")),
+                                         cloudwatch_api.SnsApi(client("sns")), cloudwatch_api.StsApi(client("sts")),
+                                         cloudwatch_api.TaggingApi(client("resourcegroupstaggingapi")), self.elbv2)
 
     def all(self) -> List[AwsApi]:
-        return [api for api in vars(self).values() if isinstance(api, AwsApi)]
+        own = [api for api in vars(self).values() if isinstance(api, AwsApi)]
+        return own + [api for api in self.cloudwatch.all() if api is not self.elbv2]
 
 
 def entry(resource: str, name: str, action: str, changes: Optional[List[str]] = None, **extra: Any) -> Dict[str, Any]:
@@ -115,8 +122,11 @@ class EnvironmentPlanner:
         rendered = self.d.render(ctx)
         self._cluster()
         self._repositories(images)
-        self._log_groups()
-        self._load_balancer(ctx, rendered)
+        self._cloudwatch(self.d.cloudwatch())
+        load_balancer = self._load_balancer(ctx, rendered)
+        ctx.load_balancer_arn = load_balancer.get("load_balancer", {}).get("arn", "")
+        ctx.target_group_arns = load_balancer.get("target_groups", {})
+        self._cloudwatch(self.d.cloudwatch_load_balancer(ctx))
         self._services(rendered)
         return {
             "context": {"region": self.region, "account_id": account, "partition": partition_of(self.region),
@@ -346,41 +356,46 @@ class EnvironmentPlanner:
                                           ["push %s%s" % (repo["archive"], " (only if its digest differs from the tag's)"
                                                           if pushed else "")]))
 
-    def _log_groups(self) -> None:
-        existing = {g["logGroupName"]: g for g in self.apis.logs.describe_log_groups(self.d.names.log_group_prefix)}
-        retention = self.d.environment["env_log_retention_days"]
-        for svc in sorted(self.d.services):
-            name = self.d.names.log_group(svc)
-            group = existing.get(name)
-            if group is None:
-                self.entries.append(entry("log_group", name, CREATE, ["retention: %d days" % retention]))
-            elif group.get("retentionInDays") != retention:
-                self.entries.append(entry("log_group", name, UPDATE, ["retention: %s -> %d days" % (group.get("retentionInDays"), retention)]))
-            else:
-                self.entries.append(entry("log_group", name, UNCHANGED))
+    def _cloudwatch(self, options: Dict[str, Any]) -> None:
+        """cloudwatch_stack's own planner, in check mode, on the options the logging role gives it."""
+        params = dict(options, name=self.d.names.stack, tags=self.d.names.tags)
+        entries, _outcome = self._owner_plan(CLOUDWATCH_STACK_SPEC, params, "cloudwatch",
+                                             lambda p: CloudWatchStack(self.apis.cloudwatch, p, self.region, check_mode=True))
+        self.entries.extend(entries)
 
-    def _load_balancer(self, ctx: Context, rendered: Dict[str, Any]) -> None:
-        """alb_routes' own planner, in check mode, on the options the services role gives it."""
+    def _load_balancer(self, ctx: Context, rendered: Dict[str, Any]) -> Dict[str, Any]:
+        """alb_routes' own planner, in check mode, on the options the services role gives it; its report."""
         lb = rendered["load_balancer"]
         params = {"name": rendered["name"], "application": rendered["application"], "subnets": ctx.subnet_ids,
                   "security_groups": [ctx.alb_security_group_id], "tags": rendered["tags"],
                   "target_groups": lb["target_groups"], "listeners": lb["listeners"], "routes": lb["routes"]}
-        result = ArgumentSpecValidator(ALB_ROUTES_SPEC).validate(params)
-        if result.error_messages:
-            raise ValidationError("load_balancer", params, "; ".join(result.error_messages))
-        outcome = AlbRoutes(self.apis.elbv2, result.validated_parameters, check_mode=True).run()
-        planned = {(a.kind, a.name) for a in outcome.plan.actions}
-        for action in outcome.plan.actions:
-            changes = [c if isinstance(c, str) else "%s: %s -> %s" % (
-                c.get("field", c.get("path", "")), _short(c.get("before")), _short(c.get("after"))) for c in action.changes]
-            if action.reason and not changes:
-                changes = [action.reason]
-            self.entries.append(entry(action.kind, action.name, action.verb, changes))
+        entries, outcome = self._owner_plan(ALB_ROUTES_SPEC, params, "load_balancer",
+                                            lambda p: AlbRoutes(self.apis.elbv2, p, check_mode=True))
+        self.entries.extend(entries)
+        planned = {(e["resource"], e["name"]) for e in entries}
         if ("load_balancer", rendered["name"]) not in planned:
             self.entries.append(entry("load_balancer", rendered["name"], UNCHANGED))
         for group in lb["target_groups"]:
             if ("target_group", group["name"]) not in planned:
                 self.entries.append(entry("target_group", group["name"], UNCHANGED))
+        return outcome.data
+
+    @staticmethod
+    def _owner_plan(spec: Dict[str, Any], params: Dict[str, Any], what: str, runner: Any) -> Tuple[List[Dict[str, Any]], Any]:
+        """Run an owner module's runner in check mode on ``params`` (its spec's defaults filled in): its plan as
+        entries, and its result."""
+        result = ArgumentSpecValidator(spec).validate(params)
+        if result.error_messages:
+            raise ValidationError(what, params, "; ".join(result.error_messages))
+        outcome = runner(result.validated_parameters).run()
+        out = []
+        for action in outcome.plan.actions:
+            changes = [c if isinstance(c, str) else "%s: %s -> %s" % (
+                c.get("field", c.get("path", "")), _short(c.get("before")), _short(c.get("after"))) for c in action.changes]
+            if action.reason and not changes:
+                changes = [action.reason]
+            out.append(entry(action.kind, action.name, action.verb, changes))
+        return out, outcome
 
     def _services(self, rendered: Dict[str, Any]) -> None:
         cluster = self.d.names.stack

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, Optional
 
+from ansible_collections.shipyard.ecs.plugins.module_utils._app import cloudwatch
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.model import UNKNOWN, Context, Definition, load
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.plan import Apis, EnvironmentPlanner, plan_lines
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import combined_calls
@@ -39,9 +40,18 @@ def model_values(d: Definition, region: str, account_id: str) -> Dict[str, Any]:
             "execution_role": names.execution_role,
             "task_role": names.task_role,
             "secret_prefix": names.secret_prefix,
+            "alarms": ["%s-%s" % (names.stack, alarm) for alarm in cloudwatch.alarm_names(sorted(d.services))],
+            "dashboard": "%s-%s" % (names.stack, cloudwatch.DASHBOARD),
         },
+        # cloudwatch_stack's options of the services' side (the logging role).
+        "cloudwatch": d.cloudwatch(),
         "platform": d.platform(region, account_id),
-        "logging": d.logging(region),
+        # What cloudwatch_stack state=absent deletes (teardown.yml).
+        "cloudwatch_absent": {
+            "log_groups": [{"name": names.log_group(svc)} for svc in sorted(d.services)],
+            "alarms": [{"name": alarm} for alarm in cloudwatch.alarm_names(sorted(d.services))],
+            "dashboards": [{"name": cloudwatch.DASHBOARD}],
+        },
         "repositories": d.repositories(),
         "image_tag": d.environment["env_image_tag"],
         "image_tag_mutability": d.environment["env_image_tag_mutability"],

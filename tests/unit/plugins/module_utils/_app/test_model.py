@@ -144,3 +144,29 @@ def test_an_environment_needs_only_its_name_and_network():
     env = definition.environment
     assert (env["env_services"], env["env_image_tag"], env["env_log_retention_days"], env["env_ec2_capacity"]) == ({}, "latest", 30, {})
     assert definition.render(CTX)["name"] == "flask-microservices-staging"
+
+
+def test_cloudwatch_options_are_valid_cloudwatch_stack_options():
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch.model import build_desired
+    from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch.spec import ARGUMENT_SPEC
+
+    definition = load()
+    lb_ctx = copy.copy(CTX)
+    lb_ctx.load_balancer_arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/x/abc"
+    lb_ctx.target_group_arns = {"local-users": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/local-users/def"}
+    # The load balancer's side names one target group not known yet: valid in check mode only, as planned.
+    for options, check_mode in ((definition.cloudwatch(), False), (definition.cloudwatch_load_balancer(lb_ctx), True)):
+        result = ArgumentSpecValidator(ARGUMENT_SPEC).validate(dict(options, name="flask-microservices-local"))
+        assert result.error_messages == []
+        build_desired(result.validated_parameters, check_mode=check_mode)
+    main = definition.cloudwatch()
+    assert [g["name"] for g in main["log_groups"]] == ["/ecs/flask-microservices-local/client", "/ecs/flask-microservices-local/swagger",
+                                                       "/ecs/flask-microservices-local/users"]
+    assert {g["retention_days"] for g in main["log_groups"]} == {1}
+    assert [a["name"] for a in main["alarms"]][:2] == ["client-cpu-high", "client-memory-high"]
+    lb = definition.cloudwatch_load_balancer(lb_ctx)
+    users = [a for a in lb["alarms"] if a["name"] == "users-unhealthy-hosts"][0]
+    assert users["dimensions"] == {"TargetGroup": lb_ctx.target_group_arns["local-users"], "LoadBalancer": lb_ctx.load_balancer_arn}
+    clients = [a for a in lb["alarms"] if a["name"] == "client-unhealthy-hosts"][0]
+    assert clients["dimensions"]["TargetGroup"] == "(known after apply)"
