@@ -31,6 +31,7 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch.spec impo
 from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch.state import Apis as CloudWatchApis
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.api import EcrApi
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.archive import ArchiveError, ImageArchive
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.repository import describe_repositories
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsApi
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.taskdef import task_definition_changes, task_definition_from_options
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
@@ -90,6 +91,8 @@ class EnvironmentPlanner:
         self.account_hint = account_id or ""
         self.entries: List[Dict[str, Any]] = []
         self.warnings: List[str] = list(definition.warnings)
+        self._repositories_found: Optional[Dict[str, Dict[str, Any]]] = None
+        self._cluster_active: Optional[bool] = None
 
     # -- the whole run ---------------------------------------------------------------------
 
@@ -234,13 +237,10 @@ class EnvironmentPlanner:
         return out
 
     def _describe_repositories(self, names: List[str]) -> Dict[str, Dict[str, Any]]:
-        """The repositories among ``names`` that exist, by name (batched)."""
-        found: Dict[str, Dict[str, Any]] = {}
-        for name in names:
-            repo = self.apis.ecr.describe_repository(name)
-            if repo:
-                found[name] = repo
-        return found
+        """The repositories among ``names`` that exist, by name (batched, as ecr_image_push reads them; read once)."""
+        if self._repositories_found is None:
+            self._repositories_found = describe_repositories(self.apis.ecr, names) if names else {}
+        return self._repositories_found
 
     def _digest(self, repository: str, tag: str) -> Optional[str]:
         images = self.apis.ecr.batch_get_image(repository, [{"imageTag": tag}]).get("images") or []
@@ -338,10 +338,14 @@ class EnvironmentPlanner:
             self.entries.append(entry("iam_role", name, UPDATE if changes else UNCHANGED, changes))
         return out
 
-    def _cluster(self) -> None:
-        name = self.d.names.stack
-        clusters = [c for c in self.apis.ecs.describe_clusters([name]).get("clusters", []) if c.get("status") == "ACTIVE"]
-        self.entries.append(entry("ecs_cluster", name, UNCHANGED if clusters else CREATE))
+    def _cluster(self) -> bool:
+        """Whether the cluster exists (read once)."""
+        if self._cluster_active is None:
+            name = self.d.names.stack
+            clusters = [c for c in self.apis.ecs.describe_clusters([name]).get("clusters", []) if c.get("status") == "ACTIVE"]
+            self._cluster_active = bool(clusters)
+            self.entries.append(entry("ecs_cluster", name, UNCHANGED if clusters else CREATE))
+        return self._cluster_active
 
     def _repositories(self, images: Dict[str, str]) -> None:
         tag = self.d.environment["env_image_tag"]
@@ -401,8 +405,7 @@ class EnvironmentPlanner:
         cluster = self.d.names.stack
         wanted = {svc["name"]: svc for svc in rendered["stack_services"]}
         found: Dict[str, Dict[str, Any]] = {}
-        clusters = [c for c in self.apis.ecs.describe_clusters([cluster]).get("clusters", []) if c.get("status") == "ACTIVE"]
-        if clusters:
+        if self._cluster():
             for batch in chunks(sorted(wanted), DESCRIBE_SERVICES_BATCH):
                 for svc in self.apis.ecs.describe_services(cluster, batch).get("services", []):
                     if svc.get("status") != "INACTIVE":
