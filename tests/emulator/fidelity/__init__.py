@@ -76,7 +76,7 @@ def install(app: Any) -> None:
     app.before_hooks.append(ServiceDeploymentsApi(state.sim, state.lock).hook)
     from . import registry
 
-    registry.install(app, server, state.lock)
+    registry.install(app, server, state.lock, state.faults)
     app.moto_app = _locked(app.moto_app, state.lock)
     threading.Thread(target=_tick_forever, args=(state,), name="shipyard-ticker", daemon=True).start()
 

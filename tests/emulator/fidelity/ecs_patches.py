@@ -31,6 +31,23 @@ def _client_error(message: str) -> Exception:
     return _exceptions().EcsClientException(message)
 
 
+def _usable_task_definition(backend: Any, reference: str) -> Any:
+    """The revision a new task or deployment may use: AWS refuses INACTIVE (deregistered) ones.
+
+    A family without a revision means its latest ACTIVE revision.
+    """
+    name = reference.split("/")[-1]
+    if ":" not in name:
+        revisions = backend.task_definitions.get(name) or {}
+        active = [number for number, td in revisions.items() if td.status == "ACTIVE"]
+        if active:
+            return revisions[max(active)]
+    task_definition = backend.describe_task_definition(reference)
+    if task_definition.status == "INACTIVE":
+        raise _client_error("TaskDefinition is inactive")
+    return task_definition
+
+
 def install(sim: Simulation) -> None:
     """Patch moto's ECS response handlers, Task model and ELBv2 target group once per process."""
     from moto.ecs import models as ecs_models
@@ -106,7 +123,7 @@ def _create_service(sim: Simulation, original: Callable, handler: Any) -> Any:
         raise _invalid("Creation of service was not idempotent.")
     task_definition = None
     if params.get("taskDefinition"):
-        task_definition = backend.describe_task_definition(params["taskDefinition"])
+        task_definition = _usable_task_definition(backend, params["taskDefinition"])
     if task_definition is not None and task_definition.network_mode == "awsvpc" and not params.get("networkConfiguration"):
         raise _invalid("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
     if params.get("launchType") and params.get("capacityProviderStrategy"):
@@ -186,7 +203,7 @@ def _update_service(sim: Simulation, original: Callable, handler: Any) -> Any:
         raise _exceptions().ECSException("ServiceNotActiveException", "Service was not ACTIVE.")
     new_arn = None
     if params.get("taskDefinition"):
-        new_arn = backend.describe_task_definition(params["taskDefinition"]).arn
+        new_arn = _usable_task_definition(backend, params["taskDefinition"]).arn
     _validate_deployment_configuration(params.get("deploymentConfiguration"))
     service_sim = _service_sim(sim, backend, cluster_str, service.name)
     if service_sim is not None and params.get("loadBalancers"):
@@ -242,13 +259,21 @@ def _delete_service(sim: Simulation, original: Callable, handler: Any) -> Any:
 def _run_task(sim: Simulation, original: Callable, handler: Any) -> Any:
     backend = handler.ecs_backend
     params = handler._get_params()
-    td = backend.describe_task_definition(params.get("taskDefinition"))
+    td = _usable_task_definition(backend, params.get("taskDefinition") or "")
     if td.network_mode == "awsvpc" and not params.get("networkConfiguration"):
         raise _invalid("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
     result = original(handler)
     tasks = result.result.get("tasks", [])
+    fargate = params.get("launchType") == "FARGATE" or any(
+        item.get("capacityProvider") in ("FARGATE", "FARGATE_SPOT") for item in params.get("capacityProviderStrategy") or [])
     for task in tasks:
         _aws_task_id(backend, task)
+        if not task.started_by:
+            # AWS leaves startedBy out of a task nobody named a starter for.
+            task.started_by = None
+        if fargate and not task.platform_version:
+            requested = params.get("platformVersion")
+            task.platform_version = requested if requested and requested != "LATEST" else "1.4.0"
         _fix_eni(task)
         if task.container_instance_arn:
             instance = _instance_for(backend, task.cluster_name, task.container_instance_arn)

@@ -13,12 +13,13 @@ Durations below are AWS seconds on the virtual clock; timestamps are wall-clock 
 
 from __future__ import annotations
 
+import copy
 import math
 import random
 import uuid
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import task_logs
+from . import images, task_logs
 from .behaviours import Behaviours
 from .clock import VirtualClock
 from .targets import TargetHealth, targets_of
@@ -32,6 +33,10 @@ MAX_EVENTS = 100              # AWS returns the 100 most recent service events
 MAX_STOPPED_TASKS = 1000      # per cluster; AWS keeps stopped tasks at least an hour
 FARGATE_PLATFORM_VERSION = "1.4.0"
 CIRCUIT_BREAKER_MIN, CIRCUIT_BREAKER_MAX = 3, 200
+# Service throttle logic: after launches whose tasks went PENDING -> STOPPED, the scheduler waits
+# longer and longer before the next launch, at most 27 minutes (AWS's documented maximum).
+THROTTLE_FIRST_DELAY, THROTTLE_MAX_DELAY = 15.0, 27 * 60.0
+THROTTLE_EVENT_AFTER = 2      # failed launches in a row before "unable to consistently start"
 
 LIVE = ("PROVISIONING", "PENDING", "ACTIVATING", "RUNNING")
 
@@ -66,6 +71,8 @@ class TaskSim:
         self.running_since: Optional[float] = None
         self.targets: List[Tuple[Any, Dict[str, Any]]] = []
         self.counted_failure = False
+        # The service's launch round this task belongs to (service throttle logic).
+        self.launch_round = service.launch_rounds if service is not None else 0
         # Container health checks: when the task's health status changes next, and to what.
         self.health_due: Optional[float] = None
         self.health_next: Optional[str] = None
@@ -103,6 +110,8 @@ class Deployment:
         self.rollback_started: Optional["Deployment"] = None
         self.source_deployments: List[str] = []
         self.circuit_breaker_status = "MONITORING" if service.circuit_breaker["enable"] else "DISABLED"
+        # What this deployment runs with; later UpdateService calls change the service's, not this.
+        self.deployment_configuration = copy.deepcopy(service.deployment_configuration)
         self.deployment_arn = "arn:aws:ecs:%s:%s:service-deployment/%s/%s/%s" % (
             service.region, service.account_id, service.cluster_name, service.name, uuid.uuid4().hex[:22])
         self.revision_arn = "arn:aws:ecs:%s:%s:service-revision/%s/%s/%d" % (
@@ -179,6 +188,34 @@ class ServiceSim:
         self.created_at = _now_wall()
         # (verb, target group ARN) -> targets, flushed as one event per step like AWS does.
         self.pending_events: Dict[Tuple[str, str], int] = {}
+        # Service throttle logic: launch rounds so far, failed rounds in a row, the last failed
+        # round counted, and when the scheduler may launch again (None: now).
+        self.launch_rounds = 0
+        self.failed_rounds = 0
+        self.last_failed_round = -1
+        self.launch_at: Optional[float] = None
+
+    def failed_to_start(self, task: "TaskSim", now: float) -> None:
+        """A task of this service went from PENDING to STOPPED: back off the next launch."""
+        if task.launch_round <= self.last_failed_round:
+            return
+        self.last_failed_round = task.launch_round
+        self.failed_rounds += 1
+        delay = min(THROTTLE_FIRST_DELAY * 2 ** (self.failed_rounds - 1), THROTTLE_MAX_DELAY)
+        self.launch_at = now + delay
+        if self.failed_rounds == THROTTLE_EVENT_AFTER:
+            self.event("is unable to consistently start tasks successfully.")
+
+    def started(self) -> None:
+        """A task reached RUNNING: launches are no longer throttled."""
+        self.failed_rounds = 0
+        self.launch_at = None
+
+    def launch_allowed(self, now: float) -> bool:
+        if self.launch_at is not None and now < self.launch_at:
+            return False
+        self.launch_at = None
+        return True
 
     def flush_events(self) -> None:
         for (verb, arn), count in sorted(self.pending_events.items()):
@@ -206,6 +243,9 @@ class ServiceSim:
         del self.events[MAX_EVENTS:]
 
     def new_deployment(self, task_definition: str, reason: Optional[str] = None) -> Deployment:
+        if not self.deployments or self.deployments[0].task_definition != task_definition:
+            # A new task definition returns a throttled service to normal operation at once.
+            self.started()
         deployment = Deployment(self, task_definition, self.service.desired_count, reason)
         deployment.source_deployments = [d.id for d in self.deployments]
         for older in self.deployments:
@@ -308,6 +348,10 @@ class Simulation:
             for when in (task.due, task.health_due):
                 if when is not None and (due is None or when < due):
                     due = when
+        for service in self.services.values():
+            when = service.launch_at
+            if when is not None and (due is None or when < due):
+                due = when
         return due
 
     def _step(self) -> None:
@@ -367,12 +411,20 @@ class Simulation:
                           "failed to resolve ref %s: not found" % image)
                 self._begin_stop(sim, "TaskFailedToStart", reason, failed=True, container_reason=reason, image=image)
                 return
+            for container in sim.task_definition.container_definitions:
+                reason = images.pull_failure(container.get("image"))
+                if reason:
+                    self._begin_stop(sim, "TaskFailedToStart", reason, failed=True, container_reason=reason,
+                                     image=container.get("image"))
+                    return
             failure = task_logs.start_failure(task, sim.task_definition)
             if failure:
                 self._begin_stop(sim, "TaskFailedToStart", failure, failed=True)
                 return
             sim.status = "RUNNING"
             sim.running_since = due
+            if sim.service is not None:
+                sim.service.started()
             task_logs.write(task, sim.task_definition, {c.get("name"): _start_lines(c) for c in sim.task_definition.container_definitions})
             task.pull_stopped_at = _now_wall()
             task.started_at = _now_wall()
@@ -380,6 +432,10 @@ class Simulation:
             task.connectivity_at = _now_wall()
             for container in task.containers:
                 container["lastStatus"] = "RUNNING"
+                container["imageDigest"] = images.digest_of(container.get("image"))
+                # Fargate: "<task id>-<number>"; a container instance: Docker's 64-hex container id.
+                container["runtimeId"] = ("%s-%010d" % (task.id, random.randint(0, 10 ** 10 - 1))
+                                          if task.platform_version else uuid.uuid4().hex + uuid.uuid4().hex)
             task.__dict__["_shipyard_status"] = "RUNNING"
             sim.due = None
             if kind in ("crash", "exit"):
@@ -468,6 +524,8 @@ class Simulation:
             if container_reason and (image is None or container["image"] == image):
                 container["reason"] = container_reason
                 container["lastStatus"] = "STOPPED"
+        if stop_code == "TaskFailedToStart" and sim.service is not None:
+            sim.service.failed_to_start(sim, self.time())
         if failed and sim.deployment is not None and not sim.counted_failure:
             sim.counted_failure = True
             sim.deployment.failed_tasks += 1
@@ -514,7 +572,11 @@ class Simulation:
 
     # targets -----------------------------------------------------------------------------------
     def _probe(self, _group: Any, target: Any) -> bool:
-        for sim in self.tasks.values():
+        # An address and port come back to a new task once the old one has stopped (ENIs are
+        # reused in small subnets): the target is the newest task holding them, never a stopped one.
+        for sim in reversed(list(self.tasks.values())):
+            if sim.status == "STOPPED":
+                continue
             for _tg, spec in sim.targets:
                 if spec["Id"] == target.id and int(spec["Port"]) == target.port:
                     return sim.status == "RUNNING" and sim.behaviour["kind"] != "unhealthy"
@@ -661,11 +723,13 @@ class Simulation:
 
         # 4. Start primary tasks within maximumPercent; a deployment the circuit breaker
         #    failed (without a rollback to go to) launches no more tasks.
-        if not (primary.rollout_state == "FAILED" and service.circuit_breaker["enable"]):
+        if not (primary.rollout_state == "FAILED" and service.circuit_breaker["enable"]) \
+                and service.launch_allowed(now):
             # Tasks still draining connections count against maximumPercent until they stop.
             occupying = [t for d in service.deployments for t in d.tasks if t.live or t.status == "DEACTIVATING"]
             room = min(desired - len(primary_live), max_total - len(occupying))
             if room > 0:
+                service.launch_rounds += 1
                 started = self._launch(service, primary, room)
                 if started:
                     service.event("has started %d tasks: %s." % (len(started), " ".join("(task %s)" % t.short_id for t in started)))

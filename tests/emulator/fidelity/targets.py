@@ -19,6 +19,10 @@ Probe = Callable[[Any, "Target"], bool]
 NOT_REGISTERED = ("unused", "Target.NotRegistered", "Target is not registered to the target group")
 NOT_IN_USE = ("unused", "Target.NotInUse", "Target group is not configured to receive traffic from the load balancer")
 INITIAL = ("initial", "Elb.RegistrationInProgress", "Target registration is in progress")
+INITIAL_CHECKING = ("initial", "Elb.InitialHealthChecking", "Initial health checks in progress")
+# Seconds a new target spends being registered with the load balancer's nodes before its first
+# health check (then Elb.InitialHealthChecking until the threshold count decides).
+REGISTRATION_SECONDS = 10
 DRAINING = ("draining", "Target.DeregistrationInProgress", "Target deregistration is in progress")
 FAILING = ("unhealthy", "Target.ResponseCodeMismatch", "Health checks failed with these codes: [503]")
 HEALTHY = ("healthy", None, None)
@@ -34,11 +38,15 @@ class Target:
         self.availability_zone = availability_zone
         self.state, self.reason, self.description = INITIAL
         self.since = now
+        # When the health checks that decide the next verdict started (registration included).
+        self.checks_from = now
         self.drain_until: Optional[float] = None
 
     def set(self, health: Tuple[str, Optional[str], Optional[str]], now: float) -> bool:
         if (self.state, self.reason, self.description) == health:
             return False
+        if health != INITIAL_CHECKING:
+            self.checks_from = now
         self.state, self.reason, self.description = health
         self.since = now
         return True
@@ -174,7 +182,10 @@ class TargetHealth:
                     continue
                 when = self._due(group, target)
                 if when is not None and when <= now:
-                    if target.set(self._verdict(group, target), now):
+                    verdict_due = self._verdict_due(group, target)
+                    health = self._verdict(group, target) if verdict_due is not None and verdict_due <= now \
+                        else INITIAL_CHECKING
+                    if target.set(health, now):
                         changed.append((group, target))
         return changed
 
@@ -188,11 +199,18 @@ class TargetHealth:
     def _due(self, group: Any, target: Target) -> Optional[float]:
         if target.state == "draining":
             return target.drain_until
+        due = self._verdict_due(group, target)
+        if (target.state, target.reason, target.description) == INITIAL:
+            registered = target.since + REGISTRATION_SECONDS
+            due = registered if due is None else min(due, registered)
+        return due
+
+    def _verdict_due(self, group: Any, target: Target) -> Optional[float]:
         verdict = self._verdict(group, target)
         if verdict == (target.state, target.reason, target.description):
             return None
         if verdict in (DISABLED, NOT_IN_USE):
-            return target.since
+            return target.checks_from
         interval = _int(group.health_check_interval_seconds, 30)
         threshold = _int(group.healthy_threshold_count if verdict == HEALTHY else group.unhealthy_threshold_count, 5)
-        return target.since + interval * threshold
+        return target.checks_from + interval * threshold
