@@ -697,8 +697,11 @@ class Simulation:
         # 2. Scale the primary down if it has more tasks than desired (newest first).
         if len(primary_live) > desired:
             extra = sorted(primary_live, key=lambda t: (t.status == "RUNNING", t.running_since or 0))[: len(primary_live) - desired]
+            draining = [t for t in extra if t.targets]
             for sim in extra:
                 self._begin_stop(sim, "ServiceSchedulerInitiated", "Scaling activity initiated by (deployment %s)" % primary.id)
+            if draining:
+                service.event("has begun draining connections on %d tasks." % len(draining))
             if extra:
                 service.event("has stopped %d running tasks: %s." % (len(extra), " ".join("(task %s)" % t.short_id for t in extra)))
             primary_live = primary.live_tasks()
