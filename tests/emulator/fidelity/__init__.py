@@ -63,12 +63,12 @@ def install(app: Any) -> None:
         # moto as it is, plus the control API: shows which fidelity tests fail on plain moto.
         return
 
-    from . import ec2_capacity, ecs_sim, fixes
+    from . import ec2_capacity, ecs_patches, ecs_sim, fixes
 
     fixes.install()
     ec2_capacity.install()
     state.sim = ecs_sim.Simulation(state.clock, state.behaviours)
-    state.sim.install()
+    ecs_patches.install(state.sim)
 
     app.before_hooks.append(_advance_hook(state))
     from .service_deployments import ServiceDeploymentsApi

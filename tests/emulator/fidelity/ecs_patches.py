@@ -8,14 +8,8 @@ import random
 import uuid
 from typing import Any, Callable, Dict, List, Optional
 
-from .ecs_sim import Deployment, ServiceSim, Simulation, TaskSim, _now_wall
-
-DYNAMIC_PORTS = (32768, 60999)
-
-
-class Unplaceable(Exception):
-    """No container instance can take the task (the message is AWS's reason)."""
-
+from . import moto_records
+from .ecs_sim import ServiceSim, Simulation
 
 def _exceptions() -> Any:
     from moto.ecs import exceptions
@@ -54,20 +48,8 @@ def install(sim: Simulation) -> None:
     from moto.ecs.responses import EC2ContainerServiceResponse
     from moto.elbv2 import models as elb_models
 
-    task_cls = ecs_models.Task
-    original_status = task_cls.last_status
-
-    def get_status(task: Any) -> Optional[str]:
-        if "_shipyard_status" in task.__dict__:
-            return task.__dict__["_shipyard_status"]
-        return original_status.fget(task)
-
-    def set_status(task: Any, value: str) -> None:
-        task.__dict__["_shipyard_status"] = value
-
-    task_cls.last_status = property(get_status, set_status)
-    # moto walks a task to STOPPED as soon as it is described; the simulation owns the status.
-    task_cls.advance = lambda self: None
+    # The simulation owns a task's status; moto's own progression of it is held still.
+    moto_records.hold_task_statuses()
 
     responses = EC2ContainerServiceResponse
     responses.create_service = _wrap(responses.create_service, functools.partial(_create_service, sim))
@@ -236,7 +218,7 @@ def _update_service(sim: Simulation, original: Callable, handler: Any) -> Any:
     elif params.get("desiredCount") is not None:
         service_sim.steady = False
         if service_sim.deployments and service_sim.primary.rollout_state == "COMPLETED":
-            service_sim.primary.updated_at = _now_wall()
+            service_sim.primary.updated_at = moto_records.utcnow()
     service_sim.render()
     return result
 
@@ -274,12 +256,9 @@ def _run_task(sim: Simulation, original: Callable, handler: Any) -> Any:
         if fargate and not task.platform_version:
             requested = params.get("platformVersion")
             task.platform_version = requested if requested and requested != "LATEST" else "1.4.0"
-        _fix_eni(task)
-        if task.container_instance_arn:
-            instance = _instance_for(backend, task.cluster_name, task.container_instance_arn)
-            if instance is not None:
-                task.__dict__["_shipyard_ec2_instance_id"] = instance.ec2_instance_id
-        sim.adopt_task(task, td, None, None)
+        instance = moto_records.container_instance(backend, task)
+        sim.adopt_task(task, td, None, None, instance_id=instance.ec2_instance_id if instance is not None else None,
+                       availability_zone=moto_records.subnet_zone(task))
     return result
 
 
@@ -333,75 +312,6 @@ def _list_tasks(original: Callable, backend: Any, cluster_str: Optional[str] = N
     return tasks
 
 
-def _instance_for(backend: Any, cluster_name: str, container_instance_arn: str) -> Any:
-    return (backend.container_instances.get(cluster_name) or {}).get(container_instance_arn.split("/")[-1])
-
-
-def launch_service_tasks(sim: Simulation, service: ServiceSim, deployment: Deployment, count: int) -> List[TaskSim]:
-    """Place ``count`` tasks of ``deployment`` (AWS's spread over instances / subnets)."""
-    from moto.ecs.models import Task
-
-    backend = service.backend
-    cluster = backend._get_cluster(service.cluster_name)
-    td = backend.describe_task_definition(deployment.task_definition)
-    instances: List[Any] = []
-    if not service.fargate:
-        instances = [ci for ci in (backend.container_instances.get(cluster.name) or {}).values() if ci.status == "ACTIVE"]
-        if not instances:
-            raise Unplaceable("No Container Instances were found in your cluster.")
-    started = []
-    for index in range(count):
-        network = None
-        if td.network_mode == "awsvpc":
-            network = _rotated(deployment.network_configuration or service.network_configuration, len(sim.tasks))
-        instance = None
-        if instances:
-            instance = min(instances, key=lambda ci: sum(
-                1 for t in sim.tasks.values() if t.live and t.task.container_instance_arn == ci.container_instance_arn))
-        provider = None
-        if service.capacity_provider_strategy:
-            provider = service.capacity_provider_strategy[0].get("capacityProvider")
-        task = Task(cluster, td, instance.container_instance_arn if instance else None,
-                    backend._calculate_task_resource_requirements(td), backend=backend,
-                    group="service:%s" % service.name, launch_type=service.launch_type or "",
-                    started_by=deployment.id, networking_configuration=network,
-                    platform_version="1.4.0" if service.fargate else None, capacity_provider_name=provider)
-        task.id = uuid.uuid4().hex
-        backend.tasks.setdefault(cluster.name, {})[task.task_arn] = task
-        if instance is not None:
-            task.__dict__["_shipyard_ec2_instance_id"] = instance.ec2_instance_id
-        _fix_eni(task)
-        started.append(sim.adopt_task(task, td, service, deployment))
-    service.unplaceable_reported = False
-    return started
-
-
-def _rotated(network: Optional[Dict[str, Any]], offset: int) -> Optional[Dict[str, Any]]:
-    if not network:
-        return network
-    config = dict(network.get("awsvpcConfiguration") or {})
-    subnets = list(config.get("subnets") or [])
-    if subnets:
-        shift = offset % len(subnets)
-        config["subnets"] = subnets[shift:] + subnets[:shift]
-    config.setdefault("securityGroups", [])
-    return {"awsvpcConfiguration": config}
-
-
-def _fix_eni(task: Any) -> None:
-    """Note the availability zone of the subnet the task's ENI landed in."""
-    from moto.ec2.models import ec2_backends
-
-    ec2 = ec2_backends[task._account_id][task.region_name]
-    for attachment in getattr(task, "attachments", []) or []:
-        for detail in attachment.get("details", []):
-            if detail.get("name") == "subnetId":
-                try:
-                    task.__dict__["_shipyard_az"] = ec2.get_subnet(detail["value"]).availability_zone
-                except Exception:  # subnet unknown to EC2: keep the region's first zone
-                    pass
-
-
 def _patch_task_eni() -> None:
     """AWS gives a task's ENI an address inside its subnet and a private DNS name.
 
@@ -452,71 +362,3 @@ def _addresses_in_use() -> set:
     return used
 
 
-def dress_task(task: Any, task_definition: Any, sim: Simulation) -> None:
-    """Give a moto task AWS's fields: containers, sizes, bindings, timestamps."""
-    now = _now_wall()
-    task.created_at = now
-    task.desired_status = "RUNNING"
-    task.health_status = "UNKNOWN"
-    task.connectivity = None
-    task.stop_code = None
-    task.version = 1
-    task.cpu = task_definition.cpu or str(sum(int(c.get("cpu") or 0) for c in task_definition.container_definitions))
-    memory = task_definition.memory or str(sum(
-        int(c.get("memory") or c.get("memoryReservation") or 0) for c in task_definition.container_definitions))
-    task.memory = memory
-    task.availability_zone = task.__dict__.get("_shipyard_az") or "%sa" % task.region_name
-    eni_ip = None
-    attachment_id = None
-    for attachment in getattr(task, "attachments", []) or []:
-        attachment_id = attachment.get("id")
-        for detail in attachment.get("details", []):
-            if detail.get("name") == "privateIPv4Address":
-                eni_ip = detail["value"]
-    used_ports = {int(b["hostPort"]) for t in sim.tasks.values() if t.live
-                  and t.task.container_instance_arn and t.task.container_instance_arn == task.container_instance_arn
-                  for c in t.task.containers for b in c.get("networkBindings", [])}
-    containers = []
-    for definition in task_definition.container_definitions:
-        container: Dict[str, Any] = {
-            "containerArn": "arn:aws:ecs:%s:%s:container/%s/%s/%s" % (
-                task.region_name, task._account_id, task.cluster_name, task.id, uuid.uuid4()),
-            "taskArn": task.task_arn,
-            "name": definition.get("name"),
-            "image": definition.get("image"),
-            "lastStatus": "PENDING",
-            "healthStatus": "UNKNOWN",
-            "cpu": str(definition.get("cpu") or 0),
-            "essential": definition.get("essential", True),
-            "networkBindings": [],
-            "networkInterfaces": [],
-        }
-        if definition.get("memory") is not None:
-            container["memory"] = str(definition["memory"])
-        if definition.get("memoryReservation") is not None:
-            container["memoryReservation"] = str(definition["memoryReservation"])
-        if task_definition.network_mode == "awsvpc":
-            if eni_ip:
-                container["networkInterfaces"] = [{"attachmentId": attachment_id, "privateIpv4Address": eni_ip}]
-        elif task_definition.network_mode in ("bridge", "host", None):
-            for mapping in definition.get("portMappings") or []:
-                container_port = int(mapping.get("containerPort", 0))
-                host_port = int(mapping.get("hostPort") or 0)
-                if task_definition.network_mode == "host":
-                    host_port = container_port
-                elif host_port == 0:
-                    host_port = _dynamic_port(used_ports)
-                used_ports.add(host_port)
-                container["networkBindings"].append({"bindIP": "0.0.0.0", "containerPort": container_port,
-                                                     "hostPort": host_port, "protocol": mapping.get("protocol", "tcp")})
-        containers.append(container)
-    task.containers = containers
-
-
-def _dynamic_port(used: set) -> int:
-    low, high = DYNAMIC_PORTS
-    for _attempt in range(1000):
-        port = random.randint(low, high)
-        if port not in used:
-            return port
-    return low

@@ -19,7 +19,7 @@ import random
 import uuid
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import images, task_logs
+from . import images, moto_records, task_logs
 from .behaviours import Behaviours
 from .clock import VirtualClock
 from .targets import TargetHealth, targets_of
@@ -42,9 +42,7 @@ LIVE = ("PROVISIONING", "PENDING", "ACTIVATING", "RUNNING")
 
 
 def _now_wall() -> Any:
-    from moto.core.utils import utcnow
-
-    return utcnow()
+    return moto_records.utcnow()
 
 
 def circuit_breaker_threshold(desired_count: int) -> int:
@@ -60,8 +58,12 @@ class TaskSim:
     """Life cycle of one task (service task or one-off)."""
 
     def __init__(self, task: Any, service: Optional["ServiceSim"], deployment: Optional["Deployment"],
-                 behaviour: Dict[str, Any], now: float, task_definition: Any) -> None:
+                 behaviour: Dict[str, Any], now: float, task_definition: Any, instance_id: Optional[str] = None,
+                 availability_zone: Optional[str] = None) -> None:
         self.task = task
+        # The EC2 instance the task runs on (EC2 launch type) and its subnet's zone.
+        self.instance_id = instance_id
+        self.availability_zone = availability_zone
         self.service = service
         self.deployment = deployment
         self.behaviour = behaviour
@@ -322,11 +324,6 @@ class Simulation:
         self.targets.reset()
         self._now = None
 
-    def install(self) -> None:
-        from . import ecs_patches
-
-        ecs_patches.install(self)
-
     def advance(self) -> None:
         """Apply every transition due up to the clock's now, in time order."""
         target = self.clock.now()
@@ -382,13 +379,13 @@ class Simulation:
         return {"kind": "healthy"}
 
     def adopt_task(self, task: Any, task_definition: Any, service: Optional[ServiceSim],
-                   deployment: Optional[Deployment]) -> TaskSim:
+                   deployment: Optional[Deployment], instance_id: Optional[str] = None,
+                   availability_zone: Optional[str] = None) -> TaskSim:
         """Take over the life cycle of a moto task just created."""
-        from . import ecs_patches
-
-        sim = TaskSim(task, service, deployment, self.behaviour_of(task_definition), self.time(), task_definition)
-        ecs_patches.dress_task(task, task_definition, self)
-        task.__dict__["_shipyard_status"] = "PROVISIONING"
+        sim = TaskSim(task, service, deployment, self.behaviour_of(task_definition), self.time(), task_definition,
+                      instance_id, availability_zone)
+        moto_records.dress_task(task, task_definition, self, availability_zone)
+        moto_records.set_task_status(task, "PROVISIONING")
         self.tasks[task.task_arn] = sim
         if deployment is not None:
             deployment.tasks.append(sim)
@@ -400,7 +397,7 @@ class Simulation:
         kind = sim.behaviour["kind"]
         if sim.status == "PROVISIONING":
             sim.status = "PENDING"
-            task.__dict__["_shipyard_status"] = "PENDING"
+            moto_records.set_task_status(task, "PENDING")
             task.pull_started_at = _now_wall()
             start = sim.behaviour.get("start_seconds", PENDING_SECONDS) if kind == "slow_start" else PENDING_SECONDS
             sim.due = due + start
@@ -436,7 +433,7 @@ class Simulation:
                 # Fargate: "<task id>-<number>"; a container instance: Docker's 64-hex container id.
                 container["runtimeId"] = ("%s-%010d" % (task.id, random.randint(0, 10 ** 10 - 1))
                                           if task.platform_version else uuid.uuid4().hex + uuid.uuid4().hex)
-            task.__dict__["_shipyard_status"] = "RUNNING"
+            moto_records.set_task_status(task, "RUNNING")
             sim.due = None
             if kind in ("crash", "exit"):
                 sim.due = due + sim.behaviour["after_seconds"]
@@ -460,12 +457,12 @@ class Simulation:
                              failed=sim.service is not None, exit_code=code)
         elif sim.status == "DEACTIVATING":
             sim.status = "STOPPING"
-            task.__dict__["_shipyard_status"] = "STOPPING"
+            moto_records.set_task_status(task, "STOPPING")
             task.stopping_at = task.stopping_at or _now_wall()
             sim.due = due + STOPPING_SECONDS
         elif sim.status == "STOPPING":
             sim.status = "DEPROVISIONING"
-            task.__dict__["_shipyard_status"] = "DEPROVISIONING"
+            moto_records.set_task_status(task, "DEPROVISIONING")
             task.execution_stopped_at = _now_wall()
             for container in task.containers:
                 if container["lastStatus"] != "STOPPED":
@@ -477,9 +474,9 @@ class Simulation:
         elif sim.status == "DEPROVISIONING":
             sim.status = "STOPPED"
             sim.due = None
-            task.__dict__["_shipyard_status"] = "STOPPED"
+            moto_records.set_task_status(task, "STOPPED")
             task.stopped_at = _now_wall()
-            self._release_eni(task)
+            moto_records.release_eni(task)
             self._forget_old_stopped(task.cluster_name)
         else:
             sim.due = None
@@ -539,34 +536,21 @@ class Simulation:
         if was_running and drain > 0 and stop_code == "ServiceSchedulerInitiated" and exit_code is None:
             # The scheduler waits for the load balancer to drain connections first.
             sim.status = "DEACTIVATING"
-            task.__dict__["_shipyard_status"] = "DEACTIVATING"
+            moto_records.set_task_status(task, "DEACTIVATING")
             sim.due = now + drain
         else:
             sim.status = "STOPPING"
-            task.__dict__["_shipyard_status"] = "STOPPING"
+            moto_records.set_task_status(task, "STOPPING")
             sim.due = now + (STOPPING_SECONDS if was_running else 0.0)
 
     def stop_by_user(self, sim: TaskSim, reason: str) -> None:
         self._begin_stop(sim, "UserInitiated", reason or "Task stopped by user")
 
-    def _release_eni(self, task: Any) -> None:
-        from moto.ec2.models import ec2_backends
-
-        for attachment in getattr(task, "attachments", []) or []:
-            attachment["status"] = "DELETED"
-            for detail in attachment.get("details", []):
-                if detail.get("name") == "networkInterfaceId":
-                    try:
-                        ec2_backends[task._account_id][task.region_name].delete_network_interface(detail["value"])
-                    except Exception:  # already gone: AWS deletes it once, quietly
-                        pass
-
     def _forget_old_stopped(self, cluster_name: str) -> None:
         stopped = [arn for arn, sim in self.tasks.items() if sim.status == "STOPPED" and sim.task.cluster_name == cluster_name]
         for arn in stopped[:-MAX_STOPPED_TASKS] if len(stopped) > MAX_STOPPED_TASKS else []:
             sim = self.tasks.pop(arn)
-            for backend_tasks in (sim.task._backend.tasks.get(cluster_name) or {},):
-                backend_tasks.pop(arn, None)
+            moto_records.forget_task(sim.task)
             if sim.deployment is not None and sim in sim.deployment.tasks:
                 sim.deployment.tasks.remove(sim)
 
@@ -580,25 +564,16 @@ class Simulation:
             for _tg, spec in sim.targets:
                 if spec["Id"] == target.id and int(spec["Port"]) == target.port:
                     return sim.status == "RUNNING" and sim.behaviour["kind"] != "unhealthy"
-        from moto.ec2.models import ec2_backends
-
         if target.id.startswith("i-"):
-            for account in list(ec2_backends.values()):
-                for backend in list(account.values()):
-                    instance = backend.get_instance_by_id(target.id) if hasattr(backend, "get_instance_by_id") else None
-                    if instance is not None:
-                        return instance.state == "running"
+            return bool(moto_records.ec2_instance_running(target.id))
         return False
 
     def _register_targets(self, sim: TaskSim) -> None:
-        from moto.elbv2.models import elbv2_backends
-
         service = sim.service
         assert service is not None
-        backend = elbv2_backends[service.account_id][service.region]
         registered: Dict[str, int] = {}
         for binding in service.load_balancers:
-            group = backend.target_groups.get(binding.get("targetGroupArn"))
+            group = moto_records.target_group(service.account_id, service.region, binding.get("targetGroupArn"))
             if group is None:
                 continue
             spec = _target_for(sim, group, binding)
@@ -785,11 +760,9 @@ class Simulation:
             service.service.task_definition = previous.task_definition
 
     def _launch(self, service: ServiceSim, deployment: Deployment, count: int) -> List[TaskSim]:
-        from . import ecs_patches
-
         try:
-            return ecs_patches.launch_service_tasks(self, service, deployment, count)
-        except ecs_patches.Unplaceable as exc:
+            return moto_records.launch_service_tasks(self, service, deployment, count)
+        except moto_records.Unplaceable as exc:
             if not service.unplaceable_reported:
                 service.unplaceable_reported = True
                 service.event("was unable to place a task because no container instance met all of its requirements. "
@@ -798,19 +771,15 @@ class Simulation:
             return []
 
     def _refresh_clusters(self) -> None:
-        counts: Dict[Any, List[int]] = {}
+        counts: Dict[Tuple[int, str], List[Any]] = {}
         for sim in self.tasks.values():
-            cluster = sim.task._backend.clusters.get(sim.task.cluster_name)
-            if cluster is None:
-                continue
-            entry = counts.setdefault(cluster, [0, 0])
+            entry = counts.setdefault((id(sim.task._backend), sim.task.cluster_name), [sim.task, 0, 0])
             if sim.live and sim.status == "RUNNING":
-                entry[0] += 1
-            elif sim.live:
                 entry[1] += 1
-        for cluster, (running, pending) in counts.items():
-            cluster.running_tasks_count = running
-            cluster.pending_tasks_count = pending
+            elif sim.live:
+                entry[2] += 1
+        for task, running, pending in counts.values():
+            moto_records.set_cluster_counts(task, running, pending)
 
 
 def _health_checks(task_definition: Any) -> Dict[str, Dict[str, Any]]:
@@ -843,7 +812,7 @@ def _target_for(sim: TaskSim, group: Any, binding: Dict[str, Any]) -> Optional[D
                 if detail.get("name") == "privateIPv4Address":
                     return {"Id": detail["value"], "Port": container_port}
         return None
-    instance_id = sim.task.__dict__.get("_shipyard_ec2_instance_id")
+    instance_id = sim.instance_id
     if not instance_id:
         return None
     for container in sim.task.containers:
