@@ -20,9 +20,9 @@ import uuid
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import images, moto_records, task_logs
-from .behaviours import Behaviours
+from .behaviours import Behaviours, ImageBehaviour, strategy
 from .clock import VirtualClock
-from .targets import TargetHealth, targets_of
+from .targets import TargetHealth
 
 PROVISIONING_SECONDS = 5.0    # ENI attachment (awsvpc) / agent hand-off
 PENDING_SECONDS = 10.0        # image pull and container start
@@ -58,7 +58,7 @@ class TaskSim:
     """Life cycle of one task (service task or one-off)."""
 
     def __init__(self, task: Any, service: Optional["ServiceSim"], deployment: Optional["Deployment"],
-                 behaviour: Dict[str, Any], now: float, task_definition: Any, instance_id: Optional[str] = None,
+                 behaviour: ImageBehaviour, now: float, task_definition: Any, instance_id: Optional[str] = None,
                  availability_zone: Optional[str] = None) -> None:
         self.task = task
         # The EC2 instance the task runs on (EC2 launch type) and its subnet's zone.
@@ -368,15 +368,15 @@ class Simulation:
         self._refresh_clusters()
 
     # tasks -------------------------------------------------------------------------------------
-    def behaviour_of(self, task_definition: Any) -> Dict[str, Any]:
+    def behaviour_of(self, task_definition: Any) -> ImageBehaviour:
         """First non-healthy behaviour among the essential containers' images."""
         for container in task_definition.container_definitions:
             if container.get("essential", True) is False:
                 continue
             behaviour = self.behaviours.for_image(container.get("image"))
             if behaviour["kind"] != "healthy":
-                return behaviour
-        return {"kind": "healthy"}
+                return strategy(behaviour, container.get("image"))
+        return ImageBehaviour()
 
     def adopt_task(self, task: Any, task_definition: Any, service: Optional[ServiceSim],
                    deployment: Optional[Deployment], instance_id: Optional[str] = None,
@@ -394,19 +394,16 @@ class Simulation:
     def _task_transition(self, sim: TaskSim) -> None:
         task = sim.task
         due = sim.due or self.time()
-        kind = sim.behaviour["kind"]
         if sim.status == "PROVISIONING":
             sim.status = "PENDING"
             moto_records.set_task_status(task, "PENDING")
             task.pull_started_at = _now_wall()
-            start = sim.behaviour.get("start_seconds", PENDING_SECONDS) if kind == "slow_start" else PENDING_SECONDS
-            sim.due = due + start
+            sim.due = due + sim.behaviour.pending_seconds(PENDING_SECONDS)
         elif sim.status == "PENDING":
-            if kind == "pull_error":
-                image = _first_image(sim.task_definition, self.behaviours, "pull_error")
-                reason = ("CannotPullContainerError: pull image manifest has been retried 5 time(s): "
-                          "failed to resolve ref %s: not found" % image)
-                self._begin_stop(sim, "TaskFailedToStart", reason, failed=True, container_reason=reason, image=image)
+            reason = sim.behaviour.pull_failure()
+            if reason:
+                self._begin_stop(sim, "TaskFailedToStart", reason, failed=True, container_reason=reason,
+                                 image=sim.behaviour.image)
                 return
             for container in sim.task_definition.container_definitions:
                 reason = images.pull_failure(container.get("image"))
@@ -434,11 +431,8 @@ class Simulation:
                 container["runtimeId"] = ("%s-%010d" % (task.id, random.randint(0, 10 ** 10 - 1))
                                           if task.platform_version else uuid.uuid4().hex + uuid.uuid4().hex)
             moto_records.set_task_status(task, "RUNNING")
-            sim.due = None
-            if kind in ("crash", "exit"):
-                sim.due = due + sim.behaviour["after_seconds"]
-            elif sim.service is None:
-                sim.due = due + ONE_OFF_DEFAULT_RUN_SECONDS
+            run = sim.behaviour.runs_for(ONE_OFF_DEFAULT_RUN_SECONDS if sim.service is None else None)
+            sim.due = None if run is None else due + run
             checks = _health_checks(sim.task_definition)
             if checks:
                 self._schedule_health(sim, due, checks)
@@ -446,7 +440,7 @@ class Simulation:
                 self._register_targets(sim)
         elif sim.status == "RUNNING":
             # An essential container exited by itself.
-            code = sim.behaviour.get("exit_code", 0) if kind in ("crash", "exit") else 0
+            code = sim.behaviour.exit_code()
             if code:
                 lines = ["Traceback (most recent call last):", '  File "/app/manage.py", line 12, in <module>',
                          "RuntimeError: fatal error, exiting with code %d" % code]
@@ -483,7 +477,7 @@ class Simulation:
 
     def _schedule_health(self, sim: TaskSim, running_at: float, checks: Dict[str, Dict[str, Any]]) -> None:
         """Docker's first check runs one interval after start; failures count after startPeriod."""
-        healthy = sim.behaviour["kind"] != "unhealthy"
+        healthy = sim.behaviour.answers_health_checks()
         check = max(checks.values(), key=lambda c: int(c.get("interval") or 30))
         interval = int(check.get("interval") or 30)
         if healthy:
@@ -563,7 +557,7 @@ class Simulation:
                 continue
             for _tg, spec in sim.targets:
                 if spec["Id"] == target.id and int(spec["Port"]) == target.port:
-                    return sim.status == "RUNNING" and sim.behaviour["kind"] != "unhealthy"
+                    return sim.status == "RUNNING" and sim.behaviour.answers_health_checks()
         if target.id.startswith("i-"):
             return bool(moto_records.ec2_instance_running(target.id))
         return False
@@ -591,7 +585,7 @@ class Simulation:
         longest = 0.0
         by_group: Dict[str, int] = {}
         for group, spec in sim.targets:
-            if (spec["Id"], int(spec["Port"])) not in targets_of(group):
+            if (spec["Id"], int(spec["Port"])) not in self.targets.table(group):
                 continue
             self.targets.deregister(group, [spec])
             delay = float(group.attributes.get("deregistration_delay.timeout_seconds", 300))
@@ -620,7 +614,7 @@ class Simulation:
         if _health_checks(sim.task_definition) and sim.task.health_status != "HEALTHY":
             return False
         for group, spec in sim.targets:
-            target = targets_of(group).get((spec["Id"], int(spec["Port"])))
+            target = self.targets.table(group).get((spec["Id"], int(spec["Port"])))
             if target is None or target.state != "healthy":
                 return False
         return True
@@ -632,7 +626,7 @@ class Simulation:
         if sim.running_since is not None and now < sim.running_since + sim.service.grace_period:
             return None
         for group, spec in sim.targets:
-            target = targets_of(group).get((spec["Id"], int(spec["Port"])))
+            target = self.targets.table(group).get((spec["Id"], int(spec["Port"])))
             if target is not None and target.state == "unhealthy":
                 return group
         return None
@@ -793,13 +787,6 @@ def _start_lines(container: Dict[str, Any]) -> List[str]:
     for mapping in container.get("portMappings") or []:
         lines.append("Listening on 0.0.0.0:%s" % mapping.get("containerPort"))
     return lines
-
-
-def _first_image(task_definition: Any, behaviours: Behaviours, kind: str) -> str:
-    for container in task_definition.container_definitions:
-        if behaviours.for_image(container.get("image"))["kind"] == kind:
-            return container.get("image")
-    return task_definition.container_definitions[0].get("image")
 
 
 def _target_for(sim: TaskSim, group: Any, binding: Dict[str, Any]) -> Optional[Dict[str, Any]]:

@@ -59,15 +59,6 @@ def _int(value: Any, default: int) -> int:
         return default
 
 
-def targets_of(target_group: Any) -> "OrderedDict[Key, Target]":
-    """The emulator's targets of a moto target group (created on first use)."""
-    table = target_group.__dict__.get("_shipyard_targets")
-    if table is None:
-        table = OrderedDict()
-        target_group.__dict__["_shipyard_targets"] = table
-    return table
-
-
 class TargetHealth:
     """Registers, drains and health-checks targets on the virtual clock."""
 
@@ -75,14 +66,21 @@ class TargetHealth:
         self._now = now
         self.probe: Probe = lambda _tg, _target: False
         self._groups: Dict[str, Any] = {}
+        # Target group ARN -> its targets, kept here rather than on moto's target group.
+        self._tables: Dict[str, "OrderedDict[Key, Target]"] = {}
 
     def reset(self) -> None:
         self._groups.clear()
+        self._tables.clear()
+
+    def table(self, target_group: Any) -> "OrderedDict[Key, Target]":
+        """The targets of a moto target group (empty until the first registration)."""
+        return self._tables.setdefault(target_group.arn, OrderedDict())
 
     # moto patches -------------------------------------------------------------------------
     def register(self, target_group: Any, targets: List[Dict[str, Any]]) -> List[Target]:
         """Register targets (idempotent; re-registering a draining target starts it over)."""
-        table = targets_of(target_group)
+        table = self.table(target_group)
         now = self._now()
         added = []
         for spec in targets:
@@ -100,7 +98,7 @@ class TargetHealth:
 
     def deregister(self, target_group: Any, targets: List[Dict[str, Any]]) -> List[Target]:
         """Start draining targets; they disappear after the deregistration delay."""
-        table = targets_of(target_group)
+        table = self.table(target_group)
         now = self._now()
         delay = _int(target_group.attributes.get("deregistration_delay.timeout_seconds"), 300)
         drained = []
@@ -126,7 +124,7 @@ class TargetHealth:
         from moto.elbv2.models import FakeHealthStatus
 
         self.step()
-        table = targets_of(target_group)
+        table = self.table(target_group)
         health_port = target_group.health_check_port
         answers = []
         if not targets:
@@ -146,7 +144,7 @@ class TargetHealth:
         return answers
 
     def _find(self, target_group: Any, spec: Dict[str, Any]) -> List[Target]:
-        table = targets_of(target_group)
+        table = self.table(target_group)
         if spec.get("Port") is not None:
             found = table.get((str(spec["Id"]), _int(spec["Port"], 0)))
             return [found] if found else []
@@ -160,7 +158,7 @@ class TargetHealth:
         """The earliest virtual time at which some target changes state."""
         due = None
         for group in list(self._groups.values()):
-            for target in targets_of(group).values():
+            for target in self.table(group).values():
                 when = self._due(group, target)
                 if when is not None and (due is None or when < due):
                     due = when
@@ -171,7 +169,7 @@ class TargetHealth:
         now = self._now() if now is None else now
         changed = []
         for group in list(self._groups.values()):
-            table = targets_of(group)
+            table = self.table(group)
             for key, target in list(table.items()):
                 if target.state == "draining":
                     if target.drain_until is not None and target.drain_until <= now:
