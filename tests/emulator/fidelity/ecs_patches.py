@@ -9,6 +9,7 @@ import uuid
 from typing import Any, Callable, Dict, List, Optional
 
 from . import moto_records
+from .fixes import patch_method
 from .ecs_sim import ServiceSim, Simulation
 
 def _exceptions() -> Any:
@@ -51,42 +52,29 @@ def install(sim: Simulation) -> None:
     # The simulation owns a task's status; moto's own progression of it is held still.
     moto_records.hold_task_statuses()
 
+    # One idiom for every hook: fixes.patch_method(cls, name, replacement(original, *args)).
     responses = EC2ContainerServiceResponse
-    responses.create_service = _wrap(responses.create_service, functools.partial(_create_service, sim))
-    responses.update_service = _wrap(responses.update_service, functools.partial(_update_service, sim))
-    responses.delete_service = _wrap(responses.delete_service, functools.partial(_delete_service, sim))
-    responses.run_task = _wrap(responses.run_task, functools.partial(_run_task, sim))
-    responses.stop_task = _wrap(responses.stop_task, functools.partial(_stop_task, sim))
-    responses.describe_tasks = _wrap(responses.describe_tasks, functools.partial(_describe_tasks, sim))
-    backend_cls = ecs_models.EC2ContainerServiceBackend
-    backend_cls.list_tasks = _wrap(backend_cls.list_tasks, _list_tasks)
+    for name, handler in (("create_service", _create_service), ("update_service", _update_service),
+                          ("delete_service", _delete_service), ("run_task", _run_task),
+                          ("stop_task", _stop_task), ("describe_tasks", _describe_tasks)):
+        patch_method(responses, name, functools.partial(handler, sim))
+    patch_method(ecs_models.EC2ContainerServiceBackend, "list_tasks", _list_tasks)
 
-    group_cls = elb_models.FakeTargetGroup
-    group_cls.register = functools.partialmethod(_call_with_group, sim.targets.register)
-    group_cls.deregister = functools.partialmethod(_call_with_group, sim.targets.deregister)
-    elb_backend_cls = elb_models.ELBv2Backend
-    original_describe_health = elb_backend_cls.describe_target_health
+    # Targets are the simulation's (keyed by Id and port, with a health life cycle).
+    patch_method(elb_models.FakeTargetGroup, "register",
+                 lambda _original, group, targets: sim.targets.register(group, targets))
+    patch_method(elb_models.FakeTargetGroup, "deregister",
+                 lambda _original, group, targets: sim.targets.deregister(group, targets))
 
-    def describe_target_health(backend: Any, target_group_arn: str, targets: List[Dict[str, Any]]) -> List[Any]:
+    def describe_target_health(original: Callable, backend: Any, target_group_arn: str,
+                               targets: List[Dict[str, Any]]) -> List[Any]:
         group = backend.target_groups.get(target_group_arn)
         if group is None:
-            return original_describe_health(backend, target_group_arn, targets)
+            return original(backend, target_group_arn, targets)
         return sim.targets.describe(group, targets)
 
-    elb_backend_cls.describe_target_health = describe_target_health
+    patch_method(elb_models.ELBv2Backend, "describe_target_health", describe_target_health)
     _patch_task_eni()
-
-
-def _call_with_group(group: Any, method: Callable, targets: List[Dict[str, Any]]) -> Any:
-    return method(group, targets)
-
-
-def _wrap(original: Callable, replacement: Callable) -> Callable:
-    @functools.wraps(original)
-    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return replacement(original, self, *args, **kwargs)
-
-    return wrapper
 
 
 # services -----------------------------------------------------------------------------------------
@@ -324,15 +312,12 @@ def _patch_task_eni() -> None:
 
     ecs_models.random_private_ip = lambda *args, **kwargs: None
 
-    def get_dns(eni: Any) -> Optional[str]:
-        if "private_dns_name" in eni.__dict__:
-            return eni.__dict__["private_dns_name"]
-        return generate_dns_from_ip(eni.private_ip_address) if eni.private_ip_address else None
+    def eni_init(original: Callable, eni: Any, *args: Any, **kwargs: Any) -> None:
+        original(eni, *args, **kwargs)
+        if not hasattr(eni, "private_dns_name"):
+            eni.private_dns_name = generate_dns_from_ip(eni.private_ip_address) if eni.private_ip_address else None
 
-    def set_dns(eni: Any, value: Optional[str]) -> None:
-        eni.__dict__["private_dns_name"] = value
-
-    elastic_network_interfaces.NetworkInterface.private_dns_name = property(get_dns, set_dns)
+    patch_method(elastic_network_interfaces.NetworkInterface, "__init__", eni_init)
     original_random_ip = elastic_network_interfaces.random_private_ip
 
     def subnet_ip(cidr: Optional[str] = None, ipv6: bool = False) -> str:
