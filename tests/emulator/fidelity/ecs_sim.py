@@ -392,88 +392,110 @@ class Simulation:
         return sim
 
     def _task_transition(self, sim: TaskSim) -> None:
-        task = sim.task
-        due = sim.due or self.time()
-        if sim.status == "PROVISIONING":
-            sim.status = "PENDING"
-            moto_records.set_task_status(task, "PENDING")
-            task.pull_started_at = _now_wall()
-            sim.due = due + sim.behaviour.pending_seconds(PENDING_SECONDS)
-        elif sim.status == "PENDING":
-            reason = sim.behaviour.pull_failure()
+        """Apply the task's transition that is due: one method per status, in TASK_STEPS."""
+        step = self.TASK_STEPS.get(sim.status)
+        if step is None:
+            sim.due = None
+            return
+        step(self, sim, sim.task, sim.due or self.time())
+
+    def _after_provisioning(self, sim: TaskSim, task: Any, due: float) -> None:
+        """ENI attached: PENDING (image pull and container start)."""
+        sim.status = "PENDING"
+        moto_records.set_task_status(task, "PENDING")
+        task.pull_started_at = _now_wall()
+        sim.due = due + sim.behaviour.pending_seconds(PENDING_SECONDS)
+
+    def _after_pending(self, sim: TaskSim, task: Any, due: float) -> None:
+        """Images pulled: RUNNING, or STOPPED when an image or the log group fails."""
+        reason = sim.behaviour.pull_failure()
+        if reason:
+            self._begin_stop(sim, "TaskFailedToStart", reason, failed=True, container_reason=reason,
+                             image=sim.behaviour.image)
+            return
+        for container in sim.task_definition.container_definitions:
+            reason = images.pull_failure(container.get("image"))
             if reason:
                 self._begin_stop(sim, "TaskFailedToStart", reason, failed=True, container_reason=reason,
-                                 image=sim.behaviour.image)
+                                 image=container.get("image"))
                 return
-            for container in sim.task_definition.container_definitions:
-                reason = images.pull_failure(container.get("image"))
-                if reason:
-                    self._begin_stop(sim, "TaskFailedToStart", reason, failed=True, container_reason=reason,
-                                     image=container.get("image"))
-                    return
-            failure = task_logs.start_failure(task, sim.task_definition)
-            if failure:
-                self._begin_stop(sim, "TaskFailedToStart", failure, failed=True)
-                return
-            sim.status = "RUNNING"
-            sim.running_since = due
-            if sim.service is not None:
-                sim.service.started()
-            task_logs.write(task, sim.task_definition, {c.get("name"): _start_lines(c) for c in sim.task_definition.container_definitions})
-            task.pull_stopped_at = _now_wall()
-            task.started_at = _now_wall()
-            task.connectivity = "CONNECTED"
-            task.connectivity_at = _now_wall()
-            for container in task.containers:
-                container["lastStatus"] = "RUNNING"
-                container["imageDigest"] = images.digest_of(container.get("image"))
-                # Fargate: "<task id>-<number>"; a container instance: Docker's 64-hex container id.
-                container["runtimeId"] = ("%s-%010d" % (task.id, random.randint(0, 10 ** 10 - 1))
-                                          if task.platform_version else uuid.uuid4().hex + uuid.uuid4().hex)
-            moto_records.set_task_status(task, "RUNNING")
-            run = sim.behaviour.runs_for(ONE_OFF_DEFAULT_RUN_SECONDS if sim.service is None else None)
-            sim.due = None if run is None else due + run
-            checks = _health_checks(sim.task_definition)
-            if checks:
-                self._schedule_health(sim, due, checks)
-            if sim.service is not None and sim.service.load_balancers:
-                self._register_targets(sim)
-        elif sim.status == "RUNNING":
-            # An essential container exited by itself.
-            code = sim.behaviour.exit_code()
-            if code:
-                lines = ["Traceback (most recent call last):", '  File "/app/manage.py", line 12, in <module>',
-                         "RuntimeError: fatal error, exiting with code %d" % code]
-            else:
-                lines = ["Done."]
-            task_logs.write(task, sim.task_definition, {"*": lines})
-            self._begin_stop(sim, "EssentialContainerExited", "Essential container in task exited",
-                             failed=sim.service is not None, exit_code=code)
-        elif sim.status == "DEACTIVATING":
-            sim.status = "STOPPING"
-            moto_records.set_task_status(task, "STOPPING")
-            task.stopping_at = task.stopping_at or _now_wall()
-            sim.due = due + STOPPING_SECONDS
-        elif sim.status == "STOPPING":
-            sim.status = "DEPROVISIONING"
-            moto_records.set_task_status(task, "DEPROVISIONING")
-            task.execution_stopped_at = _now_wall()
-            for container in task.containers:
-                if container["lastStatus"] != "STOPPED":
-                    container["lastStatus"] = "STOPPED"
-                    if container.get("exitCode") is None and sim.running_since is not None:
-                        # SIGTERM from the scheduler or the user: the process exits 0 or 143.
-                        container["exitCode"] = 0
-            sim.due = due + DEPROVISIONING_SECONDS
-        elif sim.status == "DEPROVISIONING":
-            sim.status = "STOPPED"
-            sim.due = None
-            moto_records.set_task_status(task, "STOPPED")
-            task.stopped_at = _now_wall()
-            moto_records.release_eni(task)
-            self._forget_old_stopped(task.cluster_name)
+        failure = task_logs.start_failure(task, sim.task_definition)
+        if failure:
+            self._begin_stop(sim, "TaskFailedToStart", failure, failed=True)
+            return
+        sim.status = "RUNNING"
+        sim.running_since = due
+        if sim.service is not None:
+            sim.service.started()
+        task_logs.write(task, sim.task_definition, {c.get("name"): _start_lines(c) for c in sim.task_definition.container_definitions})
+        task.pull_stopped_at = _now_wall()
+        task.started_at = _now_wall()
+        task.connectivity = "CONNECTED"
+        task.connectivity_at = _now_wall()
+        for container in task.containers:
+            container["lastStatus"] = "RUNNING"
+            container["imageDigest"] = images.digest_of(container.get("image"))
+            # Fargate: "<task id>-<number>"; a container instance: Docker's 64-hex container id.
+            container["runtimeId"] = ("%s-%010d" % (task.id, random.randint(0, 10 ** 10 - 1))
+                                      if task.platform_version else uuid.uuid4().hex + uuid.uuid4().hex)
+        moto_records.set_task_status(task, "RUNNING")
+        run = sim.behaviour.runs_for(ONE_OFF_DEFAULT_RUN_SECONDS if sim.service is None else None)
+        sim.due = None if run is None else due + run
+        checks = _health_checks(sim.task_definition)
+        if checks:
+            self._schedule_health(sim, due, checks)
+        if sim.service is not None and sim.service.load_balancers:
+            self._register_targets(sim)
+
+    def _after_running(self, sim: TaskSim, task: Any, due: float) -> None:
+        """An essential container exited by itself."""
+        code = sim.behaviour.exit_code()
+        if code:
+            lines = ["Traceback (most recent call last):", '  File "/app/manage.py", line 12, in <module>',
+                     "RuntimeError: fatal error, exiting with code %d" % code]
         else:
-            sim.due = None
+            lines = ["Done."]
+        task_logs.write(task, sim.task_definition, {"*": lines})
+        self._begin_stop(sim, "EssentialContainerExited", "Essential container in task exited",
+                         failed=sim.service is not None, exit_code=code)
+
+    def _after_deactivating(self, sim: TaskSim, task: Any, due: float) -> None:
+        """Targets drained: SIGTERM."""
+        sim.status = "STOPPING"
+        moto_records.set_task_status(task, "STOPPING")
+        task.stopping_at = task.stopping_at or _now_wall()
+        sim.due = due + STOPPING_SECONDS
+
+    def _after_stopping(self, sim: TaskSim, task: Any, due: float) -> None:
+        """Containers stopped: DEPROVISIONING."""
+        sim.status = "DEPROVISIONING"
+        moto_records.set_task_status(task, "DEPROVISIONING")
+        task.execution_stopped_at = _now_wall()
+        for container in task.containers:
+            if container["lastStatus"] != "STOPPED":
+                container["lastStatus"] = "STOPPED"
+                if container.get("exitCode") is None and sim.running_since is not None:
+                    # SIGTERM from the scheduler or the user: the process exits 0 or 143.
+                    container["exitCode"] = 0
+        sim.due = due + DEPROVISIONING_SECONDS
+
+    def _after_deprovisioning(self, sim: TaskSim, task: Any, due: float) -> None:
+        """ENI detached: STOPPED."""
+        sim.status = "STOPPED"
+        sim.due = None
+        moto_records.set_task_status(task, "STOPPED")
+        task.stopped_at = _now_wall()
+        moto_records.release_eni(task)
+        self._forget_old_stopped(task.cluster_name)
+
+    TASK_STEPS: Dict[str, Any] = {
+        "PROVISIONING": _after_provisioning,
+        "PENDING": _after_pending,
+        "RUNNING": _after_running,
+        "DEACTIVATING": _after_deactivating,
+        "STOPPING": _after_stopping,
+        "DEPROVISIONING": _after_deprovisioning,
+    }
 
     def _schedule_health(self, sim: TaskSim, running_at: float, checks: Dict[str, Dict[str, Any]]) -> None:
         """Docker's first check runs one interval after start; failures count after startPeriod."""
