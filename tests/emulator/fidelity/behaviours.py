@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Dict, List, Optional
 
+
 class ImageBehaviour:
     """How a task running an image behaves: ``healthy``. One subclass per other kind; the
     simulation asks these questions only, so a new kind is one class added to ``STRATEGIES``."""

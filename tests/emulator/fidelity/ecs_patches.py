@@ -9,8 +9,9 @@ import uuid
 from typing import Any, Callable, Dict, List, Optional
 
 from . import moto_records
-from .fixes import patch_method
 from .ecs_sim import ServiceSim, Simulation
+from .fixes import patch_method
+
 
 def _exceptions() -> Any:
     from moto.ecs import exceptions
@@ -345,5 +346,3 @@ def _addresses_in_use() -> set:
             for eni in list(getattr(backend, "enis", {}).values()):
                 used.add(eni.private_ip_address)
     return used
-
-
