@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
-from integration.emulator.stack import CLUSTER, USERS_PORT
+from integration.emulator.stack import CLUSTER
 
 ACCOUNT_ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 
