@@ -77,9 +77,10 @@ def test_crash_loop_the_circuit_breaker_rolls_back_ends_on_the_previous_revision
     service = fast_stack.service()
     history = fast_stack.ecs.list_service_deployments(cluster=CLUSTER, service="users")["serviceDeployments"]
 
-    # ecs-deploy judges the PRIMARY deployment only: ECS's rollback deployment becomes PRIMARY
-    # in the same moment the failed one goes FAILED, so it reports the rollback's completion
-    # as its own success and then deregisters the revision the service is back on, as on AWS.
+    # ecs-deploy 1.17 judges the PRIMARY deployment only. ECS starts the rollback deployment
+    # (the new PRIMARY) as it marks the failed one FAILED (the emulator in the same step; on AWS
+    # a poll may fall between the two and see FAILED), so ecs-deploy reports the rollback's
+    # completion as its own success, then deregisters the revision the service is back on.
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
     assert service["taskDefinition"] == old
     assert history[0]["status"] == "ROLLBACK_SUCCESSFUL"
