@@ -30,6 +30,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
+# The conformance tests' third-party clients (tests/integration/conformance) run from a venv of
+# their own: the AWS CLI v1 pins a botocore other than requirements-dev.txt's.
+CLIENTS_VENV := .cache/clients-venv
+CLIENTS_REQUIREMENTS := tests/integration/conformance/requirements-clients.txt
+$(CLIENTS_VENV)/.installed: $(CLIENTS_REQUIREMENTS)
+	@test -x $(CLIENTS_VENV)/bin/python || $(PYTHON) -m venv $(CLIENTS_VENV)
+	$(CLIENTS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(CLIENTS_REQUIREMENTS)
+	@touch $@
+
 $(COLLECTION_LINK):
 	@mkdir -p $(dir $@)
 	@ln -sfn ../../.. $@
@@ -48,7 +57,7 @@ system-deps:
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-setup: $(STAMP) $(COLLECTION_LINK) system-deps ## create or refresh .venv and the collection link
+setup: $(STAMP) $(CLIENTS_VENV)/.installed $(COLLECTION_LINK) system-deps ## create or refresh .venv and the collection link
 	@mkdir -p .cache/ansible-tmp .cache/ansible-home
 
 local-aws: setup ## start the local emulated AWS in the background (prints the endpoint)

@@ -63,12 +63,12 @@ def install(app: Any) -> None:
         # moto as it is, plus the control API: shows which fidelity tests fail on plain moto.
         return
 
-    from . import ec2_capacity, ecs_sim, fixes
+    from . import ec2_capacity, ecs_patches, ecs_sim, fixes
 
     fixes.install()
     ec2_capacity.install()
     state.sim = ecs_sim.Simulation(state.clock, state.behaviours)
-    state.sim.install()
+    ecs_patches.install(state.sim)
 
     app.before_hooks.append(_advance_hook(state))
     from .service_deployments import ServiceDeploymentsApi
@@ -76,7 +76,7 @@ def install(app: Any) -> None:
     app.before_hooks.append(ServiceDeploymentsApi(state.sim, state.lock).hook)
     from . import registry
 
-    registry.install(app, server, state.lock)
+    registry.install(app, server, state.lock, state.faults)
     app.moto_app = _locked(app.moto_app, state.lock)
     threading.Thread(target=_tick_forever, args=(state,), name="shipyard-ticker", daemon=True).start()
 

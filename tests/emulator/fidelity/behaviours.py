@@ -5,15 +5,85 @@ from __future__ import annotations
 import threading
 from typing import Any, Dict, List, Optional
 
-# kind -> {param: default}; every param must be a non-negative number.
-KINDS: Dict[str, Dict[str, float]] = {
-    "healthy": {},
-    "crash": {"exit_code": 1, "after_seconds": 5},
-    "unhealthy": {},
-    "slow_start": {"start_seconds": 120},
-    "pull_error": {},
-    "exit": {"exit_code": 0, "after_seconds": 5},
-}
+
+class ImageBehaviour:
+    """How a task running an image behaves: ``healthy``. One subclass per other kind; the
+    simulation asks these questions only, so a new kind is one class added to ``STRATEGIES``."""
+
+    kind = "healthy"
+    # param -> default; every param is a non-negative number.
+    defaults: Dict[str, float] = {}
+
+    def __init__(self, params: Optional[Dict[str, Any]] = None, image: Optional[str] = None) -> None:
+        self.params = dict(params or {})
+        self.image = image
+
+    def pending_seconds(self, usual: float) -> float:
+        """Seconds from PENDING to RUNNING (image pull and container start)."""
+        return usual
+
+    def pull_failure(self) -> Optional[str]:
+        """The stopped reason when the image cannot be pulled; None when it can."""
+        return None
+
+    def runs_for(self, usual: Optional[float]) -> Optional[float]:
+        """Seconds of RUNNING before the essential container exits by itself (None: never)."""
+        return usual
+
+    def exit_code(self) -> int:
+        return 0
+
+    def answers_health_checks(self) -> bool:
+        return True
+
+
+class Crash(ImageBehaviour):
+    kind = "crash"
+    defaults = {"exit_code": 1, "after_seconds": 5}
+
+    def runs_for(self, usual: Optional[float]) -> Optional[float]:
+        return float(self.params["after_seconds"])
+
+    def exit_code(self) -> int:
+        return int(self.params["exit_code"])
+
+
+class Exit(Crash):
+    kind = "exit"
+    defaults = {"exit_code": 0, "after_seconds": 5}
+
+
+class Unhealthy(ImageBehaviour):
+    kind = "unhealthy"
+
+    def answers_health_checks(self) -> bool:
+        return False
+
+
+class SlowStart(ImageBehaviour):
+    kind = "slow_start"
+    defaults = {"start_seconds": 120}
+
+    def pending_seconds(self, usual: float) -> float:
+        return float(self.params["start_seconds"])
+
+
+class PullError(ImageBehaviour):
+    kind = "pull_error"
+
+    def pull_failure(self) -> Optional[str]:
+        return ("CannotPullContainerError: pull image manifest has been retried 5 time(s): "
+                "failed to resolve ref %s: not found" % self.image)
+
+
+STRATEGIES: Dict[str, type] = {cls.kind: cls for cls in (ImageBehaviour, Crash, Unhealthy, SlowStart, PullError, Exit)}
+KINDS: Dict[str, Dict[str, float]] = {kind: dict(cls.defaults) for kind, cls in STRATEGIES.items()}
+
+
+def strategy(behaviour: Dict[str, Any], image: Optional[str] = None) -> ImageBehaviour:
+    """The strategy object for a normalised behaviour document."""
+    params = {k: v for k, v in behaviour.items() if k != "kind"}
+    return STRATEGIES[behaviour.get("kind", "healthy")](params, image)
 
 
 def normalise(behaviour: Dict[str, Any]) -> Dict[str, Any]:

@@ -8,13 +8,9 @@ import random
 import uuid
 from typing import Any, Callable, Dict, List, Optional
 
-from .ecs_sim import Deployment, ServiceSim, Simulation, TaskSim, _now_wall
-
-DYNAMIC_PORTS = (32768, 60999)
-
-
-class Unplaceable(Exception):
-    """No container instance can take the task (the message is AWS's reason)."""
+from . import moto_records
+from .ecs_sim import ServiceSim, Simulation
+from .fixes import patch_method
 
 
 def _exceptions() -> Any:
@@ -31,63 +27,55 @@ def _client_error(message: str) -> Exception:
     return _exceptions().EcsClientException(message)
 
 
+def _usable_task_definition(backend: Any, reference: str) -> Any:
+    """The revision a new task or deployment may use: AWS refuses INACTIVE (deregistered) ones.
+
+    A family without a revision means its latest ACTIVE revision.
+    """
+    name = reference.split("/")[-1]
+    if ":" not in name:
+        revisions = backend.task_definitions.get(name) or {}
+        active = [number for number, td in revisions.items() if td.status == "ACTIVE"]
+        if active:
+            return revisions[max(active)]
+    task_definition = backend.describe_task_definition(reference)
+    if task_definition.status == "INACTIVE":
+        raise _client_error("TaskDefinition is inactive")
+    return task_definition
+
+
 def install(sim: Simulation) -> None:
     """Patch moto's ECS response handlers, Task model and ELBv2 target group once per process."""
     from moto.ecs import models as ecs_models
     from moto.ecs.responses import EC2ContainerServiceResponse
     from moto.elbv2 import models as elb_models
 
-    task_cls = ecs_models.Task
-    original_status = task_cls.last_status
+    # The simulation owns a task's status; moto's own progression of it is held still.
+    moto_records.hold_task_statuses()
 
-    def get_status(task: Any) -> Optional[str]:
-        if "_shipyard_status" in task.__dict__:
-            return task.__dict__["_shipyard_status"]
-        return original_status.fget(task)
-
-    def set_status(task: Any, value: str) -> None:
-        task.__dict__["_shipyard_status"] = value
-
-    task_cls.last_status = property(get_status, set_status)
-    # moto walks a task to STOPPED as soon as it is described; the simulation owns the status.
-    task_cls.advance = lambda self: None
-
+    # One idiom for every hook: fixes.patch_method(cls, name, replacement(original, *args)).
     responses = EC2ContainerServiceResponse
-    responses.create_service = _wrap(responses.create_service, functools.partial(_create_service, sim))
-    responses.update_service = _wrap(responses.update_service, functools.partial(_update_service, sim))
-    responses.delete_service = _wrap(responses.delete_service, functools.partial(_delete_service, sim))
-    responses.run_task = _wrap(responses.run_task, functools.partial(_run_task, sim))
-    responses.stop_task = _wrap(responses.stop_task, functools.partial(_stop_task, sim))
-    responses.describe_tasks = _wrap(responses.describe_tasks, functools.partial(_describe_tasks, sim))
-    backend_cls = ecs_models.EC2ContainerServiceBackend
-    backend_cls.list_tasks = _wrap(backend_cls.list_tasks, _list_tasks)
+    for name, handler in (("create_service", _create_service), ("update_service", _update_service),
+                          ("delete_service", _delete_service), ("run_task", _run_task),
+                          ("stop_task", _stop_task), ("describe_tasks", _describe_tasks)):
+        patch_method(responses, name, functools.partial(handler, sim))
+    patch_method(ecs_models.EC2ContainerServiceBackend, "list_tasks", _list_tasks)
 
-    group_cls = elb_models.FakeTargetGroup
-    group_cls.register = functools.partialmethod(_call_with_group, sim.targets.register)
-    group_cls.deregister = functools.partialmethod(_call_with_group, sim.targets.deregister)
-    elb_backend_cls = elb_models.ELBv2Backend
-    original_describe_health = elb_backend_cls.describe_target_health
+    # Targets are the simulation's (keyed by Id and port, with a health life cycle).
+    patch_method(elb_models.FakeTargetGroup, "register",
+                 lambda _original, group, targets: sim.targets.register(group, targets))
+    patch_method(elb_models.FakeTargetGroup, "deregister",
+                 lambda _original, group, targets: sim.targets.deregister(group, targets))
 
-    def describe_target_health(backend: Any, target_group_arn: str, targets: List[Dict[str, Any]]) -> List[Any]:
+    def describe_target_health(original: Callable, backend: Any, target_group_arn: str,
+                               targets: List[Dict[str, Any]]) -> List[Any]:
         group = backend.target_groups.get(target_group_arn)
         if group is None:
-            return original_describe_health(backend, target_group_arn, targets)
+            return original(backend, target_group_arn, targets)
         return sim.targets.describe(group, targets)
 
-    elb_backend_cls.describe_target_health = describe_target_health
+    patch_method(elb_models.ELBv2Backend, "describe_target_health", describe_target_health)
     _patch_task_eni()
-
-
-def _call_with_group(group: Any, method: Callable, targets: List[Dict[str, Any]]) -> Any:
-    return method(group, targets)
-
-
-def _wrap(original: Callable, replacement: Callable) -> Callable:
-    @functools.wraps(original)
-    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return replacement(original, self, *args, **kwargs)
-
-    return wrapper
 
 
 # services -----------------------------------------------------------------------------------------
@@ -106,7 +94,7 @@ def _create_service(sim: Simulation, original: Callable, handler: Any) -> Any:
         raise _invalid("Creation of service was not idempotent.")
     task_definition = None
     if params.get("taskDefinition"):
-        task_definition = backend.describe_task_definition(params["taskDefinition"])
+        task_definition = _usable_task_definition(backend, params["taskDefinition"])
     if task_definition is not None and task_definition.network_mode == "awsvpc" and not params.get("networkConfiguration"):
         raise _invalid("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
     if params.get("launchType") and params.get("capacityProviderStrategy"):
@@ -186,7 +174,7 @@ def _update_service(sim: Simulation, original: Callable, handler: Any) -> Any:
         raise _exceptions().ECSException("ServiceNotActiveException", "Service was not ACTIVE.")
     new_arn = None
     if params.get("taskDefinition"):
-        new_arn = backend.describe_task_definition(params["taskDefinition"]).arn
+        new_arn = _usable_task_definition(backend, params["taskDefinition"]).arn
     _validate_deployment_configuration(params.get("deploymentConfiguration"))
     service_sim = _service_sim(sim, backend, cluster_str, service.name)
     if service_sim is not None and params.get("loadBalancers"):
@@ -219,7 +207,7 @@ def _update_service(sim: Simulation, original: Callable, handler: Any) -> Any:
     elif params.get("desiredCount") is not None:
         service_sim.steady = False
         if service_sim.deployments and service_sim.primary.rollout_state == "COMPLETED":
-            service_sim.primary.updated_at = _now_wall()
+            service_sim.primary.updated_at = moto_records.utcnow()
     service_sim.render()
     return result
 
@@ -242,19 +230,24 @@ def _delete_service(sim: Simulation, original: Callable, handler: Any) -> Any:
 def _run_task(sim: Simulation, original: Callable, handler: Any) -> Any:
     backend = handler.ecs_backend
     params = handler._get_params()
-    td = backend.describe_task_definition(params.get("taskDefinition"))
+    td = _usable_task_definition(backend, params.get("taskDefinition") or "")
     if td.network_mode == "awsvpc" and not params.get("networkConfiguration"):
         raise _invalid("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
     result = original(handler)
     tasks = result.result.get("tasks", [])
+    fargate = params.get("launchType") == "FARGATE" or any(
+        item.get("capacityProvider") in ("FARGATE", "FARGATE_SPOT") for item in params.get("capacityProviderStrategy") or [])
     for task in tasks:
         _aws_task_id(backend, task)
-        _fix_eni(task)
-        if task.container_instance_arn:
-            instance = _instance_for(backend, task.cluster_name, task.container_instance_arn)
-            if instance is not None:
-                task.__dict__["_shipyard_ec2_instance_id"] = instance.ec2_instance_id
-        sim.adopt_task(task, td, None, None)
+        if not task.started_by:
+            # AWS leaves startedBy out of a task nobody named a starter for.
+            task.started_by = None
+        if fargate and not task.platform_version:
+            requested = params.get("platformVersion")
+            task.platform_version = requested if requested and requested != "LATEST" else "1.4.0"
+        instance = moto_records.container_instance(backend, task)
+        sim.adopt_task(task, td, None, None, instance_id=instance.ec2_instance_id if instance is not None else None,
+                       availability_zone=moto_records.subnet_zone(task))
     return result
 
 
@@ -308,75 +301,6 @@ def _list_tasks(original: Callable, backend: Any, cluster_str: Optional[str] = N
     return tasks
 
 
-def _instance_for(backend: Any, cluster_name: str, container_instance_arn: str) -> Any:
-    return (backend.container_instances.get(cluster_name) or {}).get(container_instance_arn.split("/")[-1])
-
-
-def launch_service_tasks(sim: Simulation, service: ServiceSim, deployment: Deployment, count: int) -> List[TaskSim]:
-    """Place ``count`` tasks of ``deployment`` (AWS's spread over instances / subnets)."""
-    from moto.ecs.models import Task
-
-    backend = service.backend
-    cluster = backend._get_cluster(service.cluster_name)
-    td = backend.describe_task_definition(deployment.task_definition)
-    instances: List[Any] = []
-    if not service.fargate:
-        instances = [ci for ci in (backend.container_instances.get(cluster.name) or {}).values() if ci.status == "ACTIVE"]
-        if not instances:
-            raise Unplaceable("No Container Instances were found in your cluster.")
-    started = []
-    for index in range(count):
-        network = None
-        if td.network_mode == "awsvpc":
-            network = _rotated(deployment.network_configuration or service.network_configuration, len(sim.tasks))
-        instance = None
-        if instances:
-            instance = min(instances, key=lambda ci: sum(
-                1 for t in sim.tasks.values() if t.live and t.task.container_instance_arn == ci.container_instance_arn))
-        provider = None
-        if service.capacity_provider_strategy:
-            provider = service.capacity_provider_strategy[0].get("capacityProvider")
-        task = Task(cluster, td, instance.container_instance_arn if instance else None,
-                    backend._calculate_task_resource_requirements(td), backend=backend,
-                    group="service:%s" % service.name, launch_type=service.launch_type or "",
-                    started_by=deployment.id, networking_configuration=network,
-                    platform_version="1.4.0" if service.fargate else None, capacity_provider_name=provider)
-        task.id = uuid.uuid4().hex
-        backend.tasks.setdefault(cluster.name, {})[task.task_arn] = task
-        if instance is not None:
-            task.__dict__["_shipyard_ec2_instance_id"] = instance.ec2_instance_id
-        _fix_eni(task)
-        started.append(sim.adopt_task(task, td, service, deployment))
-    service.unplaceable_reported = False
-    return started
-
-
-def _rotated(network: Optional[Dict[str, Any]], offset: int) -> Optional[Dict[str, Any]]:
-    if not network:
-        return network
-    config = dict(network.get("awsvpcConfiguration") or {})
-    subnets = list(config.get("subnets") or [])
-    if subnets:
-        shift = offset % len(subnets)
-        config["subnets"] = subnets[shift:] + subnets[:shift]
-    config.setdefault("securityGroups", [])
-    return {"awsvpcConfiguration": config}
-
-
-def _fix_eni(task: Any) -> None:
-    """Note the availability zone of the subnet the task's ENI landed in."""
-    from moto.ec2.models import ec2_backends
-
-    ec2 = ec2_backends[task._account_id][task.region_name]
-    for attachment in getattr(task, "attachments", []) or []:
-        for detail in attachment.get("details", []):
-            if detail.get("name") == "subnetId":
-                try:
-                    task.__dict__["_shipyard_az"] = ec2.get_subnet(detail["value"]).availability_zone
-                except Exception:  # subnet unknown to EC2: keep the region's first zone
-                    pass
-
-
 def _patch_task_eni() -> None:
     """AWS gives a task's ENI an address inside its subnet and a private DNS name.
 
@@ -389,15 +313,12 @@ def _patch_task_eni() -> None:
 
     ecs_models.random_private_ip = lambda *args, **kwargs: None
 
-    def get_dns(eni: Any) -> Optional[str]:
-        if "private_dns_name" in eni.__dict__:
-            return eni.__dict__["private_dns_name"]
-        return generate_dns_from_ip(eni.private_ip_address) if eni.private_ip_address else None
+    def eni_init(original: Callable, eni: Any, *args: Any, **kwargs: Any) -> None:
+        original(eni, *args, **kwargs)
+        if not hasattr(eni, "private_dns_name"):
+            eni.private_dns_name = generate_dns_from_ip(eni.private_ip_address) if eni.private_ip_address else None
 
-    def set_dns(eni: Any, value: Optional[str]) -> None:
-        eni.__dict__["private_dns_name"] = value
-
-    elastic_network_interfaces.NetworkInterface.private_dns_name = property(get_dns, set_dns)
+    patch_method(elastic_network_interfaces.NetworkInterface, "__init__", eni_init)
     original_random_ip = elastic_network_interfaces.random_private_ip
 
     def subnet_ip(cidr: Optional[str] = None, ipv6: bool = False) -> str:
@@ -425,73 +346,3 @@ def _addresses_in_use() -> set:
             for eni in list(getattr(backend, "enis", {}).values()):
                 used.add(eni.private_ip_address)
     return used
-
-
-def dress_task(task: Any, task_definition: Any, sim: Simulation) -> None:
-    """Give a moto task AWS's fields: containers, sizes, bindings, timestamps."""
-    now = _now_wall()
-    task.created_at = now
-    task.desired_status = "RUNNING"
-    task.health_status = "UNKNOWN"
-    task.connectivity = None
-    task.stop_code = None
-    task.version = 1
-    task.cpu = task_definition.cpu or str(sum(int(c.get("cpu") or 0) for c in task_definition.container_definitions))
-    memory = task_definition.memory or str(sum(
-        int(c.get("memory") or c.get("memoryReservation") or 0) for c in task_definition.container_definitions))
-    task.memory = memory
-    task.availability_zone = task.__dict__.get("_shipyard_az") or "%sa" % task.region_name
-    eni_ip = None
-    attachment_id = None
-    for attachment in getattr(task, "attachments", []) or []:
-        attachment_id = attachment.get("id")
-        for detail in attachment.get("details", []):
-            if detail.get("name") == "privateIPv4Address":
-                eni_ip = detail["value"]
-    used_ports = {int(b["hostPort"]) for t in sim.tasks.values() if t.live
-                  and t.task.container_instance_arn and t.task.container_instance_arn == task.container_instance_arn
-                  for c in t.task.containers for b in c.get("networkBindings", [])}
-    containers = []
-    for definition in task_definition.container_definitions:
-        container: Dict[str, Any] = {
-            "containerArn": "arn:aws:ecs:%s:%s:container/%s/%s/%s" % (
-                task.region_name, task._account_id, task.cluster_name, task.id, uuid.uuid4()),
-            "taskArn": task.task_arn,
-            "name": definition.get("name"),
-            "image": definition.get("image"),
-            "lastStatus": "PENDING",
-            "healthStatus": "UNKNOWN",
-            "cpu": str(definition.get("cpu") or 0),
-            "essential": definition.get("essential", True),
-            "networkBindings": [],
-            "networkInterfaces": [],
-        }
-        if definition.get("memory") is not None:
-            container["memory"] = str(definition["memory"])
-        if definition.get("memoryReservation") is not None:
-            container["memoryReservation"] = str(definition["memoryReservation"])
-        if task_definition.network_mode == "awsvpc":
-            if eni_ip:
-                container["networkInterfaces"] = [{"attachmentId": attachment_id, "privateIpv4Address": eni_ip}]
-        elif task_definition.network_mode in ("bridge", "host", None):
-            for mapping in definition.get("portMappings") or []:
-                container_port = int(mapping.get("containerPort", 0))
-                host_port = int(mapping.get("hostPort") or 0)
-                if task_definition.network_mode == "host":
-                    host_port = container_port
-                elif host_port == 0:
-                    host_port = _dynamic_port(used_ports)
-                used_ports.add(host_port)
-                container["networkBindings"].append({"bindIP": "0.0.0.0", "containerPort": container_port,
-                                                     "hostPort": host_port, "protocol": mapping.get("protocol", "tcp")})
-        containers.append(container)
-    task.containers = containers
-
-
-def _dynamic_port(used: set) -> int:
-    low, high = DYNAMIC_PORTS
-    for _attempt in range(1000):
-        port = random.randint(low, high)
-        if port not in used:
-            return port
-    return low

@@ -13,15 +13,16 @@ Durations below are AWS seconds on the virtual clock; timestamps are wall-clock 
 
 from __future__ import annotations
 
+import copy
 import math
 import random
 import uuid
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import task_logs
-from .behaviours import Behaviours
+from . import images, moto_records, task_logs
+from .behaviours import Behaviours, ImageBehaviour, strategy
 from .clock import VirtualClock
-from .targets import TargetHealth, targets_of
+from .targets import TargetHealth
 
 PROVISIONING_SECONDS = 5.0    # ENI attachment (awsvpc) / agent hand-off
 PENDING_SECONDS = 10.0        # image pull and container start
@@ -32,14 +33,16 @@ MAX_EVENTS = 100              # AWS returns the 100 most recent service events
 MAX_STOPPED_TASKS = 1000      # per cluster; AWS keeps stopped tasks at least an hour
 FARGATE_PLATFORM_VERSION = "1.4.0"
 CIRCUIT_BREAKER_MIN, CIRCUIT_BREAKER_MAX = 3, 200
+# Service throttle logic: after launches whose tasks went PENDING -> STOPPED, the scheduler waits
+# longer and longer before the next launch, at most 27 minutes (AWS's documented maximum).
+THROTTLE_FIRST_DELAY, THROTTLE_MAX_DELAY = 15.0, 27 * 60.0
+THROTTLE_EVENT_AFTER = 2      # failed launches in a row before "unable to consistently start"
 
 LIVE = ("PROVISIONING", "PENDING", "ACTIVATING", "RUNNING")
 
 
 def _now_wall() -> Any:
-    from moto.core.utils import utcnow
-
-    return utcnow()
+    return moto_records.utcnow()
 
 
 def circuit_breaker_threshold(desired_count: int) -> int:
@@ -55,8 +58,12 @@ class TaskSim:
     """Life cycle of one task (service task or one-off)."""
 
     def __init__(self, task: Any, service: Optional["ServiceSim"], deployment: Optional["Deployment"],
-                 behaviour: Dict[str, Any], now: float, task_definition: Any) -> None:
+                 behaviour: ImageBehaviour, now: float, task_definition: Any, instance_id: Optional[str] = None,
+                 availability_zone: Optional[str] = None) -> None:
         self.task = task
+        # The EC2 instance the task runs on (EC2 launch type) and its subnet's zone.
+        self.instance_id = instance_id
+        self.availability_zone = availability_zone
         self.service = service
         self.deployment = deployment
         self.behaviour = behaviour
@@ -66,6 +73,8 @@ class TaskSim:
         self.running_since: Optional[float] = None
         self.targets: List[Tuple[Any, Dict[str, Any]]] = []
         self.counted_failure = False
+        # The service's launch round this task belongs to (service throttle logic).
+        self.launch_round = service.launch_rounds if service is not None else 0
         # Container health checks: when the task's health status changes next, and to what.
         self.health_due: Optional[float] = None
         self.health_next: Optional[str] = None
@@ -103,6 +112,8 @@ class Deployment:
         self.rollback_started: Optional["Deployment"] = None
         self.source_deployments: List[str] = []
         self.circuit_breaker_status = "MONITORING" if service.circuit_breaker["enable"] else "DISABLED"
+        # What this deployment runs with; later UpdateService calls change the service's, not this.
+        self.deployment_configuration = copy.deepcopy(service.deployment_configuration)
         self.deployment_arn = "arn:aws:ecs:%s:%s:service-deployment/%s/%s/%s" % (
             service.region, service.account_id, service.cluster_name, service.name, uuid.uuid4().hex[:22])
         self.revision_arn = "arn:aws:ecs:%s:%s:service-revision/%s/%s/%d" % (
@@ -179,6 +190,34 @@ class ServiceSim:
         self.created_at = _now_wall()
         # (verb, target group ARN) -> targets, flushed as one event per step like AWS does.
         self.pending_events: Dict[Tuple[str, str], int] = {}
+        # Service throttle logic: launch rounds so far, failed rounds in a row, the last failed
+        # round counted, and when the scheduler may launch again (None: now).
+        self.launch_rounds = 0
+        self.failed_rounds = 0
+        self.last_failed_round = -1
+        self.launch_at: Optional[float] = None
+
+    def failed_to_start(self, task: "TaskSim", now: float) -> None:
+        """A task of this service went from PENDING to STOPPED: back off the next launch."""
+        if task.launch_round <= self.last_failed_round:
+            return
+        self.last_failed_round = task.launch_round
+        self.failed_rounds += 1
+        delay = min(THROTTLE_FIRST_DELAY * 2 ** (self.failed_rounds - 1), THROTTLE_MAX_DELAY)
+        self.launch_at = now + delay
+        if self.failed_rounds == THROTTLE_EVENT_AFTER:
+            self.event("is unable to consistently start tasks successfully.")
+
+    def started(self) -> None:
+        """A task reached RUNNING: launches are no longer throttled."""
+        self.failed_rounds = 0
+        self.launch_at = None
+
+    def launch_allowed(self, now: float) -> bool:
+        if self.launch_at is not None and now < self.launch_at:
+            return False
+        self.launch_at = None
+        return True
 
     def flush_events(self) -> None:
         for (verb, arn), count in sorted(self.pending_events.items()):
@@ -206,6 +245,9 @@ class ServiceSim:
         del self.events[MAX_EVENTS:]
 
     def new_deployment(self, task_definition: str, reason: Optional[str] = None) -> Deployment:
+        if not self.deployments or self.deployments[0].task_definition != task_definition:
+            # A new task definition returns a throttled service to normal operation at once.
+            self.started()
         deployment = Deployment(self, task_definition, self.service.desired_count, reason)
         deployment.source_deployments = [d.id for d in self.deployments]
         for older in self.deployments:
@@ -282,11 +324,6 @@ class Simulation:
         self.targets.reset()
         self._now = None
 
-    def install(self) -> None:
-        from . import ecs_patches
-
-        ecs_patches.install(self)
-
     def advance(self) -> None:
         """Apply every transition due up to the clock's now, in time order."""
         target = self.clock.now()
@@ -308,6 +345,10 @@ class Simulation:
             for when in (task.due, task.health_due):
                 if when is not None and (due is None or when < due):
                     due = when
+        for service in self.services.values():
+            when = service.launch_at
+            if when is not None and (due is None or when < due):
+                due = when
         return due
 
     def _step(self) -> None:
@@ -327,110 +368,138 @@ class Simulation:
         self._refresh_clusters()
 
     # tasks -------------------------------------------------------------------------------------
-    def behaviour_of(self, task_definition: Any) -> Dict[str, Any]:
+    def behaviour_of(self, task_definition: Any) -> ImageBehaviour:
         """First non-healthy behaviour among the essential containers' images."""
         for container in task_definition.container_definitions:
             if container.get("essential", True) is False:
                 continue
             behaviour = self.behaviours.for_image(container.get("image"))
             if behaviour["kind"] != "healthy":
-                return behaviour
-        return {"kind": "healthy"}
+                return strategy(behaviour, container.get("image"))
+        return ImageBehaviour()
 
     def adopt_task(self, task: Any, task_definition: Any, service: Optional[ServiceSim],
-                   deployment: Optional[Deployment]) -> TaskSim:
+                   deployment: Optional[Deployment], instance_id: Optional[str] = None,
+                   availability_zone: Optional[str] = None) -> TaskSim:
         """Take over the life cycle of a moto task just created."""
-        from . import ecs_patches
-
-        sim = TaskSim(task, service, deployment, self.behaviour_of(task_definition), self.time(), task_definition)
-        ecs_patches.dress_task(task, task_definition, self)
-        task.__dict__["_shipyard_status"] = "PROVISIONING"
+        sim = TaskSim(task, service, deployment, self.behaviour_of(task_definition), self.time(), task_definition,
+                      instance_id, availability_zone)
+        moto_records.dress_task(task, task_definition, self, availability_zone)
+        moto_records.set_task_status(task, "PROVISIONING")
         self.tasks[task.task_arn] = sim
         if deployment is not None:
             deployment.tasks.append(sim)
         return sim
 
     def _task_transition(self, sim: TaskSim) -> None:
-        task = sim.task
-        due = sim.due or self.time()
-        kind = sim.behaviour["kind"]
-        if sim.status == "PROVISIONING":
-            sim.status = "PENDING"
-            task.__dict__["_shipyard_status"] = "PENDING"
-            task.pull_started_at = _now_wall()
-            start = sim.behaviour.get("start_seconds", PENDING_SECONDS) if kind == "slow_start" else PENDING_SECONDS
-            sim.due = due + start
-        elif sim.status == "PENDING":
-            if kind == "pull_error":
-                image = _first_image(sim.task_definition, self.behaviours, "pull_error")
-                reason = ("CannotPullContainerError: pull image manifest has been retried 5 time(s): "
-                          "failed to resolve ref %s: not found" % image)
-                self._begin_stop(sim, "TaskFailedToStart", reason, failed=True, container_reason=reason, image=image)
-                return
-            failure = task_logs.start_failure(task, sim.task_definition)
-            if failure:
-                self._begin_stop(sim, "TaskFailedToStart", failure, failed=True)
-                return
-            sim.status = "RUNNING"
-            sim.running_since = due
-            task_logs.write(task, sim.task_definition, {c.get("name"): _start_lines(c) for c in sim.task_definition.container_definitions})
-            task.pull_stopped_at = _now_wall()
-            task.started_at = _now_wall()
-            task.connectivity = "CONNECTED"
-            task.connectivity_at = _now_wall()
-            for container in task.containers:
-                container["lastStatus"] = "RUNNING"
-            task.__dict__["_shipyard_status"] = "RUNNING"
+        """Apply the task's transition that is due: one method per status, in TASK_STEPS."""
+        step = self.TASK_STEPS.get(sim.status)
+        if step is None:
             sim.due = None
-            if kind in ("crash", "exit"):
-                sim.due = due + sim.behaviour["after_seconds"]
-            elif sim.service is None:
-                sim.due = due + ONE_OFF_DEFAULT_RUN_SECONDS
-            checks = _health_checks(sim.task_definition)
-            if checks:
-                self._schedule_health(sim, due, checks)
-            if sim.service is not None and sim.service.load_balancers:
-                self._register_targets(sim)
-        elif sim.status == "RUNNING":
-            # An essential container exited by itself.
-            code = sim.behaviour.get("exit_code", 0) if kind in ("crash", "exit") else 0
-            if code:
-                lines = ["Traceback (most recent call last):", '  File "/app/manage.py", line 12, in <module>',
-                         "RuntimeError: fatal error, exiting with code %d" % code]
-            else:
-                lines = ["Done."]
-            task_logs.write(task, sim.task_definition, {"*": lines})
-            self._begin_stop(sim, "EssentialContainerExited", "Essential container in task exited",
-                             failed=sim.service is not None, exit_code=code)
-        elif sim.status == "DEACTIVATING":
-            sim.status = "STOPPING"
-            task.__dict__["_shipyard_status"] = "STOPPING"
-            task.stopping_at = task.stopping_at or _now_wall()
-            sim.due = due + STOPPING_SECONDS
-        elif sim.status == "STOPPING":
-            sim.status = "DEPROVISIONING"
-            task.__dict__["_shipyard_status"] = "DEPROVISIONING"
-            task.execution_stopped_at = _now_wall()
-            for container in task.containers:
-                if container["lastStatus"] != "STOPPED":
-                    container["lastStatus"] = "STOPPED"
-                    if container.get("exitCode") is None and sim.running_since is not None:
-                        # SIGTERM from the scheduler or the user: the process exits 0 or 143.
-                        container["exitCode"] = 0
-            sim.due = due + DEPROVISIONING_SECONDS
-        elif sim.status == "DEPROVISIONING":
-            sim.status = "STOPPED"
-            sim.due = None
-            task.__dict__["_shipyard_status"] = "STOPPED"
-            task.stopped_at = _now_wall()
-            self._release_eni(task)
-            self._forget_old_stopped(task.cluster_name)
+            return
+        step(self, sim, sim.task, sim.due or self.time())
+
+    def _after_provisioning(self, sim: TaskSim, task: Any, due: float) -> None:
+        """ENI attached: PENDING (image pull and container start)."""
+        sim.status = "PENDING"
+        moto_records.set_task_status(task, "PENDING")
+        task.pull_started_at = _now_wall()
+        sim.due = due + sim.behaviour.pending_seconds(PENDING_SECONDS)
+
+    def _after_pending(self, sim: TaskSim, task: Any, due: float) -> None:
+        """Images pulled: RUNNING, or STOPPED when an image or the log group fails."""
+        reason = sim.behaviour.pull_failure()
+        if reason:
+            self._begin_stop(sim, "TaskFailedToStart", reason, failed=True, container_reason=reason,
+                             image=sim.behaviour.image)
+            return
+        for container in sim.task_definition.container_definitions:
+            reason = images.pull_failure(container.get("image"))
+            if reason:
+                self._begin_stop(sim, "TaskFailedToStart", reason, failed=True, container_reason=reason,
+                                 image=container.get("image"))
+                return
+        failure = task_logs.start_failure(task, sim.task_definition)
+        if failure:
+            self._begin_stop(sim, "TaskFailedToStart", failure, failed=True)
+            return
+        sim.status = "RUNNING"
+        sim.running_since = due
+        if sim.service is not None:
+            sim.service.started()
+        task_logs.write(task, sim.task_definition, {c.get("name"): _start_lines(c) for c in sim.task_definition.container_definitions})
+        task.pull_stopped_at = _now_wall()
+        task.started_at = _now_wall()
+        task.connectivity = "CONNECTED"
+        task.connectivity_at = _now_wall()
+        for container in task.containers:
+            container["lastStatus"] = "RUNNING"
+            container["imageDigest"] = images.digest_of(container.get("image"))
+            # Fargate: "<task id>-<number>"; a container instance: Docker's 64-hex container id.
+            container["runtimeId"] = ("%s-%010d" % (task.id, random.randint(0, 10 ** 10 - 1))
+                                      if task.platform_version else uuid.uuid4().hex + uuid.uuid4().hex)
+        moto_records.set_task_status(task, "RUNNING")
+        run = sim.behaviour.runs_for(ONE_OFF_DEFAULT_RUN_SECONDS if sim.service is None else None)
+        sim.due = None if run is None else due + run
+        checks = _health_checks(sim.task_definition)
+        if checks:
+            self._schedule_health(sim, due, checks)
+        if sim.service is not None and sim.service.load_balancers:
+            self._register_targets(sim)
+
+    def _after_running(self, sim: TaskSim, task: Any, due: float) -> None:
+        """An essential container exited by itself."""
+        code = sim.behaviour.exit_code()
+        if code:
+            lines = ["Traceback (most recent call last):", '  File "/app/manage.py", line 12, in <module>',
+                     "RuntimeError: fatal error, exiting with code %d" % code]
         else:
-            sim.due = None
+            lines = ["Done."]
+        task_logs.write(task, sim.task_definition, {"*": lines})
+        self._begin_stop(sim, "EssentialContainerExited", "Essential container in task exited",
+                         failed=sim.service is not None, exit_code=code)
+
+    def _after_deactivating(self, sim: TaskSim, task: Any, due: float) -> None:
+        """Targets drained: SIGTERM."""
+        sim.status = "STOPPING"
+        moto_records.set_task_status(task, "STOPPING")
+        task.stopping_at = task.stopping_at or _now_wall()
+        sim.due = due + STOPPING_SECONDS
+
+    def _after_stopping(self, sim: TaskSim, task: Any, due: float) -> None:
+        """Containers stopped: DEPROVISIONING."""
+        sim.status = "DEPROVISIONING"
+        moto_records.set_task_status(task, "DEPROVISIONING")
+        task.execution_stopped_at = _now_wall()
+        for container in task.containers:
+            if container["lastStatus"] != "STOPPED":
+                container["lastStatus"] = "STOPPED"
+                if container.get("exitCode") is None and sim.running_since is not None:
+                    # SIGTERM from the scheduler or the user: the process exits 0 or 143.
+                    container["exitCode"] = 0
+        sim.due = due + DEPROVISIONING_SECONDS
+
+    def _after_deprovisioning(self, sim: TaskSim, task: Any, due: float) -> None:
+        """ENI detached: STOPPED."""
+        sim.status = "STOPPED"
+        sim.due = None
+        moto_records.set_task_status(task, "STOPPED")
+        task.stopped_at = _now_wall()
+        moto_records.release_eni(task)
+        self._forget_old_stopped(task.cluster_name)
+
+    TASK_STEPS: Dict[str, Any] = {
+        "PROVISIONING": _after_provisioning,
+        "PENDING": _after_pending,
+        "RUNNING": _after_running,
+        "DEACTIVATING": _after_deactivating,
+        "STOPPING": _after_stopping,
+        "DEPROVISIONING": _after_deprovisioning,
+    }
 
     def _schedule_health(self, sim: TaskSim, running_at: float, checks: Dict[str, Dict[str, Any]]) -> None:
         """Docker's first check runs one interval after start; failures count after startPeriod."""
-        healthy = sim.behaviour["kind"] != "unhealthy"
+        healthy = sim.behaviour.answers_health_checks()
         check = max(checks.values(), key=lambda c: int(c.get("interval") or 30))
         interval = int(check.get("interval") or 30)
         if healthy:
@@ -468,6 +537,8 @@ class Simulation:
             if container_reason and (image is None or container["image"] == image):
                 container["reason"] = container_reason
                 container["lastStatus"] = "STOPPED"
+        if stop_code == "TaskFailedToStart" and sim.service is not None:
+            sim.service.failed_to_start(sim, self.time())
         if failed and sim.deployment is not None and not sim.counted_failure:
             sim.counted_failure = True
             sim.deployment.failed_tasks += 1
@@ -481,62 +552,44 @@ class Simulation:
         if was_running and drain > 0 and stop_code == "ServiceSchedulerInitiated" and exit_code is None:
             # The scheduler waits for the load balancer to drain connections first.
             sim.status = "DEACTIVATING"
-            task.__dict__["_shipyard_status"] = "DEACTIVATING"
+            moto_records.set_task_status(task, "DEACTIVATING")
             sim.due = now + drain
         else:
             sim.status = "STOPPING"
-            task.__dict__["_shipyard_status"] = "STOPPING"
+            moto_records.set_task_status(task, "STOPPING")
             sim.due = now + (STOPPING_SECONDS if was_running else 0.0)
 
     def stop_by_user(self, sim: TaskSim, reason: str) -> None:
         self._begin_stop(sim, "UserInitiated", reason or "Task stopped by user")
 
-    def _release_eni(self, task: Any) -> None:
-        from moto.ec2.models import ec2_backends
-
-        for attachment in getattr(task, "attachments", []) or []:
-            attachment["status"] = "DELETED"
-            for detail in attachment.get("details", []):
-                if detail.get("name") == "networkInterfaceId":
-                    try:
-                        ec2_backends[task._account_id][task.region_name].delete_network_interface(detail["value"])
-                    except Exception:  # already gone: AWS deletes it once, quietly
-                        pass
-
     def _forget_old_stopped(self, cluster_name: str) -> None:
         stopped = [arn for arn, sim in self.tasks.items() if sim.status == "STOPPED" and sim.task.cluster_name == cluster_name]
         for arn in stopped[:-MAX_STOPPED_TASKS] if len(stopped) > MAX_STOPPED_TASKS else []:
             sim = self.tasks.pop(arn)
-            for backend_tasks in (sim.task._backend.tasks.get(cluster_name) or {},):
-                backend_tasks.pop(arn, None)
+            moto_records.forget_task(sim.task)
             if sim.deployment is not None and sim in sim.deployment.tasks:
                 sim.deployment.tasks.remove(sim)
 
     # targets -----------------------------------------------------------------------------------
     def _probe(self, _group: Any, target: Any) -> bool:
-        for sim in self.tasks.values():
+        # An address and port come back to a new task once the old one has stopped (ENIs are
+        # reused in small subnets): the target is the newest task holding them, never a stopped one.
+        for sim in reversed(list(self.tasks.values())):
+            if sim.status == "STOPPED":
+                continue
             for _tg, spec in sim.targets:
                 if spec["Id"] == target.id and int(spec["Port"]) == target.port:
-                    return sim.status == "RUNNING" and sim.behaviour["kind"] != "unhealthy"
-        from moto.ec2.models import ec2_backends
-
+                    return sim.status == "RUNNING" and sim.behaviour.answers_health_checks()
         if target.id.startswith("i-"):
-            for account in list(ec2_backends.values()):
-                for backend in list(account.values()):
-                    instance = backend.get_instance_by_id(target.id) if hasattr(backend, "get_instance_by_id") else None
-                    if instance is not None:
-                        return instance.state == "running"
+            return bool(moto_records.ec2_instance_running(target.id))
         return False
 
     def _register_targets(self, sim: TaskSim) -> None:
-        from moto.elbv2.models import elbv2_backends
-
         service = sim.service
         assert service is not None
-        backend = elbv2_backends[service.account_id][service.region]
         registered: Dict[str, int] = {}
         for binding in service.load_balancers:
-            group = backend.target_groups.get(binding.get("targetGroupArn"))
+            group = moto_records.target_group(service.account_id, service.region, binding.get("targetGroupArn"))
             if group is None:
                 continue
             spec = _target_for(sim, group, binding)
@@ -554,7 +607,7 @@ class Simulation:
         longest = 0.0
         by_group: Dict[str, int] = {}
         for group, spec in sim.targets:
-            if (spec["Id"], int(spec["Port"])) not in targets_of(group):
+            if (spec["Id"], int(spec["Port"])) not in self.targets.table(group):
                 continue
             self.targets.deregister(group, [spec])
             delay = float(group.attributes.get("deregistration_delay.timeout_seconds", 300))
@@ -583,7 +636,7 @@ class Simulation:
         if _health_checks(sim.task_definition) and sim.task.health_status != "HEALTHY":
             return False
         for group, spec in sim.targets:
-            target = targets_of(group).get((spec["Id"], int(spec["Port"])))
+            target = self.targets.table(group).get((spec["Id"], int(spec["Port"])))
             if target is None or target.state != "healthy":
                 return False
         return True
@@ -595,7 +648,7 @@ class Simulation:
         if sim.running_since is not None and now < sim.running_since + sim.service.grace_period:
             return None
         for group, spec in sim.targets:
-            target = targets_of(group).get((spec["Id"], int(spec["Port"])))
+            target = self.targets.table(group).get((spec["Id"], int(spec["Port"])))
             if target is not None and target.state == "unhealthy":
                 return group
         return None
@@ -635,8 +688,11 @@ class Simulation:
         # 2. Scale the primary down if it has more tasks than desired (newest first).
         if len(primary_live) > desired:
             extra = sorted(primary_live, key=lambda t: (t.status == "RUNNING", t.running_since or 0))[: len(primary_live) - desired]
+            draining = [t for t in extra if t.targets]
             for sim in extra:
                 self._begin_stop(sim, "ServiceSchedulerInitiated", "Scaling activity initiated by (deployment %s)" % primary.id)
+            if draining:
+                service.event("has begun draining connections on %d tasks." % len(draining))
             if extra:
                 service.event("has stopped %d running tasks: %s." % (len(extra), " ".join("(task %s)" % t.short_id for t in extra)))
             primary_live = primary.live_tasks()
@@ -661,11 +717,13 @@ class Simulation:
 
         # 4. Start primary tasks within maximumPercent; a deployment the circuit breaker
         #    failed (without a rollback to go to) launches no more tasks.
-        if not (primary.rollout_state == "FAILED" and service.circuit_breaker["enable"]):
+        if not (primary.rollout_state == "FAILED" and service.circuit_breaker["enable"]) \
+                and service.launch_allowed(now):
             # Tasks still draining connections count against maximumPercent until they stop.
             occupying = [t for d in service.deployments for t in d.tasks if t.live or t.status == "DEACTIVATING"]
             room = min(desired - len(primary_live), max_total - len(occupying))
             if room > 0:
+                service.launch_rounds += 1
                 started = self._launch(service, primary, room)
                 if started:
                     service.event("has started %d tasks: %s." % (len(started), " ".join("(task %s)" % t.short_id for t in started)))
@@ -718,11 +776,9 @@ class Simulation:
             service.service.task_definition = previous.task_definition
 
     def _launch(self, service: ServiceSim, deployment: Deployment, count: int) -> List[TaskSim]:
-        from . import ecs_patches
-
         try:
-            return ecs_patches.launch_service_tasks(self, service, deployment, count)
-        except ecs_patches.Unplaceable as exc:
+            return moto_records.launch_service_tasks(self, service, deployment, count)
+        except moto_records.Unplaceable as exc:
             if not service.unplaceable_reported:
                 service.unplaceable_reported = True
                 service.event("was unable to place a task because no container instance met all of its requirements. "
@@ -731,19 +787,15 @@ class Simulation:
             return []
 
     def _refresh_clusters(self) -> None:
-        counts: Dict[Any, List[int]] = {}
+        counts: Dict[Tuple[int, str], List[Any]] = {}
         for sim in self.tasks.values():
-            cluster = sim.task._backend.clusters.get(sim.task.cluster_name)
-            if cluster is None:
-                continue
-            entry = counts.setdefault(cluster, [0, 0])
+            entry = counts.setdefault((id(sim.task._backend), sim.task.cluster_name), [sim.task, 0, 0])
             if sim.live and sim.status == "RUNNING":
-                entry[0] += 1
-            elif sim.live:
                 entry[1] += 1
-        for cluster, (running, pending) in counts.items():
-            cluster.running_tasks_count = running
-            cluster.pending_tasks_count = pending
+            elif sim.live:
+                entry[2] += 1
+        for task, running, pending in counts.values():
+            moto_records.set_cluster_counts(task, running, pending)
 
 
 def _health_checks(task_definition: Any) -> Dict[str, Dict[str, Any]]:
@@ -759,13 +811,6 @@ def _start_lines(container: Dict[str, Any]) -> List[str]:
     return lines
 
 
-def _first_image(task_definition: Any, behaviours: Behaviours, kind: str) -> str:
-    for container in task_definition.container_definitions:
-        if behaviours.for_image(container.get("image"))["kind"] == kind:
-            return container.get("image")
-    return task_definition.container_definitions[0].get("image")
-
-
 def _target_for(sim: TaskSim, group: Any, binding: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     """The (Id, Port) ECS registers for a task: ENI IP : containerPort, or instance : hostPort."""
     container_name = binding.get("containerName")
@@ -776,7 +821,7 @@ def _target_for(sim: TaskSim, group: Any, binding: Dict[str, Any]) -> Optional[D
                 if detail.get("name") == "privateIPv4Address":
                     return {"Id": detail["value"], "Port": container_port}
         return None
-    instance_id = sim.task.__dict__.get("_shipyard_ec2_instance_id")
+    instance_id = sim.instance_id
     if not instance_id:
         return None
     for container in sim.task.containers:

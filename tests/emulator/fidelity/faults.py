@@ -93,6 +93,13 @@ class Faults:
 
     def hook(self, service: str, operation: str, environ: Dict[str, Any], _body: bytes) -> Optional[Answer]:
         """``EmulatorApp.before_hooks`` entry: maybe sleep, maybe answer with an error."""
+        outcome = self.decide(service, operation)
+        if outcome is None:
+            return None
+        return error_answer(service, operation, environ, outcome)
+
+    def decide(self, service: str, operation: str) -> Optional[str]:
+        """Draw the matching rules for one request: sleep their latency; 'throttle', 'error' or None."""
         with self._lock:
             rules = [rule for rule in self._rules if rule.matches(service, operation)]
             outcome = None
@@ -107,9 +114,7 @@ class Faults:
                         rule.injected[outcome] += 1
         if delay:
             time.sleep(delay / 1000.0)
-        if outcome is None:
-            return None
-        return error_answer(service, operation, environ, outcome)
+        return outcome
 
 
 def error_answer(service: str, operation: str, environ: Dict[str, Any], outcome: str) -> Answer:

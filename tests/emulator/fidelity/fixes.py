@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from typing import Any, Callable, Dict, List
 
 _INSTALLED = {"done": False}
@@ -26,6 +27,7 @@ def install() -> None:
     _elbv2_duplicate_listener()
     _elbv2_rule_priorities()
     _ecr_put_image()
+    _ecr_image_size()
     _logs_filter_by_stream_name_prefix()
     _iam_cheap_account_lookup()
     _acm_dns_validation()
@@ -269,6 +271,35 @@ def _ecr_put_image() -> None:
 
 
 # CloudWatch Logs -------------------------------------------------------------------------------
+def _ecr_image_size() -> None:
+    """``imageSizeInBytes`` is the sum of the (compressed) layers' sizes; for a manifest list or
+    an OCI index, the largest of its images in the repository (moto: the config blob's size)."""
+    from moto.ecr import models
+
+    def size_of(image: Any) -> Any:
+        try:
+            manifest = json.loads(image.image_manifest)
+        except ValueError:
+            return None
+        if isinstance(manifest.get("layers"), list):
+            return sum(int(layer.get("size") or 0) for layer in manifest["layers"])
+        children = {entry.get("digest") for entry in manifest.get("manifests") or []}
+        if not children:
+            return None
+        backend = models.ecr_backends[image.registry_id]
+        sizes = []
+        for regional in list(dict.values(backend)):
+            repository = regional.repositories.get(image.repository_name)
+            for other in (repository.images if repository is not None else []):
+                if other is not image and other.get_image_digest() in children:
+                    sizes.append(size_of(other) or 0)
+            if sizes:
+                break
+        return max(sizes) if sizes else None
+
+    patch_method(models.Image, "get_image_size_in_bytes", lambda _original, image: size_of(image))
+
+
 def _logs_filter_by_stream_name_prefix() -> None:
     """``FilterLogEvents`` with ``logStreamNamePrefix`` reads only the streams with that prefix.
 

@@ -142,8 +142,10 @@ def _answer(status: int, headers: List[Tuple[str, str]], body: bytes = b"", head
 class Registry:
     """The registry of every account and region of the emulator (one per process)."""
 
-    def __init__(self, lock: Any) -> None:
+    def __init__(self, lock: Any, faults: Any = None) -> None:
         self.lock = lock
+        # The control API's injected faults apply to registry calls under their ECR action names.
+        self.faults = faults
         self._tokens: Dict[str, Tuple[str, str, float]] = {}  # password -> (registry id, region, expiry)
         self._blobs: Dict[str, bytes] = {}
         self._uploads: Dict[str, Upload] = {}
@@ -151,8 +153,9 @@ class Registry:
 
     # wiring ------------------------------------------------------------------------------------
     def install(self, app: Any, server: Any) -> None:
-        """Answer ``/v2/`` before anything else (fault injection and moto never see it), name its
-        calls in the call log, forget everything on reset, and issue tokens for it."""
+        """Answer ``/v2/`` before anything else (moto never sees it; the registry draws injected
+        faults itself), name its calls in the call log, forget everything on reset, and issue
+        tokens for it."""
         app.before_hooks.insert(0, self.hook)
         app.reset_hooks.append(self.reset)
         server.IDENTIFIERS.append(self.identify)
@@ -216,6 +219,7 @@ class Registry:
                           parse_qs(environ.get("QUERY_STRING", "")), headers, body)
         head = request.method == "HEAD"
         try:
+            self._inject_fault(request)
             self._authorize(request, environ)
             for pattern, operations, handler in _ROUTES:
                 match = pattern.match(request.path)
@@ -232,6 +236,15 @@ class Registry:
                               % environ.get("HTTP_HOST", "127.0.0.1")))
             body = _error_body(exc.code, exc.message, exc.detail)
             return _answer(exc.status, extra, body, head=head)
+
+    def _inject_fault(self, request: Request) -> None:
+        if self.faults is None:
+            return
+        outcome = self.faults.decide(SERVICE, operation_of(request.method, request.path))
+        if outcome == "throttle":
+            raise RegistryError(429, "TOOMANYREQUESTS", "Rate exceeded")
+        if outcome == "error":
+            raise RegistryError(503, "UNAVAILABLE", "Service is unavailable, please try again later")
 
     def _authorize(self, request: Request, environ: Dict[str, Any]) -> None:
         scheme, _sep, value = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
@@ -423,8 +436,8 @@ class Registry:
         return _answer(200, [("Content-Type", "application/json; charset=utf-8")], body)
 
 
-def install(app: Any, server: Any, lock: Any) -> Registry:
+def install(app: Any, server: Any, lock: Any, faults: Any = None) -> Registry:
     """Serve the registry on ``app``; returns it."""
-    registry = Registry(lock)
+    registry = Registry(lock, faults)
     registry.install(app, server)
     return registry

@@ -89,7 +89,7 @@ def full(service: ServiceSim, deployment: Deployment) -> Dict[str, Any]:
             sources.append({"arn": source.revision_arn, "requestedTaskCount": source.desired_count,
                             "runningTaskCount": r, "pendingTaskCount": p})
     doc["sourceServiceRevisions"] = sources
-    doc["deploymentConfiguration"] = service.deployment_configuration
+    doc["deploymentConfiguration"] = deployment.deployment_configuration
     doc["deploymentCircuitBreaker"] = {"status": deployment.circuit_breaker_status,
                                        "failureCount": deployment.failed_tasks,
                                        "threshold": circuit_breaker_threshold(deployment.desired_count)}

@@ -19,6 +19,10 @@ Probe = Callable[[Any, "Target"], bool]
 NOT_REGISTERED = ("unused", "Target.NotRegistered", "Target is not registered to the target group")
 NOT_IN_USE = ("unused", "Target.NotInUse", "Target group is not configured to receive traffic from the load balancer")
 INITIAL = ("initial", "Elb.RegistrationInProgress", "Target registration is in progress")
+INITIAL_CHECKING = ("initial", "Elb.InitialHealthChecking", "Initial health checks in progress")
+# Seconds a new target spends being registered with the load balancer's nodes before its first
+# health check (then Elb.InitialHealthChecking until the threshold count decides).
+REGISTRATION_SECONDS = 10
 DRAINING = ("draining", "Target.DeregistrationInProgress", "Target deregistration is in progress")
 FAILING = ("unhealthy", "Target.ResponseCodeMismatch", "Health checks failed with these codes: [503]")
 HEALTHY = ("healthy", None, None)
@@ -34,11 +38,15 @@ class Target:
         self.availability_zone = availability_zone
         self.state, self.reason, self.description = INITIAL
         self.since = now
+        # When the health checks that decide the next verdict started (registration included).
+        self.checks_from = now
         self.drain_until: Optional[float] = None
 
     def set(self, health: Tuple[str, Optional[str], Optional[str]], now: float) -> bool:
         if (self.state, self.reason, self.description) == health:
             return False
+        if health != INITIAL_CHECKING:
+            self.checks_from = now
         self.state, self.reason, self.description = health
         self.since = now
         return True
@@ -51,15 +59,6 @@ def _int(value: Any, default: int) -> int:
         return default
 
 
-def targets_of(target_group: Any) -> "OrderedDict[Key, Target]":
-    """The emulator's targets of a moto target group (created on first use)."""
-    table = target_group.__dict__.get("_shipyard_targets")
-    if table is None:
-        table = OrderedDict()
-        target_group.__dict__["_shipyard_targets"] = table
-    return table
-
-
 class TargetHealth:
     """Registers, drains and health-checks targets on the virtual clock."""
 
@@ -67,14 +66,21 @@ class TargetHealth:
         self._now = now
         self.probe: Probe = lambda _tg, _target: False
         self._groups: Dict[str, Any] = {}
+        # Target group ARN -> its targets, kept here rather than on moto's target group.
+        self._tables: Dict[str, "OrderedDict[Key, Target]"] = {}
 
     def reset(self) -> None:
         self._groups.clear()
+        self._tables.clear()
+
+    def table(self, target_group: Any) -> "OrderedDict[Key, Target]":
+        """The targets of a moto target group (empty until the first registration)."""
+        return self._tables.setdefault(target_group.arn, OrderedDict())
 
     # moto patches -------------------------------------------------------------------------
     def register(self, target_group: Any, targets: List[Dict[str, Any]]) -> List[Target]:
         """Register targets (idempotent; re-registering a draining target starts it over)."""
-        table = targets_of(target_group)
+        table = self.table(target_group)
         now = self._now()
         added = []
         for spec in targets:
@@ -92,7 +98,7 @@ class TargetHealth:
 
     def deregister(self, target_group: Any, targets: List[Dict[str, Any]]) -> List[Target]:
         """Start draining targets; they disappear after the deregistration delay."""
-        table = targets_of(target_group)
+        table = self.table(target_group)
         now = self._now()
         delay = _int(target_group.attributes.get("deregistration_delay.timeout_seconds"), 300)
         drained = []
@@ -118,7 +124,7 @@ class TargetHealth:
         from moto.elbv2.models import FakeHealthStatus
 
         self.step()
-        table = targets_of(target_group)
+        table = self.table(target_group)
         health_port = target_group.health_check_port
         answers = []
         if not targets:
@@ -138,7 +144,7 @@ class TargetHealth:
         return answers
 
     def _find(self, target_group: Any, spec: Dict[str, Any]) -> List[Target]:
-        table = targets_of(target_group)
+        table = self.table(target_group)
         if spec.get("Port") is not None:
             found = table.get((str(spec["Id"]), _int(spec["Port"], 0)))
             return [found] if found else []
@@ -152,7 +158,7 @@ class TargetHealth:
         """The earliest virtual time at which some target changes state."""
         due = None
         for group in list(self._groups.values()):
-            for target in targets_of(group).values():
+            for target in self.table(group).values():
                 when = self._due(group, target)
                 if when is not None and (due is None or when < due):
                     due = when
@@ -163,7 +169,7 @@ class TargetHealth:
         now = self._now() if now is None else now
         changed = []
         for group in list(self._groups.values()):
-            table = targets_of(group)
+            table = self.table(group)
             for key, target in list(table.items()):
                 if target.state == "draining":
                     if target.drain_until is not None and target.drain_until <= now:
@@ -174,7 +180,10 @@ class TargetHealth:
                     continue
                 when = self._due(group, target)
                 if when is not None and when <= now:
-                    if target.set(self._verdict(group, target), now):
+                    verdict_due = self._verdict_due(group, target)
+                    health = self._verdict(group, target) if verdict_due is not None and verdict_due <= now \
+                        else INITIAL_CHECKING
+                    if target.set(health, now):
                         changed.append((group, target))
         return changed
 
@@ -188,11 +197,18 @@ class TargetHealth:
     def _due(self, group: Any, target: Target) -> Optional[float]:
         if target.state == "draining":
             return target.drain_until
+        due = self._verdict_due(group, target)
+        if (target.state, target.reason, target.description) == INITIAL:
+            registered = target.since + REGISTRATION_SECONDS
+            due = registered if due is None else min(due, registered)
+        return due
+
+    def _verdict_due(self, group: Any, target: Target) -> Optional[float]:
         verdict = self._verdict(group, target)
         if verdict == (target.state, target.reason, target.description):
             return None
         if verdict in (DISABLED, NOT_IN_USE):
-            return target.since
+            return target.checks_from
         interval = _int(group.health_check_interval_seconds, 30)
         threshold = _int(group.healthy_threshold_count if verdict == HEALTHY else group.unhealthy_threshold_count, 5)
-        return target.since + interval * threshold
+        return target.checks_from + interval * threshold

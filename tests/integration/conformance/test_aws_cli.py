@@ -1,0 +1,117 @@
+"""The AWS CLI v1 (waiters and describe calls) against the emulator answers as against AWS."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from integration.conformance.conftest import task_ids
+from integration.emulator.stack import CLUSTER, USERS_PORT
+
+TERMINAL = "Waiter encountered a terminal failure state"
+
+
+def _network(stack):
+    return json.dumps({"awsvpcConfiguration": {"subnets": stack.subnets[:1], "securityGroups": [stack.security_group]}})
+
+
+def test_services_stable_returns_once_a_new_service_reaches_steady_state(cli, fast_stack):
+    fast_stack.create_service(desired=2)
+
+    waited = cli.wait("ecs", "services-stable", "--cluster", CLUSTER, "--services", "users")
+    [service] = cli.aws_json("ecs", "describe-services", "--cluster", CLUSTER, "--services", "users")["services"]
+
+    assert waited.returncode == 0, waited.stderr
+    assert (service["runningCount"], service["pendingCount"]) == (2, 0)
+    assert [d["rolloutState"] for d in service["deployments"]] == ["COMPLETED"]
+    assert "(service users) has reached a steady state." in [e["message"] for e in service["events"]]
+
+
+def test_services_stable_follows_a_crash_looping_release_to_its_rollback(cli, fast_stack):
+    first = fast_stack.create_service(desired=2, deploymentConfiguration={
+        "deploymentCircuitBreaker": {"enable": True, "rollback": True}})["taskDefinition"]
+    fast_stack.settle()
+    fast_stack.aws.set_behaviour("users:crash", "crash", exit_code=2, after_seconds=5)
+    fast_stack.release("users:crash")
+
+    waited = cli.wait("ecs", "services-stable", "--cluster", CLUSTER, "--services", "users")
+    service = fast_stack.service()
+    history = fast_stack.ecs.list_service_deployments(cluster=CLUSTER, service="users")
+
+    assert waited.returncode == 0, waited.stderr
+    assert service["taskDefinition"] == first
+    assert any("deployment failed: tasks failed to start." in e["message"] for e in service["events"])
+    assert history["serviceDeployments"][0]["status"] == "ROLLBACK_SUCCESSFUL"
+
+
+def test_services_stable_fails_for_a_deleted_service(cli, fast_stack):
+    fast_stack.create_service(desired=1)
+    fast_stack.ecs.delete_service(cluster=CLUSTER, service="users", force=True)
+
+    waited = cli.wait("ecs", "services-stable", "--cluster", CLUSTER, "--services", "users")
+
+    assert waited.returncode == 255
+    assert TERMINAL in waited.stderr
+
+
+def test_tasks_stopped_then_describe_tasks_gives_the_one_off_exit_code(cli, fast_stack):
+    fast_stack.aws.set_behaviour("migrate:3", "exit", exit_code=3, after_seconds=5)
+    definition = fast_stack.task_definition("migrate:3", family="migrate")
+    [arn] = [task["taskArn"] for task in fast_stack.ecs.run_task(
+        cluster=CLUSTER, taskDefinition=definition, launchType="FARGATE",
+        networkConfiguration=json.loads(_network(fast_stack)))["tasks"]]
+
+    waited = cli.wait("ecs", "tasks-stopped", "--cluster", CLUSTER, "--tasks", arn)
+    [task] = cli.aws_json("ecs", "describe-tasks", "--cluster", CLUSTER, "--tasks", arn)["tasks"]
+    [container] = task["containers"]
+
+    assert waited.returncode == 0, waited.stderr
+    assert (task["lastStatus"], task["stopCode"]) == ("STOPPED", "EssentialContainerExited")
+    assert container["exitCode"] == 3
+    assert "startedBy" not in task
+    assert task["platformVersion"] == "1.4.0"
+    assert container["runtimeId"].startswith(task_ids([arn])[0] + "-")
+
+
+def test_target_in_service_then_draining_then_deregistered(cli, fast_stack):
+    fast_stack.create_service(desired=1)
+    [task] = fast_stack.tasks()
+    address = [d["value"] for d in task["attachments"][0]["details"] if d["name"] == "privateIPv4Address"][0]
+    target = "Id=%s,Port=%d" % (address, USERS_PORT)
+
+    in_service = cli.wait("elbv2", "target-in-service", "--target-group-arn", fast_stack.target_group, "--targets", target)
+    fast_stack.aws.set_time_scale(0)
+    fast_stack.ecs.update_service(cluster=CLUSTER, service="users", desiredCount=0)
+    [draining] = cli.aws_json("elbv2", "describe-target-health", "--target-group-arn", fast_stack.target_group,
+                              "--targets", target)["TargetHealthDescriptions"]
+    deregistered = cli.wait("elbv2", "target-deregistered", "--target-group-arn", fast_stack.target_group,
+                            "--targets", target)
+
+    assert in_service.returncode == 0, in_service.stderr
+    assert draining["TargetHealth"] == {"State": "draining", "Reason": "Target.DeregistrationInProgress",
+                                        "Description": "Target deregistration is in progress"}
+    assert deregistered.returncode == 0, deregistered.stderr
+    assert any("has begun draining connections on 1 tasks." in event for event in fast_stack.events())
+
+
+def test_ecr_digest_and_size_as_describe_images_and_batch_get_image_answer(cli, fast_stack, tmp_path):
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1469,
+                   "digest": "sha256:" + "c" * 64},
+        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": size,
+                    "digest": "sha256:%064x" % size} for size in (2_811_969, 25_165_824)]}, indent=3)
+    path = tmp_path / "manifest.json"
+    path.write_text(manifest)
+    fast_stack.clients.ecr.create_repository(repositoryName="users")
+
+    pushed = cli.aws_json("ecr", "put-image", "--repository-name", "users", "--image-tag", "1.2",
+                          "--image-manifest", "file://%s" % path)
+    [described] = cli.aws_json("ecr", "describe-images", "--repository-name", "users")["imageDetails"]
+    [fetched] = fast_stack.clients.ecr.batch_get_image(repositoryName="users", imageIds=[{"imageTag": "1.2"}])["images"]
+
+    digest = "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
+    assert pushed["image"]["imageId"]["imageDigest"] == digest
+    assert described["imageDigest"] == digest
+    assert described["imageSizeInBytes"] == 2_811_969 + 25_165_824
+    assert fetched["imageManifest"] == manifest
