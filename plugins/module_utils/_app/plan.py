@@ -414,8 +414,12 @@ class EnvironmentPlanner:
             spec = wanted[name]
             current = found.get(name)
             if current is None:
-                first = "desired count %d, first revision of %s" % (spec["desired_count"], spec["task_definition"]["family"])
-                self.entries.append(entry("ecs_service", name, CREATE, [first]))
+                first = ["desired count %d, first revision of %s" % (spec["desired_count"], spec["task_definition"]["family"])]
+                if "autoscaling" in spec:
+                    scaling = spec["autoscaling"]
+                    first.append("autoscaling %d..%d tasks, %s" % (scaling["min_capacity"], scaling["max_capacity"], ", ".join(
+                        "%s target %s" % (policy["metric"], policy["target"]) for policy in scaling["policies"])))
+                self.entries.append(entry("ecs_service", name, CREATE, first))
                 continue
             changes = []
             if "autoscaling" not in spec and current.get("desiredCount") != spec["desired_count"]:
