@@ -57,7 +57,7 @@ def test_the_valid_definition_plans_every_resource_of_a_new_account(aws, boto3_c
     for resource, name in [("vpc", "flask-microservices-local"), ("security_group", "flask-microservices-local-tasks"),
                            ("iam_role", "flask-microservices-local-task-execution"), ("ecs_cluster", "flask-microservices-local"),
                            ("log_group", "/ecs/flask-microservices-local/users"), ("load_balancer", "flask-microservices-local"),
-                           ("target_group", "local-users"), ("listener", "80"), ("rule", "80 path=/ping"), ("ecs_service", "users"),
+                           ("target_group", "local-users"), ("listener", "80"), ("rule", "80 path=/ping"), ("service", "users"),
                            ("alarm", "flask-microservices-local-users-cpu-high"), ("alarm", "flask-microservices-local-users-target-5xx"),
                            ("topic", "flask-microservices-local-alarms"), ("dashboard", "flask-microservices-local-dashboard"),
                            ("metric_filter", "/ecs/flask-microservices-local/users:errors")]:

@@ -125,7 +125,7 @@ def test_deploy_converges_under_faults_never_prints_secrets_and_a_second_run_cha
     preview = ok(run_playbook(DEPLOY, check=True, diff=True, extra_vars=extra))
     lines = "\n".join(preview.task("Show the plan")["msg"])
     for expected in ("containers.users.environment.APP_SETTINGS", "project.config.StagingConfig", "API_TOKEN",
-                     "cpu: 256 -> 512", "memory: 512 -> 1024", "containers.users.command", "desired_count: 1 -> 2", "/v2/*", "200-299"):
+                     "cpu: 256 -> 512", "memory: 512 -> 1024", "containers.users.command", "desiredCount: 1 -> 2", "/v2/*", "200-299"):
         assert expected in lines, lines
     assert aws.write_calls() == []
 

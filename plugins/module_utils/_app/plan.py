@@ -23,7 +23,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.api import AcmApi, Ec2Api, IamApi, Route53Api, tag_filters
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.model import UNKNOWN, Context, Definition, partition_of
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.schema import MISSING, Problems
-from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi, chunks
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
 from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch import api as cloudwatch_api
 from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch.runner import CloudWatchStack
@@ -32,7 +32,10 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch.state imp
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.api import EcrApi
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.archive import ArchiveError, ImageArchive
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.repository import describe_repositories
-from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import AppAutoscalingApi, AutoScalingApi, EcsApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.lookups import NamespaceReader
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.spec import ARGUMENT_SPEC as ECS_STACK_SPEC
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.stack import EcsStack
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.taskdef import task_definition_changes, task_definition_from_options
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.runner import AlbRoutes
@@ -40,7 +43,6 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.spec import AR
 from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.api import SecretsManagerApi, SsmApi, StsApi
 from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.refs import check_secret_references
 
-DESCRIBE_SERVICES_BATCH = 10
 ECR_IMAGE_IDS_BATCH = 100
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
 
@@ -59,6 +61,9 @@ class Apis:
         self.ecr = EcrApi(client("ecr"))
         self.ecs = EcsApi(client("ecs"))
         self.elbv2 = Elbv2Api(client("elbv2"))
+        self.app_autoscaling = AppAutoscalingApi(client("application-autoscaling"))
+        self.auto_scaling = AutoScalingApi(client("autoscaling"))
+        self.namespaces = NamespaceReader(client("servicediscovery"))
         self.cloudwatch = CloudWatchApis(cloudwatch_api.CloudWatchApi(client("cloudwatch")), cloudwatch_api.LogsApi(client("logs")),
                                          cloudwatch_api.SnsApi(client("sns")), cloudwatch_api.StsApi(client("sts")),
                                          cloudwatch_api.TaggingApi(client("resourcegroupstaggingapi")), self.elbv2)
@@ -130,7 +135,7 @@ class EnvironmentPlanner:
         ctx.load_balancer_arn = load_balancer.get("load_balancer", {}).get("arn", "")
         ctx.target_group_arns = load_balancer.get("target_groups", {})
         self._cloudwatch(self.d.cloudwatch_load_balancer(ctx))
-        self._services(rendered)
+        self._services(ctx, rendered)
         return {
             "context": {"region": self.region, "account_id": account, "partition": partition_of(self.region),
                         "vpc_id": ctx.vpc_id, "subnet_ids": ctx.subnet_ids, "certificate_arn": certificate_arn,
@@ -401,31 +406,30 @@ class EnvironmentPlanner:
             out.append(entry(action.kind, action.name, action.verb, changes))
         return out, outcome
 
-    def _services(self, rendered: Dict[str, Any]) -> None:
-        cluster = self.d.names.stack
+    def _services(self, ctx: Context, rendered: Dict[str, Any]) -> None:
+        """ecs_stack's own planner, in check mode, where the cluster and what the services refer to exist;
+        otherwise (a new environment) every service is to be created."""
         wanted = {svc["name"]: svc for svc in rendered["stack_services"]}
-        found: Dict[str, Dict[str, Any]] = {}
-        if self._cluster():
-            for batch in chunks(sorted(wanted), DESCRIBE_SERVICES_BATCH):
-                for svc in self.apis.ecs.describe_services(cluster, batch).get("services", []):
-                    if svc.get("status") != "INACTIVE":
-                        found[svc["serviceName"]] = svc
+        known = UNKNOWN not in (ctx.task_security_group_id, ctx.execution_role_arn, ctx.task_role_arn) and \
+            not any(UNKNOWN in subnet for subnet in ctx.subnet_ids)
+        groups_exist = not any(e["resource"] == "target_group" and e["action"] == CREATE for e in self.entries)
+        if not (self._cluster() and known and groups_exist):
+            for name in sorted(wanted):
+                self.entries.append(entry("service", name, CREATE, _first_revision(wanted[name])))
+            return
+        apis = self.apis
+        entries, outcome = self._owner_plan(
+            ECS_STACK_SPEC, {"cluster": {"name": self.d.names.stack}, "services": rendered["stack_services"]}, "services",
+            lambda p: EcsStack(p, apis.ecs, apis.app_autoscaling, apis.elbv2, apis.namespaces, region=self.region, check_mode=True,
+                               secrets=(apis.ssm, apis.secretsmanager, apis.sts), auto_scaling=apis.auto_scaling))
+        self.entries.extend(entries)
+        planned = {e["name"] for e in entries if e["resource"] == "service"}
         for name in sorted(wanted):
-            spec = wanted[name]
-            current = found.get(name)
-            if current is None:
-                first = ["desired count %d, first revision of %s" % (spec["desired_count"], spec["task_definition"]["family"])]
-                if "autoscaling" in spec:
-                    scaling = spec["autoscaling"]
-                    first.append("autoscaling %d..%d tasks, %s" % (scaling["min_capacity"], scaling["max_capacity"], ", ".join(
-                        "%s target %s" % (policy["metric"], policy["target"]) for policy in scaling["policies"])))
-                self.entries.append(entry("ecs_service", name, CREATE, first))
-                continue
-            changes = []
-            if "autoscaling" not in spec and current.get("desiredCount") != spec["desired_count"]:
-                changes.append("desired_count: %s -> %s" % (current.get("desiredCount"), spec["desired_count"]))
-            self.entries.append(entry("ecs_service", name, UPDATE if changes else UNCHANGED, changes))
-            self._release(name, spec, current)
+            described = outcome.data["services"].get(name) or {}
+            if name not in planned:
+                self.entries.append(entry("service", name, UNCHANGED))
+            if described.get("status") == "ACTIVE" and described.get("task_definition"):
+                self._release(name, wanted[name], {"taskDefinition": described["task_definition"]})
 
     def _release(self, name: str, spec: Dict[str, Any], current: Dict[str, Any]) -> None:
         """The revision the release would register: the fields that differ from what the service runs."""
@@ -436,6 +440,16 @@ class EnvironmentPlanner:
         revision = current["taskDefinition"].rsplit("/", 1)[-1]
         self.entries.append(entry("task_definition", spec["task_definition"]["family"], UPDATE if changes else UNCHANGED,
                                   changes, running=revision))
+
+
+def _first_revision(spec: Dict[str, Any]) -> List[str]:
+    """What creating a service brings: its count, first revision and autoscaling."""
+    out = ["desired count %d, first revision of %s" % (spec["desired_count"], spec["task_definition"]["family"])]
+    if "autoscaling" in spec:
+        scaling = spec["autoscaling"]
+        out.append("autoscaling %d..%d tasks, %s" % (scaling["min_capacity"], scaling["max_capacity"], ", ".join(
+            "%s target %s" % (policy["metric"], policy["target"]) for policy in scaling["policies"])))
+    return out
 
 
 def _as_list(value: Any) -> List[Any]:

@@ -15,7 +15,7 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import Va
 from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.definition import DEFINITION_OPTIONS
 from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.runner import RELEASED_TAG
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.taskdef import readable_task_definition
-from ansible_collections.shipyard.ecs.plugins.modules import ecs_stack
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs import spec as ecs_stack
 
 from .test_release import WRITES, release, writes
 
