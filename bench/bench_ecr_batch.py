@@ -97,7 +97,7 @@ def main() -> int:
             paths = playbooks(workdir, archives(workdir, n))
             run_playbook(aws, paths["one run"])
             figures = {label: [] for label in paths}
-            for _ in range(args.rounds):
+            for _round in range(args.rounds):
                 for label, path in paths.items():
                     figures[label].append(run_playbook(aws, path))
             medians = {}

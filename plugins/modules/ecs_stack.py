@@ -791,7 +791,6 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.spec import ARGU
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.stack import EcsStack
 
 
-
 def main() -> None:
     """Validate, read, plan and apply (see ``_ecs/stack.py``)."""
     run_module(ARGUMENT_SPEC, lambda module: EcsStack.from_module(module).run())

@@ -58,4 +58,3 @@ ARGUMENT_SPEC = dict(
         body=dict(type="raw"),
     ), mutually_exclusive=[["widgets", "body"]]),
 )
-

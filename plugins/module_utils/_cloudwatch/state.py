@@ -147,7 +147,8 @@ def _resolve_elb(apis: Apis, desired: Desired, snap: Snapshot) -> None:
                        if key == "LoadBalancer"})
     if not tg_names and not lb_names:
         return
-    assert apis.elbv2 is not None
+    if apis.elbv2 is None:
+        raise AssertionError("load balancer or target group names to resolve need an ELBv2 client")
     groups = {g["TargetGroupName"]: "targetgroup/" + g["TargetGroupArn"].split(":targetgroup/", 1)[1]
               for g in apis.elbv2.describe_target_groups_by_name(tg_names)} if tg_names else {}
     balancers: Dict[str, Optional[str]] = {}

@@ -202,7 +202,8 @@ class EcrBatchPush(EcrImagePush):
         works: List[ElementWork] = []
         for element in elements:
             spec = element.spec
-            assert spec is not None
+            if spec is None:
+                raise AssertionError("element %s was not validated" % element.name)
             repo = described.get(element.name)
             current = None
             if repo is not None:

@@ -201,4 +201,3 @@ ARGUMENT_SPEC = {
     "delete_cluster": {"type": "bool", "default": False},
 }
 ARGUMENT_SPEC.update(WAIT_OPTIONS)
-
