@@ -359,3 +359,14 @@ def test_a_bad_third_element_is_refused_before_anything_is_written(aws, boto3_cl
     assert "repositories[2].archive='/nonexistent/worker.tar'" in res["msg"]
     assert aws.write_calls() == []
     assert boto3_client("ecr").describe_repositories()["repositories"] == []
+
+
+def test_push_to_ecr_converges_through_throttling_and_5xx_of_the_registry(aws, run_module, users_tar, repo):
+    # Registry calls (layer uploads in chunks, manifests) fail like the AWS APIs: they are retried with backoff.
+    aws.inject_fault("ecr", "*", throttle_rate=0.2, error_rate=0.2, seed=11)
+
+    result = run_module("ecr_image_push", {"name": repo, "archive": users_tar, "image_tags": ["v1"]})
+
+    assert result["_rc"] == 0 and not result.get("failed"), result.get("msg")
+    assert result["changed"] and result["image_uri"].endswith("@" + result["digest"])
+    assert len([c for c in aws.calls() if c["status"] >= 400]) > 3, "the faults were not exercised"

@@ -24,6 +24,8 @@ import threading
 import urllib.parse
 from typing import Any, Callable, Dict, Optional, Tuple
 
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import RetryPolicy
+
 from .api import EcrError
 from .archive import Blob, sha256_digest
 
@@ -95,7 +97,10 @@ class RegistryClient:
         validate_certs: bool = True,
         timeout: float = 300.0,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
+        retry: Optional[RetryPolicy] = None,
     ) -> None:
+        # Throttling and 5xx of the registry are retried like the AWS APIs' (capped, jittered backoff).
+        self.retry = retry or RetryPolicy()
         parsed = urllib.parse.urlsplit(base_url if "://" in base_url else "https://" + base_url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise RegistryError("registry_url=%r: expected http(s)://host[:port]" % base_url)
@@ -184,16 +189,21 @@ class RegistryClient:
                 data = resp.read()
             except (http.client.HTTPException, ConnectionError, TimeoutError, OSError) as exc:
                 self._drop(scheme, netloc)
-                if attempt < 3 and (body is None or isinstance(body, bytes) or rewind is not None):
+                if attempt < self.retry.max_attempts and (body is None or isinstance(body, bytes) or rewind is not None):
                     if rewind is not None and not isinstance(body, (bytes, type(None))):
                         body = rewind()
+                    self.retry.sleep(self.retry.delay(attempt))
                     continue
                 raise RegistryError("%s %s://%s%s failed: %s" % (method, scheme, netloc, path, exc)) from exc
             if resp.status == 401 and attempt < 3 and self._authenticate(resp.headers.get("WWW-Authenticate", ""), scope):
                 if rewind is not None and not isinstance(body, (bytes, type(None))):
                     body = rewind()
                 continue
-            if resp.status in RETRYABLE_STATUS and attempt < 3 and (body is None or isinstance(body, bytes)):
+            if resp.status in RETRYABLE_STATUS and attempt < self.retry.max_attempts and \
+                    (body is None or isinstance(body, bytes) or rewind is not None):
+                if rewind is not None and not isinstance(body, (bytes, type(None))):
+                    body = rewind()
+                self.retry.sleep(self.retry.delay(attempt))
                 continue
             return resp.status, resp.headers, data
 
