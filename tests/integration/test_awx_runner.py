@@ -177,7 +177,7 @@ def test_deploy_runs_as_an_awx_job_and_calls_only_what_the_deployer_policy_allow
     assert stats["changed"].get("localhost", 0) > 0
     assert run.stats["failures"] == {}
 
-    image = json.dumps(next(e for e in events if e["event_data"].get("task") == "Release the images"
+    image = json.dumps(next(e for e in events if e["event_data"].get("task") == "Release the services' task definitions"
                             and e["event"] == "runner_on_ok")["event_data"]["res"])
     # The job's tag was pushed (inventories/local gives every service an image archive), and the
     # release runs that image pinned by its digest.
