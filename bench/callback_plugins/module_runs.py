@@ -12,7 +12,7 @@ description:
   - Used by C(bench/bench_deploy_noop.py) only, which enables it through C(ANSIBLE_CALLBACK_PLUGINS) and
     C(ANSIBLE_CALLBACKS_ENABLED); it is not part of the collection.
   - A module run is a task, or an item of a looped task, that ran (was not skipped) and executed a module.
-    Actions that run on the controller without a module (C(set_fact), C(assert), C(debug), includes...) are
+    Actions that run on the controller without a module (C(set_fact), C(assert), C(debug), includes, a role's argument validation...) are
     counted apart as controller actions, which cost little next to a module run.
   - Writes a JSON document to the file named by C(SHIPYARD_BENCH_COUNTS_FILE) at the end of the run
     (nothing when it is unset) with the counts, per-action and per-role module runs, each task's wall time
@@ -30,7 +30,8 @@ from ansible.plugins.callback import CallbackBase
 CONTROLLER_ACTIONS = frozenset(
     name
     for short in ("set_fact", "assert", "debug", "fail", "include_vars", "include_tasks", "include_role",
-                  "import_tasks", "import_role", "meta", "add_host", "group_by", "set_stats", "pause", "noop")
+                  "import_tasks", "import_role", "meta", "add_host", "group_by", "set_stats", "pause", "noop",
+                  "validate_argument_spec")
     for name in (short, "ansible.builtin." + short, "ansible.legacy." + short)
 )
 
