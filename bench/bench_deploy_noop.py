@@ -293,7 +293,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error("--services needs sizes >= 1 and --repeat >= 1")
     images = os.path.join(REPO, "build", "demo-images")
     subprocess.run([sys.executable, os.path.join(REPO, "tools", "build_demo_images.py"), "--out", images], check=True)
-    archive = sorted(os.path.join(images, f) for f in os.listdir(images) if f.endswith(".tar"))[0]
+    archives = sorted(os.path.join(images, f) for f in os.listdir(images) if f.endswith(".tar"))
+    if not archives:
+        parser.error("tools/build_demo_images.py wrote no image archive to %s" % images)
+    archive = archives[0]
     workdir = tempfile.mkdtemp(prefix="shipyard-bench-noop-")
     # Figures are only comparable on a quiet machine: the load is printed with them.
     print("== deploy.yml no-op against the peer playbook: %s services, %d repeats, image %s%s; load average %.1f on %d CPUs" % (
