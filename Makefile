@@ -44,9 +44,10 @@ $(COLLECTION_LINK):
 	@ln -sfn ../../.. $@
 
 # Debian packages the tests use: a real OCI registry (ecr_image_push's transport tests),
-# skopeo (the push benchmark's reference) and shellcheck (ansible-test sanity's shell check).
+# skopeo (the push benchmark's reference), shellcheck (ansible-test sanity's shell check) and
+# chromium (renders the release report headless).
 # Installed when missing and we may (root or sudo).
-SYSTEM_TOOLS := docker-registry skopeo shellcheck
+SYSTEM_TOOLS := docker-registry skopeo shellcheck chromium
 
 system-deps:
 	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \

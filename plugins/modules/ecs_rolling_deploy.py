@@ -504,6 +504,16 @@ options:
         that log with C(awslogs) and a stream prefix.
     type: int
     default: 20
+  progress_file:
+    description:
+      - A file to append the release's progress to while it waits, one JSON object per line and per look at a service -
+        C(t) (seconds since the start), C(service), C(purpose) (V(release), V(await), V(rollback), V(migration)),
+        C(status), C(rollout), C(running), C(desired), C(healthy), C(targets) and C(event) (the service's newest ECS
+        event).
+      - The collection's action plugin for this module sets it to a temporary file on the controller and prints each
+        line as it comes, so that a long wait shows its progress at default verbosity. Give it yourself only to follow
+        the progress by other means; the action plugin then leaves the file to you.
+    type: path
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -678,6 +688,21 @@ services:
       description: The deployment the release started (or awaited) and followed.
       type: str
       sample: ecs-svc/1234567890123456789
+    image:
+      description: The image of the service's own container (named like the service, else the first essential one) in RV(services[].revision).
+      type: str
+    strategy:
+      description: The service's deployment strategy, in lower case (V(rolling) unless the service says otherwise).
+      type: str
+    duration:
+      description: Seconds from the service's update (or the start of awaiting its rollout) to its last event.
+      type: float
+    tasks:
+      description: Tasks C(running) and C(desired) as last seen.
+      type: dict
+    targets:
+      description: Targets C(healthy) and C(total) of the deployment's tasks as last seen (services behind a load balancer).
+      type: dict
     status:
       description: >-
         V(unchanged), V(completed), V(started) (O(wait=false)), V(in_progress), V(failed), V(rolled_back),
@@ -728,6 +753,31 @@ failures:
   returned: failure
   type: list
   elements: dict
+summary:
+  description:
+    - The release in a few lines - an aligned table with one row per service (revision before and after, image as
+      repository, tag and short digest, strategy, duration, tasks running/desired, targets healthy/total, result) and, on
+      failure, the reason in one line, the stopped tasks with their exit codes and stop reasons and the last log lines of
+      the failing container. Print it instead of the whole result.
+  returned: always (also on failure)
+  type: list
+  elements: str
+  sample: ["release succeeded: 1 service(s)", "service  revision             image                  strategy  duration  tasks  targets  result",
+           "users    users:4 -> users:5  users@0123456789ab     rolling   1m05s     2/2    2/2      completed"]
+release_failed:
+  description:
+    - Whether the release failed. A playbook that registers the result with C(failed_when: false), to print
+      RV(summary) rather than the whole result, fails on it afterwards (a result without it failed before the release
+      began, for example on an invalid option).
+  returned: always (also on failure)
+  type: bool
+progress:
+  description: Every progress sample, as written to O(progress_file) (the release report draws its chart from them).
+  returned: always (also on failure)
+  type: list
+  elements: dict
+  sample: [{"t": 12.5, "service": "users", "purpose": "release", "status": "waiting", "rollout": "IN_PROGRESS",
+            "running": 1, "desired": 2, "healthy": 1, "targets": 2, "event": "(service users) has started 1 tasks"}]
 state_left:
   description: On failure, the state each service ended in (PRIMARY revision, rollout state, running and desired counts).
   returned: failure
@@ -787,6 +837,7 @@ ARGUMENT_SPEC = dict(
     rollback_scope=dict(type="str", choices=["release", "service"], default="release"),
     keep_revisions=dict(type="int"),
     log_lines=dict(type="int", default=20),
+    progress_file=dict(type="path"),
 )
 
 

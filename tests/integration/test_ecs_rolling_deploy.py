@@ -144,6 +144,10 @@ def test_circuit_breaker_rollback_is_awaited_and_reported_as_failure(aws, app, r
     updates = [c for c in aws.write_calls() if c["operation"] == "UpdateService"]
     assert len(updates) == 1, "ECS rolls back by itself; the module must not start a second rollback"
     assert current_revision(app) == app["rev1"]
+    failure = result["failures"][0]
+    assert any(t["stop_code"] == "EssentialContainerExited" and t["exit_codes"].get("users") == 1
+               for t in failure["stopped_tasks"]), failure
+    assert failure["log_lines"], failure
 
 
 def test_migration_with_a_nonzero_exit_code_stops_the_release_before_any_update(aws, app, run_module):

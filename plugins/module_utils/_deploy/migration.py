@@ -16,6 +16,7 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsAp
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.service_logs import log_sources
 
 from .errors import DeployError
+from .progress import Progress
 from .readiness import stop_summary
 from .watcher import BACKOFF, Timeline
 
@@ -61,7 +62,8 @@ class OneOffTaskRunner:
     def __init__(self, ecs: EcsApi, logs: Optional[LogsApi], timeline: Timeline, timeout: float = 600.0,
                  interval: float = 5.0, max_interval: float = 15.0, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep, log_lines: int = 20, label: str = "migration",
-                 started_by: str = "shipyard-migration") -> None:
+                 started_by: str = "shipyard-migration", progress: Optional[Progress] = None) -> None:
+        self.progress = progress
         self.ecs = ecs
         self.logs = logs
         self.timeline = timeline
@@ -128,6 +130,9 @@ class OneOffTaskRunner:
 
         def stopped(task: Dict[str, Any]) -> Verdict:
             status = task.get("lastStatus", "?")
+            if self.progress is not None:
+                self.progress.add({"t": round(self.clock() - self.timeline.start, 3), "service": service.get("serviceName"),
+                                   "purpose": event, "task_status": status})
             return Verdict.done(status) if status == "STOPPED" else Verdict.waiting(status)
 
         outcome = waiter.wait(describe, stopped, what="%s %s" % (self.label, arn), raise_on_timeout=False)

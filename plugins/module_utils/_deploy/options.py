@@ -38,6 +38,7 @@ class ReleaseOptions:
     keep_revisions: Optional[int] = None
     log_lines: int = 20
     check_mode: bool = False
+    progress_file: Optional[str] = None
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any], check_mode: bool = False, region: Optional[str] = None) -> "ReleaseOptions":
@@ -96,6 +97,7 @@ class ReleaseOptions:
             keep_revisions=keep,
             log_lines=int(params.get("log_lines") if params.get("log_lines") is not None else 20),
             check_mode=check_mode,
+            progress_file=params.get("progress_file") or None,
         )
 
 

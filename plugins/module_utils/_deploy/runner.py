@@ -30,9 +30,12 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.api import S
 from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.refs import check_secret_references
 
 from .definition import check_fits_service, secret_references
+from ansible_collections.shipyard.ecs.plugins.module_utils._report.summary import summary_lines
+
 from .errors import DeployError
 from .migration import OneOffTaskRunner, essential_containers, log_tail
 from .options import PREVIOUS, ReleaseOptions
+from .progress import Progress
 from .planner import AWAIT, DEPLOY, NOOP, RevisionChoice, ServicePlan, build_plan, choose_revision, classify
 from .readiness import (
     DONE,
@@ -92,6 +95,7 @@ class ReleaseRunner:
         self.clock = clock
         self.sleep = sleep
         self.timeline = Timeline(clock)
+        self.progress = Progress(options.progress_file)
         self.observer = Observer(ecs, elbv2, clock, look_at_stopped=True)
         self._described: Dict[str, Dict[str, Any]] = {}
         self.plans: List[ServicePlan] = []
@@ -114,17 +118,30 @@ class ReleaseRunner:
     def run(self) -> Result:
         """Plan the release; in check mode return the plan, else apply and verify it."""
         try:
-            return self._run()
+            result = self._run()
         except DeployError as exc:
             exc.details.setdefault("timeline", self.timeline.events)
             exc.details.setdefault("api_calls", self._calls())
+            self._add_summary(exc.details, exc.msg)
             raise
         except ValidationError:
             raise
         except ShipyardError as exc:
-            raise DeployError(exc.msg, operation=exc.operation, code=exc.code, state=exc.state,
-                              details=dict(exc.details, timeline=self.timeline.events, api_calls=self._calls(),
-                                           services=self._services_report())) from exc
+            details = dict(exc.details, timeline=self.timeline.events, api_calls=self._calls(), services=self._services_report())
+            self._add_summary(details, exc.msg)
+            raise DeployError(exc.msg, operation=exc.operation, code=exc.code, state=exc.state, details=details) from exc
+        result.data["summary"] = summary_lines(dict(result.data, check_mode=self.options.check_mode))
+        result.data["release_failed"] = False
+        return result
+
+    def _add_summary(self, details: Dict[str, Any], msg: str) -> None:
+        """The failure's summary lines and progress samples, beside its details."""
+        details.setdefault("services", self._services_report())
+        details["progress"] = self.progress.samples
+        details["summary"] = summary_lines(dict(details, failed=True, msg=msg))
+        # Playbooks register the result with failed_when false to print the summary rather than the
+        # whole result: this says the release failed once ``failed`` no longer does.
+        details["release_failed"] = True
 
     def _run(self) -> Result:
         if self.options.one_off_task:
@@ -328,7 +345,8 @@ class ReleaseRunner:
         revision = sp.revision.arn or sp.current_revision
         runner = OneOffTaskRunner(self.ecs, self.logs, self.timeline, timeout=migration["timeout"],
                                   interval=self.options.poll_interval, max_interval=self.options.max_poll_interval,
-                                  clock=self.clock, sleep=self.sleep, log_lines=self.options.log_lines)
+                                  clock=self.clock, sleep=self.sleep, log_lines=self.options.log_lines,
+                                  progress=self.progress)
         try:
             return runner.run(sp.request.cluster, sp.service, revision, self.describe_task_definition(revision),
                               migration.get("container"), migration["command"])
@@ -372,7 +390,7 @@ class ReleaseRunner:
             runner = OneOffTaskRunner(self.ecs, self.logs, self.timeline, timeout=spec["timeout"],
                                       interval=self.options.poll_interval, max_interval=self.options.max_poll_interval,
                                       clock=self.clock, sleep=self.sleep, log_lines=self.options.log_lines,
-                                      label="one-off task", started_by="shipyard-one-off-task")
+                                      label="one-off task", started_by="shipyard-one-off-task", progress=self.progress)
             outcome = runner.run(spec["cluster"], svc, revision, document, container, spec["command"])
             data["task"] = dict(outcome, status="succeeded", service=spec["service"])
         data.update(timeline=self.timeline.events, api_calls=self._calls())
@@ -417,7 +435,7 @@ class ReleaseRunner:
         if self.watcher is None:
             self.watcher = RolloutWatcher(self.observer, self.options.policy, self.timeline, timeout=self.options.timeout,
                                           interval=self.options.poll_interval, max_interval=self.options.max_poll_interval,
-                                          clock=self.clock, sleep=self.sleep)
+                                          clock=self.clock, sleep=self.sleep, progress=self.progress)
         return self.watcher
 
     def update(self, sp: ServicePlan, revision: Optional[str], force: bool, purpose: str) -> Track:
@@ -622,6 +640,32 @@ class ReleaseRunner:
     def _calls(self) -> Dict[str, Dict[str, int]]:
         return combined_calls([a for a in (self.ecs, self.elbv2, self.logs) + tuple(self.secret_apis or ()) if a is not None])
 
+    def _main_image(self, revision: Optional[str], service: str) -> Optional[str]:
+        """The image of the service's own container (named like it, else the first essential) in a described revision."""
+        if not revision or revision not in self._described:
+            return None
+        containers = self._described[revision]["taskDefinition"].get("containerDefinitions") or []
+        own = [c for c in containers if c.get("name") == service] or [c for c in containers if c.get("essential", True)]
+        return own[0].get("image") if own else None
+
+    def _duration(self, service: str) -> Optional[float]:
+        """Seconds from the service's update (or the start of awaiting it) to its last event in the timeline."""
+        times = [e["t"] for e in self.timeline.events if e.get("service") == service]
+        starts = [e["t"] for e in self.timeline.events if e.get("service") == service
+                  and e.get("event") in ("release_update", "awaiting")]
+        return round(times[-1] - starts[0], 1) if starts and times else None
+
+    def _counts(self, sp: ServicePlan) -> Dict[str, Any]:
+        """Tasks running/desired and targets healthy/total as last seen (the plan's read for unchanged services)."""
+        judged = self.watcher.last_judgements.get(sp.request.key) if self.watcher else None
+        summary = judged.summary if judged and judged.summary else {}
+        svc = sp.service or {}
+        tasks = {"running": summary.get("running", svc.get("runningCount")), "desired": summary.get("desired", svc.get("desiredCount"))}
+        out: Dict[str, Any] = {"tasks": tasks}
+        if "targets" in summary:
+            out["targets"] = {"healthy": summary.get("healthy_targets", 0), "total": summary["targets"]}
+        return out
+
     def _services_report(self) -> List[Dict[str, Any]]:
         out = []
         for sp in self.plans:
@@ -639,7 +683,11 @@ class ReleaseRunner:
                 "task_definition_changes": sp.revision.changes,
                 "changed_fields": sp.revision.changed_fields,
                 "deployment_id": track.deployment_id if track and track.purpose != "rollback" else None,
+                "image": self._main_image(sp.revision.arn or sp.current_revision, sp.name),
+                "strategy": str(((sp.service or {}).get("deploymentConfiguration") or {}).get("strategy") or "rolling").lower(),
+                "duration": self._duration(sp.name),
             }
+            entry.update(self._counts(sp))
             entry.update(self.outcomes.get(sp.request.key, {"status": "planned" if self.options.check_mode else "not_started"}))
             out.append(entry)
         return out
@@ -651,6 +699,7 @@ class ReleaseRunner:
             "timeline": self.timeline.events,
             "api_calls": self._calls(),
             "deregistered": deregistered or [],
+            "progress": self.progress.samples,
         }
         if migration is not None:
             data["migration"] = migration

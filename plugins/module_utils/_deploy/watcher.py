@@ -20,6 +20,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.waiter import Verdict, Waiter
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsApi
 
+from .progress import Progress
 from .readiness import (
     DONE,
     FAILED,
@@ -126,6 +127,11 @@ class Observer:
                 if dep:
                     obs.running_tasks = [tasks[a] for a in running if a in tasks and task_of_deployment(tasks[a], dep)
                                          and tasks[a].get("desiredStatus", "RUNNING") == "RUNNING"]
+                elif track.deployment_id:
+                    # Once ECS's circuit breaker has rolled our deployment back, the deployment is gone
+                    # from the service, but its stopped tasks (why it failed) are still listed.
+                    dep = {"id": track.deployment_id, "taskDefinition": track.revision}
+                if dep:
                     obs.stopped_tasks = [tasks[a] for a in stopped if a in tasks and task_of_deployment(tasks[a], dep)]
                 obs.targets = {b["targetGroupArn"]: health.get(b["targetGroupArn"], [])
                                for b in svc.get("loadBalancers") or [] if b.get("targetGroupArn")}
@@ -147,7 +153,9 @@ class RolloutWatcher:
         backoff: float = BACKOFF,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        progress: Optional[Progress] = None,
     ) -> None:
+        self.progress = progress
         self.observer = observer
         self.policy = policy
         self.timeline = timeline
@@ -159,6 +167,7 @@ class RolloutWatcher:
         self.sleep = sleep
         self.polls = 0
         self.last_observations: Dict[Key, Observation] = {}
+        self.last_judgements: Dict[Key, Judgement] = {}
 
     def watch(self, tracks: List[Track], stop_on_first_failure: bool = False) -> Dict[Key, Judgement]:
         """Poll until every track is done or failed; a track still open at the timeout fails.
@@ -185,6 +194,10 @@ class RolloutWatcher:
                     self.timeline.add(track.service, "%s_%s" % (track.purpose, verdict.status), verdict.reason,
                                       deployment=track.deployment_id)
                 last[key] = verdict
+                self.last_judgements[key] = verdict
+                if self.progress is not None:
+                    self.progress.rollout(self.clock() - self.timeline.start, track.service, track.purpose,
+                                          verdict.summary, verdict.status, obs.service)
                 if verdict.status in (DONE, FAILED):
                     verdicts[key] = verdict
                     del open_tracks[key]

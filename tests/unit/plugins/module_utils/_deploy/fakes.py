@@ -236,6 +236,8 @@ class FakeAws:
                 and primary["rolloutState"] == "IN_PROGRESS"):
             primary.update(rolloutState="COMPLETED", rolloutStateReason="ECS deployment completed.", _done=True,
                            _completed_at=self.clock.now)
+            # ECS forgets the replaced deployments, but lists their stopped tasks for a while longer.
+            svc.setdefault("_gone", []).extend(d for d in svc["deployments"] if d is not primary)
             svc["deployments"] = [primary]
             svc["events"].insert(0, {"id": str(next(self.ids)), "createdAt": self.clock.now,
                                      "message": "(service %s) has reached a steady state." % svc["serviceName"]})
@@ -247,11 +249,19 @@ class FakeAws:
             num = dep["id"].split("/")[1]
             for i in range(prog["running"]):
                 tasks.append(self._task(svc, dep, "%s-r%d" % (num, i), "RUNNING", "10.%s.0.%d" % (num, i), prog["target"]))
-            for rec in prog["stopped"]:
-                task = self._task(svc, dep, "%s-s%d" % (num, rec["n"]), "STOPPED", None, None)
-                task.update(stopCode=rec["stopCode"], stoppedReason=rec["reason"], stoppedAt=self.clock.now)
-                task["containers"][0]["exitCode"] = rec["exit"]
-                tasks.append(task)
+            tasks.extend(self._stopped_tasks(svc, dep, prog))
+        for dep in svc.get("_gone") or []:
+            tasks.extend(self._stopped_tasks(svc, dep, self._progress(svc, dep)))
+        return tasks
+
+    def _stopped_tasks(self, svc: Dict[str, Any], dep: Dict[str, Any], prog: Dict[str, Any]) -> List[Dict[str, Any]]:
+        tasks = []
+        num = dep["id"].split("/")[1]
+        for rec in prog["stopped"]:
+            task = self._task(svc, dep, "%s-s%d" % (num, rec["n"]), "STOPPED", None, None)
+            task.update(stopCode=rec["stopCode"], stoppedReason=rec["reason"], stoppedAt=self.clock.now)
+            task["containers"][0]["exitCode"] = rec["exit"]
+            tasks.append(task)
         return tasks
 
     def _task(self, svc, dep, tid, status, ip, target) -> Dict[str, Any]:
