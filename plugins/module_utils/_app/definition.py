@@ -240,6 +240,11 @@ ENVIRONMENT = Struct({
                            pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", pattern_doc="an e-mail address"),
     "env_alarm_https_endpoint": Str("HTTPS endpoint that alarms notify; empty for none.", default="",
                                     pattern=r"^https://\S+$", pattern_doc="an https:// URL"),
+    "env_release_sns": Bool("Send each release's summary, on success and on failure, to the environment's alarm topic "
+                            "(`<name>-alarms`, which the logging role creates).", default=False),
+    "env_release_webhook": Str("HTTPS webhook that receives each release's summary, on success and on failure, as "
+                               "Slack-compatible JSON (`{\"text\": ...}`); empty for none.", default="",
+                               pattern=r"^https://\S+$", pattern_doc="an https:// URL"),
     "env_domain": Str("The name users reach the application at: serves port 80's routes over HTTPS on 443 with an ACM "
                       "certificate and redirects port 80; empty for HTTP only.", default="",
                       pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", pattern_doc="a lower-case DNS name"),

@@ -60,6 +60,12 @@ def model_values(d: Definition, region: str, account_id: str) -> Dict[str, Any]:
         "hosted_zone": d.environment["env_hosted_zone"],
         "smoke_http": d.environment["env_smoke_http"],
         "smoke_checks": d.smoke_checks(),
+        # Where each release's summary goes: the alarm topic the logging role creates, and/or a webhook.
+        "release_notifications": {
+            "sns_topic_arn": ("arn:aws:sns:%s:%s:%s-alarms" % (region, account_id, d.logging(region)["name"])
+                              if d.environment["env_release_sns"] and account_id else ""),
+            "webhook_url": d.environment["env_release_webhook"],
+        },
     }
 
 
