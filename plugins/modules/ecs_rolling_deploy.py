@@ -766,7 +766,7 @@ summary:
            "users    users:4 -> users:5  users@0123456789ab     rolling   1m05s     2/2    2/2      completed"]
 release_failed:
   description:
-    - Whether the release failed. A playbook that registers the result with C(failed_when: false), to print
+    - Whether the release failed. A playbook that registers the result with C(failed_when) false, to print
       RV(summary) rather than the whole result, fails on it afterwards (a result without it failed before the release
       began, for example on an invalid option).
   returned: always (also on failure)

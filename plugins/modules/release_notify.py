@@ -12,11 +12,11 @@ version_added: 0.1.0
 description:
   - Sends the summary lines of a release (RV(shipyard.ecs.ecs_rolling_deploy#module:summary)), successful or failed, to
     an SNS topic (for example the environment's alarm topic C(<name>-alarms) that the logging role creates) and/or to an
-    HTTPS webhook as Slack-compatible JSON C({"text": ...}) (the summary in a code block, so that the table stays
-    aligned).
-  - Sending is not a change to the environment - the module reports RV(changed=false).
+    HTTPS webhook as Slack-compatible JSON, an object with a C(text) (the summary in a code block, so that the table
+    stays aligned).
+  - Sending is not a change to the environment, so the module never reports a change.
 author:
-  - shipyard.ecs contributors
+  - Shipyard ECS contributors (@shipyard-ecs)
 options:
   name:
     description: What was released, for the subject (for example the cluster's name).

@@ -19,7 +19,7 @@ description:
     each other; CI systems and AWX keep the directory as an artifact.
   - Writes on the host the task runs on (the controller, for this collection's playbooks).
 author:
-  - shipyard.ecs contributors
+  - Shipyard ECS contributors (@shipyard-ecs)
 options:
   path:
     description: Directory to write the report to; created when missing.

@@ -21,7 +21,11 @@ import zlib
 import pytest
 
 from .ansible_runner_helpers import BIN
-from .test_ecs_rolling_deploy import IMAGE_V2, app, current_revision, wait_steady  # noqa: F401  # app is a fixture
+from . import test_ecs_rolling_deploy as rolling
+from .test_ecs_rolling_deploy import IMAGE_V2, current_revision
+
+# The fixture: service users steady on revision 1 behind a load balancer, in cluster app.
+app = rolling.app
 
 ANSIBLE_PLAYBOOK = os.path.join(BIN, "ansible-playbook")
 IMAGE_V3 = "123456789012.dkr.ecr.us-east-1.amazonaws.com/users:3"
@@ -86,16 +90,16 @@ def test_a_slowed_release_prints_progress_then_the_summary_and_its_report_render
         {"Key": "deregistration_delay.timeout_seconds", "Value": "60"}])
     aws.set_time_scale(5)
     rc, lines, reports = run_release(ansible, tmp_path, IMAGE_V2, "release")
-    text = "\n".join(line for _, line in lines)
+    text = "\n".join(line for _at, line in lines)
     assert rc == 0, text[-4000:]
     assert current_revision(app).endswith("users:2")
     gaps = progress_gaps(lines)
-    print("\n".join(line for _, line in lines))
+    print("\n".join(line for _at, line in lines))
     print("release took %.0fs; progress gaps %s" % (lines[-1][0], ["%.1f" % g for g in gaps]))
     assert len(gaps) >= 3 and max(gaps) <= 15.0, gaps
     assert re.search(r"\[\+\d+s\] users release: rollout IN_PROGRESS, tasks \d/2, targets \d/\d healthy \| \(service users\)", text)
     assert "release succeeded: 1 service(s)" in text
-    header = next(line for _, line in lines if "service" in line and "revision" in line and "targets" in line)
+    header = next(line for _at, line in lines if "service" in line and "revision" in line and "targets" in line)
     assert header.split()[-8:] == ["service", "revision", "image", "strategy", "duration", "tasks", "targets", "result"]
     assert re.search(r"users +users:1 -> users:2 +users:2 +rolling +[\dms]+ +2/2 +2/2 +completed", text), text[-3000:]
 
@@ -123,11 +127,11 @@ def test_a_crash_looping_release_fails_in_few_lines_with_reason_exit_codes_and_l
     aws.set_behaviour(IMAGE_V3, "crash", exit_code=3, after_seconds=5)
     aws.set_time_scale(50)
     rc, lines, reports = run_release(ansible, tmp_path, IMAGE_V3, "crash")
-    text = "\n".join(line for _, line in lines)
+    text = "\n".join(line for _at, line in lines)
     assert rc != 0
     assert current_revision(app) == app["rev1"]
-    first = next(i for i, (_, line) in enumerate(lines) if line.startswith("TASK [shipyard.ecs.services : Release the services"))
-    shown = [line for _, line in lines[first:] if line.strip()]
+    first = next(i for i, (_at, line) in enumerate(lines) if line.startswith("TASK [shipyard.ecs.services : Release the services"))
+    shown = [line for _at, line in lines[first:] if line.strip()]
     print("\n".join(shown))
     assert len(shown) < 40, "\n".join(shown)
     assert "release FAILED: 1 service(s)" in text

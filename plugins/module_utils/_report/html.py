@@ -85,9 +85,9 @@ def service_chart(service: str, samples: List[Dict[str, Any]], events: List[Dict
     def sy(v: float) -> float:
         return _scale(float(v), 0, top, height - bottom, top_margin)
 
+    label_of_chart = escape("timeline of %s" % service)
     parts = ['<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-service="%s" width="%d" height="%d" '
-             'viewBox="0 0 %d %d" role="img" aria-label="%s">' % (escape(service), width, height, width, height,
-                                                                   escape("timeline of %s" % service))]
+             'viewBox="0 0 %d %d" role="img" aria-label="%s">' % (escape(service), width, height, width, height, label_of_chart)]
     parts.append('<rect x="0" y="0" width="%d" height="%d" fill="#ffffff"/>' % (width, height))
     for value in range(top + 1):
         parts.append('<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#eaeef2"/>' % (left, width - right, sy(value), sy(value)))
@@ -100,11 +100,11 @@ def service_chart(service: str, samples: List[Dict[str, Any]], events: List[Dict
         x = sx(float(event.get("t") or 0))
         # Labels in the right half end at their marker, so that none runs off the chart.
         anchor, dx = ("end", -3) if x > width / 2 else ("start", 3)
+        tooltip = "%.1fs %s: %s" % (float(event.get("t") or 0), label, event.get("note") or "")
         parts.append('<g class="marker" data-event="%s"><line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="%s" '
                      'stroke-dasharray="4 3"/><text x="%.1f" y="%d" fill="%s" text-anchor="%s">%s</text><title>%s</title></g>' % (
                          escape(event["event"]), x, x, top_margin - 6, height - bottom, colour, x + dx, top_margin - 8,
-                         colour, anchor, escape(label), escape("%.1fs %s: %s" % (float(event.get("t") or 0), label,
-                                                                         event.get("note") or ""))))
+                         colour, anchor, escape(label), escape(tooltip)))
     if mine:
         series = (
             ("desired", "#8c959f", "desired tasks", ' stroke-dasharray="2 2"'),
@@ -154,8 +154,7 @@ def render_html(document: Dict[str, Any]) -> str:
     status = document.get("status") or "succeeded"
     out = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
            '<title>%s</title><style>%s</style></head><body>' % (escape("Release of %s: %s" % (document.get("name"), status)), STYLE),
-           '<h1>Release of %s <span class="status %s">%s</span></h1>' % (escape(str(document.get("name"))), escape(status),
-                                                                          escape(status)),
+           '<h1>Release of %s <span class="status %s">%s</span></h1>' % (escape(str(document.get("name"))), escape(status), escape(status)),
            '<div class="meta">generated %s</div>' % escape(str(document.get("generated_at")))]
     if document.get("msg"):
         out.append('<p class="reason"><strong>Reason:</strong> %s</p>' % escape(str(document["msg"])))

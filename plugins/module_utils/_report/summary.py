@@ -32,7 +32,7 @@ def short_image(image: Optional[str]) -> str:
     """``<registry>/users:2@sha256:0123456789ab...`` -> ``users:2@0123456789ab`` (repository, tag, 12 digest characters)."""
     if not image:
         return "-"
-    name, _, digest = image.partition("@")
+    name, digest = (image.split("@", 1) + [""])[:2]
     repository = name.rsplit("/", 1)[-1]
     if digest:
         return "%s@%s" % (repository, digest.split(":", 1)[-1][:12])

@@ -46,7 +46,7 @@ def test_a_successful_release_ends_with_a_summary_table(world):
     assert summary[1].split() == ["service", "revision", "image", "strategy", "duration", "tasks", "targets", "result"]
     row = summary[2].split()
     assert row[:5] == ["users", "users:1", "->", "users:2", "users:2"]
-    assert row[5:] [:1] == ["rolling"] and row[-3:] == ["2/2", "2/2", "completed"]
+    assert row[5] == "rolling" and row[-3:] == ["2/2", "2/2", "completed"]
     assert result.data["release_failed"] is False
 
 

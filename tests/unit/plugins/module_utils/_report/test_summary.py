@@ -35,8 +35,8 @@ def test_revisions_and_durations_read_short():
 
 
 def test_the_table_has_headers_and_aligned_columns():
-    lines = summary_lines({"services": [service(), service(name="orders-worker", revision=ARN + "users:1", status="unchanged",
-                                                        targets=None, duration=None)]})
+    unchanged = service(name="orders-worker", revision=ARN + "users:1", status="unchanged", targets=None, duration=None)
+    lines = summary_lines({"services": [service(), unchanged]})
     assert lines[0] == "release succeeded: 2 service(s)"
     assert lines[1].startswith("service        revision")
     assert lines[2].split() == ["users", "users:1", "->", "users:2", "users:2@0123456789ab", "rolling", "1m15s", "2/2", "2/2",
