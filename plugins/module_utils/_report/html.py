@@ -95,15 +95,17 @@ def service_chart(service: str, samples: List[Dict[str, Any]], events: List[Dict
     for index in range(6):
         t = t_start + (t_end - t_start) * index / 5.0
         parts.append('<text x="%.1f" y="%d" text-anchor="middle">%ds</text>' % (sx(t), height - bottom + 16, int(round(t))))
-    for event in marks:
+    for index, event in enumerate(marks):
         label, colour = MARKERS[event["event"]]
+        # Three rows of labels, so that markers close in time do not write over each other.
+        label_y = top_margin - 8 - 11 * (index % 3)
         x = sx(float(event.get("t") or 0))
         # Labels in the right half end at their marker, so that none runs off the chart.
         anchor, dx = ("end", -3) if x > width / 2 else ("start", 3)
         tooltip = "%.1fs %s: %s" % (float(event.get("t") or 0), label, event.get("note") or "")
         parts.append('<g class="marker" data-event="%s"><line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="%s" '
                      'stroke-dasharray="4 3"/><text x="%.1f" y="%d" fill="%s" text-anchor="%s">%s</text><title>%s</title></g>' % (
-                         escape(event["event"]), x, x, top_margin - 6, height - bottom, colour, x + dx, top_margin - 8,
+                         escape(event["event"]), x, x, label_y + 2, height - bottom, colour, x + dx, label_y,
                          colour, anchor, escape(label), escape(tooltip)))
     if mine:
         series = (
