@@ -62,7 +62,7 @@ def model_values(d: Definition, region: str, account_id: str) -> Dict[str, Any]:
         "smoke_checks": d.smoke_checks(),
         # Where each release's summary goes: the alarm topic the logging role creates, and/or a webhook.
         "release_notifications": {
-            "sns_topic_arn": ("arn:aws:sns:%s:%s:%s-alarms" % (region, account_id, d.logging(region)["name"])
+            "sns_topic_arn": ("arn:aws:sns:%s:%s:%s-alarms" % (region, account_id, names.stack)
                               if d.environment["env_release_sns"] and account_id else ""),
             "webhook_url": d.environment["env_release_webhook"],
         },

@@ -91,5 +91,5 @@ def test_the_environment_says_where_release_summaries_go():
     loud = dict(local_env(), env_release_sns=True, env_release_webhook="https://hooks.example.com/T0/B0/x")
     values = model_values(model.load(reference_app(), loud), "us-east-1", "123456789012")
     assert values["release_notifications"] == {
-        "sns_topic_arn": "arn:aws:sns:us-east-1:123456789012:%s-alarms" % values["logging"]["name"],
+        "sns_topic_arn": "arn:aws:sns:us-east-1:123456789012:%s-alarms" % values["name"],
         "webhook_url": "https://hooks.example.com/T0/B0/x"}
