@@ -136,7 +136,7 @@ def test_a_crash_looping_release_fails_in_few_lines_with_reason_exit_codes_and_l
     assert len(shown) < 40, "\n".join(shown)
     assert "release FAILED: 1 service(s)" in text
     assert re.search(r"users +users:1 -> users:2 +users:3 +rolling .* rolled_back", text), text
-    assert re.search(r"\d stopped task\(s\) [\w, +]+: EssentialContainerExited,\s+exit codes users=3", text), text
+    assert re.search(r"users: \d stopped task\(s\) [\w, +]+:\s+EssentialContainerExited,\s+exit codes users=3", text), text
     assert re.search(r"last log lines of users \(task \w+\):", text), text
     assert "fatal: [localhost]: FAILED! => " in text and "msg: 'the release failed on users: see the summary above'" in text
     assert "stopped_tasks" not in text, "the module's whole result is not printed"

@@ -19,8 +19,10 @@ from typing import Any, Dict, List, Optional, Sequence
 
 HEADERS = ("service", "revision", "image", "strategy", "duration", "tasks", "targets", "result")
 MAX_STOPPED_SHOWN = 3
-MAX_LOG_LINES_SHOWN = 5
+MAX_LOG_LINES_SHOWN = 4
 MAX_LINE_CHARS = 200
+# The one-line reason: ECS's long words (deployment ids, revisions) make it wrap once at most.
+MAX_REASON_CHARS = 140
 
 
 def short_revision(arn: Optional[str]) -> str:
@@ -86,7 +88,8 @@ def one_line(text: Any) -> str:
 def failure_lines(failure: Dict[str, Any], msg: str = "") -> List[str]:
     """Why one service failed: reason (unless ``msg`` already says it), stopped tasks grouped by how they stopped, last log lines."""
     reason = one_line(failure.get("reason"))
-    out = ["%s:" % failure.get("service") if reason and reason in one_line(msg) else "%s failed: %s" % (failure.get("service"), reason)]
+    told = bool(reason) and reason in one_line(msg)
+    out = [] if told else ["%s failed: %s" % (failure.get("service"), reason)]
     groups: Dict[tuple, List[str]] = {}
     for task in failure.get("stopped_tasks") or []:
         codes = ", ".join("%s=%s" % (k, v) for k, v in sorted((task.get("exit_codes") or {}).items()))
@@ -94,7 +97,7 @@ def failure_lines(failure: Dict[str, Any], msg: str = "") -> List[str]:
         groups.setdefault(how, []).append(str(task.get("task") or "")[:12])
     for (code, codes, why), tasks in list(groups.items())[:MAX_STOPPED_SHOWN]:
         shown = ", ".join(tasks[:3]) + (" +%d" % (len(tasks) - 3) if len(tasks) > 3 else "")
-        out.append("  %d stopped task(s) %s: %s, exit codes %s - %s" % (len(tasks), shown, code, codes, why))
+        out.append("  %s: %d stopped task(s) %s: %s, exit codes %s - %s" % (failure.get("service"), len(tasks), shown, code, codes, why))
     logs = failure.get("log_lines") or {}
     for task_id, containers in list(logs.items())[:1]:
         for container, lines in sorted(containers.items()):
@@ -118,7 +121,8 @@ def summary_lines(result: Dict[str, Any]) -> List[str]:
                                                           migration.get("status") or ("failed" if migration.get("failed") else "succeeded"),
                                                           migration.get("exit_codes") or "-"))
     if failed:
-        lines.append("reason: %s" % one_line(result.get("msg")))
+        reason = one_line(result.get("msg"))
+        lines.append("reason: %s" % (reason if len(reason) <= MAX_REASON_CHARS else reason[:MAX_REASON_CHARS - 3] + "..."))
         for failure in result.get("failures") or []:
             lines.extend(failure_lines(failure, str(result.get("msg") or "")))
         migration_logs = (migration or {}).get("log_lines") or {}
