@@ -1,8 +1,8 @@
 """playbooks/status.yml and ecs_status_info against the local emulated AWS.
 
 The environment is built with boto3 rather than a deploy (seconds instead of a minute): the
-cluster ``shop-test`` of app ``shop`` in environment ``test`` (the playbook's names come from
-``-e app_name=shop -e env_name=test``), a load balancer, a ``users`` service of two healthy
+cluster ``shop-test`` of app ``shop`` in environment ``test`` (the playbook's names come from the
+application file ``files/shop-app.yml`` and ``-e env_name=test``), a load balancer, a ``users`` service of two healthy
 tasks behind a target group, and a ``client`` service whose image crash-loops.
 """
 
@@ -16,7 +16,8 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STATUS = os.path.join(REPO, "playbooks", "status.yml")
-NAMES = {"app_name": "shop", "env_name": "test"}
+# The local inventory's env_services name the reference app's services: this app has its own.
+NAMES = {"app_definition_file": os.path.join(REPO, "tests", "integration", "files", "shop-app.yml"), "env_name": "test", "env_services": {}}
 CLUSTER = "shop-test"
 USERS_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/users:1.4.2"
 CLIENT_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/client:bad"
