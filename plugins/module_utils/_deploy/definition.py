@@ -7,7 +7,7 @@
 """A service's whole task definition as a release input (``services[].definition``).
 
 The option has exactly the format of ecs_stack's ``services[].task_definition``: the same
-argument spec (:data:`DEFINITION_OPTIONS`, kept equal to ecs_stack's by a unit test), the same
+argument spec (:data:`DEFINITION_OPTIONS` is ecs_stack's ``TASK_DEFINITION_OPTIONS``), the same
 renderer (:func:`task_definition_from_options`) and the same validation
 (:func:`validate_task_definition`), so one dict given to both modules means one revision.
 What is added here is what only a release knows: the service the revision must fit.
@@ -19,96 +19,12 @@ import copy
 from typing import Any, Dict, List, Mapping, Optional
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.spec import TASK_DEFINITION_OPTIONS
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.taskdef import task_definition_from_options
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.validate import validate_task_definition
 
-TAGS: Dict[str, Any] = {"type": "dict"}
-
-CONTAINER_OPTIONS: Dict[str, Any] = {
-    "name": {"type": "str", "required": True},
-    "image": {"type": "str", "required": True},
-    "cpu": {"type": "int"},
-    "memory": {"type": "int"},
-    "memory_reservation": {"type": "int"},
-    "essential": {"type": "bool"},
-    "port_mappings": {"type": "list", "elements": "dict", "options": {
-        "container_port": {"type": "int", "required": True},
-        "host_port": {"type": "int"},
-        "protocol": {"type": "str", "choices": ["tcp", "udp"]},
-        "name": {"type": "str"},
-        "app_protocol": {"type": "str", "choices": ["http", "http2", "grpc"]},
-    }},
-    "environment": {"type": "dict"},
-    "secrets": {"type": "dict", "no_log": False},
-    "awslogs": {"type": "dict", "options": {
-        "group": {"type": "str", "required": True},
-        "region": {"type": "str"},
-        "stream_prefix": {"type": "str"},
-        "mode": {"type": "str", "choices": ["blocking", "non-blocking"]},
-        "max_buffer_size": {"type": "str"},
-    }},
-    "log_configuration": {"type": "dict", "options": {
-        "log_driver": {"type": "str", "required": True},
-        "options": {"type": "dict"},
-        "secret_options": {"type": "dict", "no_log": False},
-    }},
-    "health_check": {"type": "dict", "options": {
-        "command": {"type": "raw", "required": True},
-        "interval": {"type": "int"},
-        "timeout": {"type": "int"},
-        "retries": {"type": "int"},
-        "start_period": {"type": "int"},
-    }},
-    "command": {"type": "list", "elements": "str"},
-    "entry_point": {"type": "list", "elements": "str"},
-    "depends_on": {"type": "list", "elements": "dict", "options": {
-        "container_name": {"type": "str", "required": True},
-        "condition": {"type": "str", "choices": ["START", "COMPLETE", "SUCCESS", "HEALTHY"], "default": "START"},
-    }},
-    "links": {"type": "list", "elements": "str"},
-    "ulimits": {"type": "list", "elements": "dict", "options": {
-        "name": {"type": "str", "required": True},
-        "soft_limit": {"type": "int", "required": True},
-        "hard_limit": {"type": "int"},
-    }},
-    "working_directory": {"type": "str"},
-    "user": {"type": "str"},
-    "mount_points": {"type": "list", "elements": "dict", "options": {
-        "source_volume": {"type": "str", "required": True},
-        "container_path": {"type": "str", "required": True},
-        "read_only": {"type": "bool", "default": False},
-    }},
-    "docker_labels": {"type": "dict"},
-    "stop_timeout": {"type": "int"},
-    "readonly_root_filesystem": {"type": "bool"},
-}
-
-DEFINITION_OPTIONS: Dict[str, Any] = {
-    "family": {"type": "str"},
-    "containers": {"type": "list", "elements": "dict", "required": True, "options": CONTAINER_OPTIONS,
-                   "mutually_exclusive": [["awslogs", "log_configuration"]]},
-    "network_mode": {"type": "str", "choices": ["bridge", "host", "awsvpc", "none"]},
-    "cpu": {"type": "str"},
-    "memory": {"type": "str"},
-    "execution_role_arn": {"type": "str"},
-    "task_role_arn": {"type": "str"},
-    "requires_compatibilities": {"type": "list", "elements": "str", "choices": ["EC2", "FARGATE", "EXTERNAL"]},
-    "runtime_platform": {"type": "dict", "options": {
-        "cpu_architecture": {"type": "str", "choices": ["X86_64", "ARM64"]},
-        "operating_system_family": {"type": "str"},
-    }},
-    "volumes": {"type": "list", "elements": "dict", "options": {
-        "name": {"type": "str", "required": True},
-        "host": {"type": "dict", "options": {"source_path": {"type": "str"}}},
-        "efs_volume_configuration": {"type": "dict", "options": {
-            "file_system_id": {"type": "str", "required": True},
-            "root_directory": {"type": "str"},
-            "transit_encryption": {"type": "str", "choices": ["ENABLED", "DISABLED"]},
-        }},
-    }},
-    "ephemeral_storage": {"type": "int"},
-    "tags": TAGS,
-}
+# ecs_stack's own spec of a task definition: one dict given to both modules means one revision.
+DEFINITION_OPTIONS: Dict[str, Any] = TASK_DEFINITION_OPTIONS
 
 FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 

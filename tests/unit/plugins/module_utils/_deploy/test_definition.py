@@ -12,10 +12,8 @@ import copy
 import pytest
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
-from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.definition import DEFINITION_OPTIONS
 from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.runner import RELEASED_TAG
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.taskdef import readable_task_definition
-from ansible_collections.shipyard.ecs.plugins.module_utils._ecs import spec as ecs_stack
 
 from .test_release import WRITES, release, writes
 
@@ -354,7 +352,3 @@ def test_the_readable_form_uses_the_words_of_the_definition_option():
     assert users["log_configuration"]["options"]["awslogs-stream-prefix"] == "users"
     assert users["health_check"] == {"command": ["CMD-SHELL", HEALTH], "interval": 30, "timeout": 5, "retries": 3}
     assert users["port_mappings"] == [{"container_port": 5000, "host_port": 5000, "protocol": "tcp"}]
-
-
-def test_the_option_spec_is_ecs_stacks_task_definition_spec():
-    assert DEFINITION_OPTIONS == ecs_stack.TASK_DEFINITION_OPTIONS
