@@ -65,12 +65,12 @@ class Apis:
         self.auto_scaling = AutoScalingApi(client("autoscaling"))
         self.namespaces = NamespaceReader(client("servicediscovery"))
         self.cloudwatch = CloudWatchApis(cloudwatch_api.CloudWatchApi(client("cloudwatch")), cloudwatch_api.LogsApi(client("logs")),
-                                         cloudwatch_api.SnsApi(client("sns")), cloudwatch_api.StsApi(client("sts")),
+                                         cloudwatch_api.SnsApi(client("sns")), self.sts,
                                          cloudwatch_api.TaggingApi(client("resourcegroupstaggingapi")), self.elbv2)
 
     def all(self) -> List[AwsApi]:
         own = [api for api in vars(self).values() if isinstance(api, AwsApi)]
-        return own + [api for api in self.cloudwatch.all() if api is not self.elbv2]
+        return own + [api for api in self.cloudwatch.all() if not any(api is mine for mine in own)]
 
 
 def entry(resource: str, name: str, action: str, changes: Optional[List[str]] = None, **extra: Any) -> Dict[str, Any]:

@@ -176,14 +176,6 @@ class SnsApi(AwsApi):
         return {t["Key"]: t.get("Value", "") for t in tags}
 
 
-class StsApi(AwsApi):
-    error = CloudWatchApiError
-    service = "sts"
-
-    def get_caller_identity(self) -> Dict[str, Any]:
-        return self.call("get_caller_identity")
-
-
 class TaggingApi(AwsApi):
     """Tags of resources of several services in one call (Resource Groups Tagging API)."""
 

@@ -14,7 +14,9 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import combi
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.result import Result
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
 
-from .api import CloudWatchApi, LogsApi, SnsApi, StsApi, TaggingApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.api import StsApi
+
+from .api import CloudWatchApi, LogsApi, SnsApi, TaggingApi
 from .applier import Applier
 from .model import build_desired
 from .planner import compute_plan

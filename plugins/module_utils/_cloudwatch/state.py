@@ -22,7 +22,9 @@ from typing import Any, Dict, List, Optional
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
 
-from .api import CloudWatchApi, LogsApi, SnsApi, StsApi, TaggingApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.api import StsApi
+
+from .api import CloudWatchApi, LogsApi, SnsApi, TaggingApi
 from .model import Desired, alarm_from_aws, log_group_arn, metric_filter_from_aws, subscription_key
 
 
@@ -70,7 +72,7 @@ def read_state(apis: Apis, desired: Desired, region: str) -> Snapshot:
     """Describe every resource the options name."""
     snap = Snapshot()
     if needs_topic(desired):
-        identity = apis.sts.get_caller_identity()
+        identity = apis.sts.caller_identity()
         partition = identity["Arn"].split(":")[1]
         snap.topic_arn = "arn:%s:sns:%s:%s:%s" % (partition, region, identity["Account"], desired.topic_name)
         attributes = apis.sns.get_topic_attributes(snap.topic_arn)

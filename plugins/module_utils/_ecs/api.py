@@ -151,9 +151,6 @@ class LogsApi(AwsApi):
     def _token_names(operation: str):
         return ("nextToken", "nextToken")
 
-    def describe_log_groups(self, prefix: str) -> List[Dict[str, Any]]:
-        return self.paginate("describe_log_groups", "logGroups", logGroupNamePrefix=prefix)
-
     def get_log_events(self, group: str, stream: str, limit: int = 50) -> List[Dict[str, Any]]:
         return self.call("get_log_events", logGroupName=group, logStreamName=stream, limit=limit,
                          startFromHead=False).get("events", [])

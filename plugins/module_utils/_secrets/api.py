@@ -53,8 +53,16 @@ class SecretsManagerApi(AwsApi):
 
 
 class StsApi(AwsApi):
+    """Who the credentials are: asked once per run (the answer cannot change within it)."""
+
     error = SecretsApiError
     service = "sts"
+    _identity: Optional[Dict[str, Any]] = None
+
+    def caller_identity(self) -> Dict[str, Any]:
+        if self._identity is None:
+            self._identity = self.call("get_caller_identity")
+        return self._identity
 
     def account_id(self) -> str:
-        return self.call("get_caller_identity")["Account"]
+        return self.caller_identity()["Account"]

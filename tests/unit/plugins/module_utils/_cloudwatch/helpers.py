@@ -12,11 +12,11 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch.api impor
     CloudWatchApi,
     LogsApi,
     SnsApi,
-    StsApi,
     TaggingApi,
 )
 from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch.runner import CloudWatchStack
 from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch.state import Apis
+from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.api import StsApi
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
 
 REGION = "us-east-1"
