@@ -27,9 +27,17 @@ description:
     (one task, placement spread across availability zones for tasks on EC2 instances).
   - While Application Auto Scaling manages a service (O(services[].autoscaling) is set or a scalable target exists),
     its desired count is left to autoscaling after creation.
+  - Service discovery - the module owns the AWS Cloud Map private DNS namespace of
+    O(cluster.service_discovery_namespace) and a Cloud Map service per O(services[].service_discovery), in which ECS
+    registers the service's tasks (C(serviceRegistries)). The namespace is created first (Cloud Map creates it
+    asynchronously and the module waits for its operation), then the Cloud Map services, then the ECS services. An
+    existing ECS service whose registry differs is updated. No module of amazon.aws or community.aws creates these.
   - O(state=absent) removes the listed services (their scalable targets first, then scale to zero, delete, and wait
-    until they are INACTIVE), with O(delete_cluster=true) the cluster, then the listed Auto Scaling group capacity
-    providers. Log groups and Auto Scaling groups are kept.
+    until they are INACTIVE), then their Cloud Map services in O(cluster.service_discovery_namespace) (once ECS has
+    deregistered their tasks), with O(delete_cluster=true) the cluster and the namespace, then the listed Auto
+    Scaling group capacity providers. Log groups and Auto Scaling groups are kept.
+  - With the collection's action plugin (the default when the module runs on the controller), long waits print
+    a progress line per service at each change of state and at least every 15 seconds, at default verbosity.
   - Every option is validated before the first write call; a failure names the option and the value.
 author:
   - Shipyard ECS contributors (@shipyard-ecs)
@@ -128,6 +136,29 @@ options:
             description: Cloud Map namespace name or ARN.
             type: str
             required: true
+      service_discovery_namespace:
+        description:
+          - The Cloud Map private DNS namespace the services' O(services[].service_discovery) register in, for example
+            C(myapp-staging.local). Created when missing; its description and tags are updated in place.
+          - With O(state=absent) and O(delete_cluster=true) it is deleted after the listed services' Cloud Map services;
+            the module fails before any write when it holds Cloud Map services of services not listed.
+        type: dict
+        suboptions:
+          name:
+            description: The namespace's DNS domain name.
+            type: str
+            required: true
+          vpc:
+            description:
+              - ID of the VPC the namespace answers in (its name and VPC cannot change).
+              - Required with O(state=present); a teardown names the namespace only.
+            type: str
+          description:
+            description: Description of the namespace.
+            type: str
+          tags:
+            description: Tags of the namespace (exactly these when set).
+            type: dict
       tags:
         description: Tags of the cluster (exactly these when set; left unchanged when not set).
         type: dict
@@ -561,6 +592,40 @@ options:
           container_port:
             description: Container port for SRV records.
             type: int
+      service_discovery:
+        description:
+          - A Cloud Map service in O(cluster.service_discovery_namespace) that ECS registers the service's tasks in,
+            found as C(<name>.<namespace>) in the VPC (RV(services.<name>.discovery_name)).
+          - Mutually exclusive with O(services[].service_registries), which names a registry made elsewhere.
+          - Only its records' TTL changes in place; another record type needs the service deleted and created again.
+        type: dict
+        suboptions:
+          name:
+            description: Name of the Cloud Map service (a DNS label). Defaults to the ECS service's name.
+            type: str
+          dns_record_type:
+            description:
+              - V(A) for tasks with their own address (network mode C(awsvpc)); V(SRV) with address and port, needed
+                for network modes C(bridge) and C(host), where AWS refuses A records.
+            type: str
+            choices: [A, SRV]
+            default: A
+          ttl:
+            description: Seconds resolvers cache the records.
+            type: int
+            default: 60
+          failure_threshold:
+            description:
+              - The custom health check's C(FailureThreshold) (ECS reports the tasks' health), sent at creation only.
+              - Cloud Map no longer supports it and applies 1, so it is not compared afterwards.
+            type: int
+            default: 1
+          container_name:
+            description: For V(SRV) records, the container whose port ECS registers.
+            type: str
+          container_port:
+            description: For V(SRV) records, the container port ECS registers (one of the container's port mappings).
+            type: int
       enable_execute_command:
         description: Allow ECS Exec into the tasks.
         type: bool
@@ -636,7 +701,10 @@ options:
     type: bool
     default: false
   wait:
-    description: With O(state=absent), wait until the deleted services are INACTIVE.
+    description:
+      - With O(state=absent), wait until the deleted services are INACTIVE.
+      - Deleting their Cloud Map services waits for them whatever this says (Cloud Map refuses to delete a service
+        while tasks are registered in it), and Cloud Map operations are always followed to their end.
     type: bool
     default: true
   wait_timeout:
@@ -647,6 +715,15 @@ options:
     description: Seconds between two describes while waiting.
     type: float
     default: 5.0
+  progress_file:
+    description:
+      - A file to append the progress of long waits to, one JSON object per line at each change of what is waited for -
+        C(t) (seconds since the module started), C(service), C(purpose) (V(deletion), V(namespace creation),
+        V(namespace deletion), ...), C(status) (V(waiting), V(done), V(failed)), C(state), C(running), C(desired)
+        and C(event) (the service's newest ECS event).
+      - The collection's action plugin for this module sets it to a temporary file on the controller and prints each
+        line as it comes; leave it unset.
+    type: path
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -718,6 +795,45 @@ EXAMPLES = r"""
     services:
       - name: flask-microservices-prod-swagger
     state: absent
+
+- name: A backend service without load balancer, found as ecsdemo-nodejs.ecsdemo-staging.local
+  shipyard.ecs.ecs_stack:
+    cluster:
+      name: ecsdemo-staging
+      service_discovery_namespace:
+        name: ecsdemo-staging.local
+        vpc: vpc-0123456789abcdef0
+    services:
+      - name: ecsdemo-nodejs
+        launch_type: FARGATE
+        network_configuration:
+          subnets: [subnet-0123456789abcdef0]
+          security_groups: [sg-0123456789abcdef0]
+        task_definition:
+          network_mode: awsvpc
+          cpu: "256"
+          memory: "512"
+          requires_compatibilities: [FARGATE]
+          containers:
+            - name: nodejs
+              image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/ecsdemo-nodejs:1
+              memory_reservation: 128
+              port_mappings:
+                - container_port: 3000
+        service_discovery:
+          dns_record_type: A
+          ttl: 60
+
+- name: Tear the environment down, the Cloud Map namespace with the cluster
+  shipyard.ecs.ecs_stack:
+    cluster:
+      name: ecsdemo-staging
+      service_discovery_namespace:
+        name: ecsdemo-staging.local
+    services:
+      - name: ecsdemo-nodejs
+    delete_cluster: true
+    state: absent
 """
 
 RETURN = r"""
@@ -748,6 +864,35 @@ services:
       running_count: 1
       autoscaled: true
       drift: false
+      discovery_name: flask-microservices-prod-users.flask-microservices-prod.local
+      registry_arn: arn:aws:servicediscovery:us-east-1:123456789012:service/srv-abcdefghijklmnop
+  contains:
+    discovery_name:
+      description: With O(services[].service_discovery), the DNS name the service's tasks are found by.
+      type: str
+      returned: when O(services[].service_discovery) is set and O(state=present)
+    registry_arn:
+      description:
+        - With O(services[].service_discovery), the ARN of its Cloud Map service (the ECS service's registry).
+        - C((known after apply)) in check mode when it does not exist yet.
+      type: str
+      returned: when O(services[].service_discovery) is set and O(state=present)
+service_discovery_namespace:
+  description:
+    - The Cloud Map namespace of O(cluster.service_discovery_namespace); C((known after apply)) for the id and ARN in
+      check mode when it does not exist yet, null once deleted.
+  returned: when O(cluster.service_discovery_namespace) is set
+  type: dict
+  contains:
+    name:
+      description: Namespace name.
+      type: str
+    id:
+      description: Namespace id (C(ns-...)).
+      type: str
+    arn:
+      description: Namespace ARN.
+      type: str
 drift:
   description:
     - Services whose running task definition revision differs from O(services[].task_definition), with the

@@ -223,3 +223,102 @@ def test_absent_scales_to_zero_deletes_and_waits_until_inactive(aws, existing_st
     assert describe(boto3_client, "swagger")["status"] == "ACTIVE"
     writes = [c["operation"] for c in aws.write_calls()]
     assert writes == ["DeregisterScalableTarget", "UpdateService", "DeleteService"]
+
+
+# Service discovery: seed 001's backend service, no load balancer, found through Cloud Map.
+# Not "*.local": the emulator's access key is "local", and Ansible masks that value in results.
+NAMESPACE = "ecsdemo-staging.internal"
+
+
+@pytest.fixture
+def network(aws, boto3_client):
+    ec2 = boto3_client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.40.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    aws.clear_calls()
+    return {"vpc": vpc, "subnet": subnet}
+
+
+def discovery_args(network, ttl=60, **cluster):
+    args = {
+        "cluster": dict({"name": "ecsdemo-staging", "service_discovery_namespace": {"name": NAMESPACE, "vpc": network["vpc"]}},
+                        **cluster),
+        "services": [{
+            "name": "ecsdemo-nodejs",
+            "desired_count": 1,
+            "launch_type": "FARGATE",
+            "network_configuration": {"subnets": [network["subnet"]]},
+            "task_definition": {
+                "family": "ecsdemo-nodejs", "network_mode": "awsvpc", "cpu": "256", "memory": "512",
+                "requires_compatibilities": ["FARGATE"],
+                "containers": [{"name": "ecsdemo-nodejs", "image": "%s/ecsdemo-nodejs:1" % ACCOUNT_ECR,
+                                "memory_reservation": 128, "port_mappings": [{"container_port": 3000}]}],
+            },
+            "service_discovery": {"ttl": ttl},
+        }],
+    }
+    return args
+
+
+def cloud_map_writes(aws):
+    return sorted(c["operation"] for c in aws.write_calls() if c["service"] == "servicediscovery")
+
+
+def test_service_discovery_is_created_then_left_alone_and_check_mode_writes_nothing(aws, network, run_module, boto3_client):
+    check = run_module("ecs_stack", discovery_args(network), check=True, diff=True)
+    assert not check.get("failed"), check.get("msg")
+    assert [(a["action"], a["kind"]) for a in check["plan"]][:3] == [
+        ("create", "cluster"), ("create", "service_discovery_namespace"), ("create", "service_discovery_service")]
+    assert check["diff"]["after"]["service_discovery_namespace/" + NAMESPACE]["id"] == "(known after apply)"
+    assert check["services"]["ecsdemo-nodejs"]["registry_arn"] == "(known after apply)"
+    assert aws.write_calls() == []
+
+    first = run_module("ecs_stack", discovery_args(network))
+    assert not first.get("failed"), first.get("msg")
+    assert cloud_map_writes(aws) == ["CreatePrivateDnsNamespace", "CreateService"]
+    sd = boto3_client("servicediscovery")
+    [service] = sd.list_services(Filters=[{"Name": "NAMESPACE_ID", "Values": [first["service_discovery_namespace"]["id"]],
+                                           "Condition": "EQ"}])["Services"]
+    assert service["Name"] == "ecsdemo-nodejs"
+    described = boto3_client("ecs").describe_services(cluster="ecsdemo-staging", services=["ecsdemo-nodejs"])["services"][0]
+    assert described["serviceRegistries"] == [{"registryArn": service["Arn"]}]
+    assert first["services"]["ecsdemo-nodejs"]["discovery_name"] == "ecsdemo-nodejs." + NAMESPACE
+    assert first["services"]["ecsdemo-nodejs"]["registry_arn"] == service["Arn"]
+
+    aws.clear_calls()
+    second = run_module("ecs_stack", discovery_args(network))
+    assert second["changed"] is False, second["plan"]
+    assert aws.write_calls() == []
+
+
+def test_ttl_drift_is_an_update_shown_in_the_diff(aws, network, run_module):
+    assert not run_module("ecs_stack", discovery_args(network)).get("failed")
+    aws.clear_calls()
+    res = run_module("ecs_stack", discovery_args(network, ttl=15), diff=True)
+    assert not res.get("failed"), res.get("msg")
+    assert [(a["action"], a["kind"], a["name"]) for a in res["plan"]] == [
+        ("update", "service_discovery_service", "ecsdemo-nodejs")]
+    assert res["diff"]["before"]["service_discovery_service/ecsdemo-nodejs"] == {"ttl": 60}
+    assert res["diff"]["after"]["service_discovery_service/ecsdemo-nodejs"] == {"ttl": 15}
+    assert cloud_map_writes(aws) == ["UpdateService"]
+    aws.clear_calls()
+    assert run_module("ecs_stack", discovery_args(network, ttl=15))["changed"] is False
+    assert aws.write_calls() == []
+
+
+def test_teardown_deletes_the_service_its_cloud_map_service_and_the_namespace_once(aws, network, run_module, boto3_client):
+    assert not run_module("ecs_stack", discovery_args(network)).get("failed")
+    teardown = {"cluster": {"name": "ecsdemo-staging", "service_discovery_namespace": {"name": NAMESPACE}},
+                "services": [{"name": "ecsdemo-nodejs"}], "state": "absent", "delete_cluster": True}
+    aws.clear_calls()
+    res = run_module("ecs_stack", teardown)
+    assert not res.get("failed"), res.get("msg")
+    writes = [(c["service"], c["operation"]) for c in aws.write_calls()]
+    assert writes == [("ecs", "UpdateService"), ("ecs", "DeleteService"), ("servicediscovery", "DeleteService"),
+                      ("ecs", "DeleteCluster"), ("servicediscovery", "DeleteNamespace")]
+    assert [n for n in boto3_client("servicediscovery").list_namespaces()["Namespaces"] if n["Name"] == NAMESPACE] == []
+    aws.clear_calls()
+    again = run_module("ecs_stack", teardown)
+    assert again["changed"] is False, again["plan"]
+    assert aws.write_calls() == []
+

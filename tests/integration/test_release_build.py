@@ -86,7 +86,7 @@ def test_tarball_holds_the_collection_and_nothing_that_belongs_to_the_checkout(c
         for name in (t for t in tracked if t.startswith(wanted)):
             assert name in names, "%s is missing from the tarball" % name
     for example in ("inventories/app.yml", "inventories/staging/group_vars/all.yml",
-                    "inventories/production/group_vars/all.yml", "policies/deployer-iam-policy.json"):
+                    "inventories/production/group_vars/all.yml", "policies/deployer-services-policy.json"):
         assert example in names
 
 

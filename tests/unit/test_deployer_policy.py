@@ -1,4 +1,9 @@
-"""policies/deployer-iam-policy.json is kept in step with the AWS calls the collection makes.
+"""The deployer's IAM policies (policies/deployer-*-policy.json) are kept in step with the AWS calls
+the collection makes.
+
+They are customer managed policies (at most 6,144 characters each, a handful per role), one per
+area: the platform (network, EC2 capacity, IAM roles), the services (ECS, load balancer, ECR,
+Cloud Map), DNS and monitoring.  Taken together they are checked as one policy.
 
 Three sources of calls, each checked against the policy's Allow statements:
 
@@ -30,7 +35,11 @@ import yaml
 from botocore import xform_name
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-POLICY_PATH = os.path.join(REPO, "policies", "deployer-iam-policy.json")
+POLICY_PATHS = sorted(glob.glob(os.path.join(REPO, "policies", "deployer-*-policy.json")))
+# IAM's limits: a customer managed policy has at most 6,144 characters without whitespace, and a
+# role has at most 10 managed policies attached by default.
+MANAGED_POLICY_CHARS = 6144
+MANAGED_POLICIES_PER_ROLE = 10
 
 # botocore service name (the ``service`` attribute of an AwsApi subclass) -> IAM service prefix.
 IAM_PREFIX = {
@@ -144,12 +153,27 @@ IMPLICIT_ACTIONS: Dict[str, str] = {
     "ecr:CompleteLayerUpload": "registry API: PUT that completes a blob upload",
     "logs:TagResource": "CreateLogGroup with tags is also authorized as logs:TagResource",
     "ec2:RunInstances": "CreateAutoScalingGroup / UpdateAutoScalingGroup with a launch template",
+    # Cloud Map's API permissions reference: what CreatePrivateDnsNamespace needs besides itself.
+    "route53:CreateHostedZone": "CreatePrivateDnsNamespace creates the namespace's private hosted zone",
+    "route53:GetHostedZone": "CreatePrivateDnsNamespace",
+    "route53:ListHostedZonesByName": "CreatePrivateDnsNamespace",
+    "ec2:DescribeVpcs": "CreatePrivateDnsNamespace checks the namespace's VPC",
+    "ec2:DescribeRegions": "CreatePrivateDnsNamespace",
 }
 
 
+def load_policies() -> Dict[str, Dict[str, Any]]:
+    """Each managed policy document by file name."""
+    out = {}
+    for path in POLICY_PATHS:
+        with open(path) as handle:
+            out[os.path.basename(path)] = json.load(handle)
+    return out
+
+
 def load_policy() -> Dict[str, Any]:
-    with open(POLICY_PATH) as handle:
-        return json.load(handle)
+    """The deployer's permissions: the statements of every policy, as one document."""
+    return {"Version": "2012-10-17", "Statement": [s for doc in load_policies().values() for s in doc["Statement"]]}
 
 
 def _as_list(value: Any) -> List[str]:
@@ -276,8 +300,8 @@ def used_aws_modules() -> Set[str]:
 
 
 def test_policy_is_an_iam_policy_document_with_a_sid_per_statement():
+    assert all(doc["Version"] == "2012-10-17" for doc in load_policies().values())
     policy = load_policy()
-    assert policy["Version"] == "2012-10-17"
     sids = [s.get("Sid") for s in policy["Statement"]]
     assert all(sid and re.match(r"^[A-Za-z0-9]+$", sid) for sid in sids), sids
     assert len(set(sids)) == len(sids), "duplicate Sid"
@@ -287,10 +311,20 @@ def test_policy_is_an_iam_policy_document_with_a_sid_per_statement():
         assert set(statement) <= {"Sid", "Effect", "Action", "Resource", "Condition"}, statement["Sid"]
 
 
-def test_policy_fits_in_an_inline_role_policy():
-    compact = json.dumps(load_policy(), separators=(",", ":"))
-    # IAM counts a role's inline policies without whitespace, up to 10,240 characters.
-    assert len(compact) <= 10240
+def test_the_policies_are_a_few_customer_managed_policies_each_within_its_size_limit():
+    policies = load_policies()
+    assert 1 < len(policies) <= MANAGED_POLICIES_PER_ROLE
+    # IAM counts a managed policy's characters without whitespace.
+    sizes = {name: len(json.dumps(doc, separators=(",", ":"))) for name, doc in policies.items()}
+    assert {name: size for name, size in sizes.items() if size > MANAGED_POLICY_CHARS} == {}
+    assert not os.path.exists(os.path.join(REPO, "policies", "deployer-iam-policy.json")), "the single inline policy is gone"
+
+
+def test_cloud_map_is_allowed_with_what_creating_a_private_dns_namespace_needs():
+    policy = load_policy()
+    for action in ("servicediscovery:CreatePrivateDnsNamespace", "servicediscovery:GetOperation",
+                   "servicediscovery:DeleteNamespace", "servicediscovery:ListInstances", "route53:CreateHostedZone"):
+        assert allows(policy, action), action
 
 
 def test_every_api_class_names_a_service_with_a_known_iam_prefix():

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Dict, Mapping, Optional
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.cloudmap import validate_discovery, validate_namespace_name
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.cluster import desired_cluster
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.service import is_live
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.state import (
@@ -37,7 +38,14 @@ def validate_options(params: Mapping[str, Any], region: Optional[str]) -> Dict[s
     if not cluster_name:
         raise ValidationError("cluster.name", cluster_name, "a cluster name is required")
     taskdefs: Dict[str, Dict[str, Any]] = {}
+    namespace = (params.get("cluster") or {}).get("service_discovery_namespace")
+    if namespace:
+        validate_namespace_name(namespace.get("name"), "cluster.service_discovery_namespace.name")
+        if state == "present" and not namespace.get("vpc"):
+            raise ValidationError("cluster.service_discovery_namespace.vpc", namespace.get("vpc"),
+                                  "a private DNS namespace needs the VPC it answers in (required with state=present)")
     seen = set()
+    discovery_names: Dict[str, str] = {}
     for i, svc in enumerate(params.get("services") or []):
         where = "services[%d]" % i
         name = svc.get("name")
@@ -68,6 +76,19 @@ def validate_options(params: Mapping[str, Any], region: Optional[str]) -> Dict[s
         net = svc.get("network_configuration")
         if net is not None and not net.get("subnets"):
             raise ValidationError(where + ".network_configuration.subnets", net.get("subnets"), "at least one subnet")
+        containers = None
+        if kwargs is not None:
+            containers = {c["name"]: [pm.get("containerPort") for pm in c.get("portMappings") or []]
+                          for c in kwargs.get("containerDefinitions") or []}
+        # The Linux default network mode is bridge (ECS's, for a definition that names none).
+        network_mode = (kwargs.get("networkMode") or "bridge") if kwargs is not None else None
+        validate_discovery(svc, where, network_mode, bool(namespace), containers)
+        if svc.get("service_discovery"):
+            sd_name = svc["service_discovery"].get("name") or name
+            if sd_name in discovery_names:
+                raise ValidationError(where + ".service_discovery.name", sd_name,
+                                      "also the Cloud Map service of %s" % discovery_names[sd_name])
+            discovery_names[sd_name] = name
     return taskdefs
 
 

@@ -29,6 +29,16 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.autoscaling impo
     resource_id,
     resource_label,
 )
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.cloudmap import (
+    UNKNOWN,
+    create_service_kwargs,
+    current_discovery,
+    desired_discovery,
+    desired_namespace,
+    plan_discovery,
+    plan_namespace,
+    registry_entry,
+)
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.cluster import (
     current_capacity_provider,
     desired_capacity_provider,
@@ -59,6 +69,9 @@ class StackPlan:
     reused: Dict[str, str] = field(default_factory=dict)
     # Service -> {"task_definition": arn, "differences": [...]} when its definition differs from what it runs.
     drift: Dict[str, Optional[Dict[str, Any]]] = field(default_factory=dict)
+    # Service -> its Cloud Map service (cloudmap.desired_discovery) and, when it exists, its ARN.
+    discovery: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    registries: Dict[str, str] = field(default_factory=dict)
 
     @property
     def reports(self) -> List[Action]:
@@ -96,11 +109,15 @@ def plan_stack(params: Mapping[str, Any], current: Current, taskdefs: Mapping[st
     desired = desired_cluster(cluster_opts, current.namespace_arn)
     for report in plan_cluster(cluster_name, current.cluster_doc, desired):
         plan.actions.append(_cluster_action(report, current))
+    namespace_opts = cluster_opts.get("service_discovery_namespace")
+    if namespace_opts:
+        for report in plan_namespace(current.namespace, desired_namespace(namespace_opts)):
+            plan.actions.append(_namespace_action(report, namespace_opts, current))
     cluster_default = (current.cluster_doc or {}).get("defaultCapacityProviderStrategy") or desired.get(
         "defaultCapacityProviderStrategy") or []
     tg_arns = {key: group["TargetGroupArn"] for key, group in current.target_groups.items()}
     for svc in params.get("services") or []:
-        _plan_service(plan, cluster_name, svc, current, taskdefs, tg_arns, cluster_default)
+        _plan_service(plan, cluster_name, svc, current, taskdefs, tg_arns, cluster_default, bool(namespace_opts))
     return plan
 
 
@@ -127,6 +144,39 @@ def _cluster_action(report: Action, current: Current) -> act.StackAction:
     return act.TagCluster(report, arn=(current.cluster or {})["clusterArn"], before=dict(report.before or {}), after=after)
 
 
+def _namespace_action(report: Action, opts: Mapping[str, Any], current: Current) -> act.StackAction:
+    if report.verb == "create":
+        return act.CreateNamespace(report, name=opts["name"], vpc=opts["vpc"], description=opts.get("description"),
+                                   tags=dict(report.after["tags"]))
+    namespace = current.namespace or {}
+    if report.verb == "update":
+        return act.UpdateNamespace(report, namespace_id=namespace["id"], description=report.after["description"])
+    return act.TagNamespace(report, arn=namespace["arn"], before=dict(report.before or {}), after=dict(report.after or {}))
+
+
+def _plan_discovery(plan: StackPlan, svc: Mapping[str, Any], current: Current) -> Dict[str, Any]:
+    """The Cloud Map service of ``svc`` (created or updated before the ECS service); its registry entry."""
+    name = svc["name"]
+    desired = desired_discovery(svc)
+    found = current.discovery.get(desired["name"]) if current.namespace else None
+    existing = current_discovery(found) if found else None
+    for report in plan_discovery(name, existing, desired):
+        if report.verb == "create":
+            kwargs = create_service_kwargs(desired, UNKNOWN)
+            del kwargs["NamespaceId"]
+            plan.actions.append(act.CreateDiscoveryService(report, service=name, name=desired["name"],
+                                                           namespace_id=(current.namespace or {}).get("id"),
+                                                           document=kwargs))
+        else:
+            change = {"DnsConfig": {"DnsRecords": [{"Type": desired["dns_record_type"], "TTL": desired["ttl"]}]}}
+            plan.actions.append(act.UpdateDiscoveryService(report, service=name, service_id=existing["id"],  # type: ignore[index]
+                                                           document=change))
+    plan.discovery[name] = desired
+    if existing:
+        plan.registries[name] = existing["arn"]
+    return registry_entry(desired, existing["arn"] if existing else UNKNOWN)
+
+
 def _autoscaling_action(report: Action, rid: str) -> act.StackAction:
     after = dict(report.after or {})
     if report.kind == "scalable_target":
@@ -140,7 +190,7 @@ def _autoscaling_action(report: Action, rid: str) -> act.StackAction:
 
 def _plan_service(plan: StackPlan, cluster_name: str, svc: Mapping[str, Any], current: Current,
                   taskdefs: Mapping[str, Dict[str, Any]], tg_arns: Mapping[str, str],
-                  cluster_default: List[Dict[str, Any]]) -> None:
+                  cluster_default: List[Dict[str, Any]], with_namespace: bool) -> None:
     name = svc["name"]
     described = current.services.get(name)
     rid = resource_id(cluster_name, name)
@@ -149,12 +199,18 @@ def _plan_service(plan: StackPlan, cluster_name: str, svc: Mapping[str, Any], cu
     autoscaled = bool(auto) or rid in current.scalable_targets
     if described and described.get("status") == "DRAINING":
         raise EcsError("service %s is DRAINING (being deleted); run again once it is INACTIVE" % name)
+    discovery = None
+    if svc.get("service_discovery") and with_namespace:
+        desired["serviceRegistries"] = [_plan_discovery(plan, svc, current)]
+        discovery = plan.discovery[name]
     if is_live(described):
         if not autoscaled and svc.get("desired_count") is not None:
             desired["desiredCount"] = svc["desired_count"]
         for report in plan_service_update(name, current_service(described), desired):  # type: ignore[arg-type]
             if report.verb == "update":
-                plan.actions.append(act.UpdateService(report, name=name, changes=dict(report.after or {})))
+                changes = dict(report.after or {})
+                plan.actions.append(act.UpdateService(report, name=name, changes=changes,
+                                                      discovery=discovery if "serviceRegistries" in changes else None))
             else:
                 plan.actions.append(act.TagService(report, name=name, arn=described["serviceArn"],  # type: ignore[index]
                                                    before=dict(report.before or {}), after=dict(report.after or {})))
@@ -173,7 +229,7 @@ def _plan_service(plan: StackPlan, cluster_name: str, svc: Mapping[str, Any], cu
             count = auto["min_capacity"] if auto else 1
         doc = creation_document(desired, count, cluster_default, kwargs.get("requiresCompatibilities") or [])
         report = Action("create", "service", name, reason="service does not exist", after=doc)
-        plan.actions.append(act.CreateService(report, name=name, document=doc))
+        plan.actions.append(act.CreateService(report, name=name, document=doc, discovery=discovery))
     if auto:
         before = current_autoscaling(current.scalable_targets.get(rid), current.policies.get(rid) or [])
         labels = _resource_labels(svc, current)
@@ -224,8 +280,14 @@ def _plan_absent(params: Mapping[str, Any], current: Current) -> StackPlan:
             deleting.append(name)
         elif described and described.get("status") == "DRAINING":
             deleting.append(name)
-    if deleting and params.get("wait", True):
+    # Cloud Map refuses to delete a service while ECS still has tasks registered in it: those
+    # deletions wait for the ECS services whatever ``wait`` says.
+    if deleting and (params.get("wait", True) or current.registries):
         plan.actions.append(act.WaitServicesInactive(None, names=tuple(deleting)))
+    for sid, found in sorted(current.registries.items()):
+        report = Action("delete", "service_discovery_service", found["Name"], reason="state=absent",
+                        before=current_discovery(found))
+        plan.actions.append(act.DeleteDiscoveryService(report, service=found["Name"], service_id=sid))
     if params.get("delete_cluster") and current.cluster_doc is not None:
         if current.other_services:
             raise EcsError("cluster %s still runs services not listed here (%s): it cannot be deleted" % (
@@ -233,6 +295,14 @@ def _plan_absent(params: Mapping[str, Any], current: Current) -> StackPlan:
         report = Action("delete", "cluster", cluster_name, reason="state=absent and delete_cluster",
                         before=current.cluster_doc)
         plan.actions.append(act.DeleteCluster(report))
+    if params.get("delete_cluster") and current.namespace is not None:
+        others = sorted(n for n, svc in current.discovery.items() if svc["Id"] not in current.registries)
+        if others:
+            raise EcsError("namespace %s still has Cloud Map services not listed here (%s): it cannot be deleted" % (
+                current.namespace["name"], ", ".join(others)))
+        report = Action("delete", "service_discovery_namespace", current.namespace["name"],
+                        reason="state=absent and delete_cluster", before=current.namespace)
+        plan.actions.append(act.DeleteNamespace(report, namespace_id=current.namespace["id"]))
     plan.actions.extend(_plan_absent_providers(params, current))
     return plan
 

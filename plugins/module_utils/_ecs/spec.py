@@ -151,6 +151,14 @@ SERVICE_OPTIONS = {
         "container_name": {"type": "str"},
         "container_port": {"type": "int"},
     }},
+    "service_discovery": {"type": "dict", "options": {
+        "name": {"type": "str"},
+        "dns_record_type": {"type": "str", "choices": ["A", "SRV"], "default": "A"},
+        "ttl": {"type": "int", "default": 60},
+        "failure_threshold": {"type": "int", "default": 1},
+        "container_name": {"type": "str"},
+        "container_port": {"type": "int"},
+    }},
     "enable_execute_command": {"type": "bool"},
     "enable_ecs_managed_tags": {"type": "bool"},
     "propagate_tags": {"type": "str", "choices": ["SERVICE", "TASK_DEFINITION", "NONE"]},
@@ -190,6 +198,13 @@ CLUSTER_OPTIONS = {
         "tags": TAGS,
     }},
     "service_connect_defaults": {"type": "dict", "options": {"namespace": {"type": "str", "required": True}}},
+    "service_discovery_namespace": {"type": "dict", "options": {
+        "name": {"type": "str", "required": True},
+        # Required with state=present (checks.py): a teardown names the namespace only.
+        "vpc": {"type": "str"},
+        "description": {"type": "str"},
+        "tags": TAGS,
+    }},
     "tags": TAGS,
 }
 
@@ -197,6 +212,8 @@ ARGUMENT_SPEC = {
     "cluster": {"type": "dict", "required": True, "options": CLUSTER_OPTIONS},
     "services": {"type": "list", "elements": "dict", "default": [], "options": SERVICE_OPTIONS,
                  "mutually_exclusive": [["launch_type", "capacity_provider_strategy"]]},
+    # Set by the collection's action plugin: where the module appends its progress while it waits.
+    "progress_file": {"type": "path"},
     "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
     "delete_cluster": {"type": "bool", "default": False},
 }

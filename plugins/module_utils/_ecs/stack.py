@@ -20,11 +20,14 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import combined_calls
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.progress import ProgressLog
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.result import Plan, Result
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.waiter import NoopWaiter, Waiter
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import AppAutoscalingApi, AutoScalingApi, EcsApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.actions import DeleteNamespace
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.applier import Applier
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.autoscaling import resource_id
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.cloudmap import UNKNOWN
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.checks import validate_against, validate_options
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.lookups import NamespaceReader
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.planner import StackPlan, plan_stack
@@ -86,7 +89,8 @@ class EcsStack:
             if unchecked:
                 self.warnings.append("secrets in another account or region were not checked: %s" % ", ".join(sorted(unchecked)))
         plan = plan_stack(self.params, current, taskdefs, can_protect=self.apis.auto_scaling is not None)
-        applier = Applier(self.apis, self.cluster_name, current, self.waiter, reused=plan.reused)
+        applier = Applier(self.apis, self.cluster_name, current, self.waiter, reused=plan.reused,
+                          registries=plan.registries, progress=ProgressLog(self.params.get("progress_file")))
         if not self.check_mode:
             applier.apply(plan.actions)
         report = Plan(plan.reports)
@@ -112,9 +116,23 @@ class EcsStack:
             }
             if plan.drift.get(name):
                 drift[name] = plan.drift[name]
-        return {
+            if name in plan.discovery and not absent:
+                namespace_name = (self.params.get("cluster") or {})["service_discovery_namespace"]["name"]
+                services[name]["discovery_name"] = "%s.%s" % (plan.discovery[name]["name"], namespace_name)
+                services[name]["registry_arn"] = applier.registry_arns.get(name, UNKNOWN)
+        out = {
             "cluster": {"name": self.cluster_name, "arn": cluster.get("clusterArn"), "status": cluster.get("status")},
             "services": services,
             "drift": drift,
             "calls": combined_calls(self.apis.all() + list(self.secret_apis or [])),
         }
+        namespace_opts = (self.params.get("cluster") or {}).get("service_discovery_namespace")
+        if namespace_opts:
+            namespace = applier.namespace or {}
+            deleted = absent and any(isinstance(a, DeleteNamespace) for a in plan.actions) and not self.check_mode
+            out["service_discovery_namespace"] = {
+                "name": namespace_opts["name"],
+                "id": None if deleted else namespace.get("id", None if absent else UNKNOWN),
+                "arn": None if deleted else namespace.get("arn", None if absent else UNKNOWN),
+            }
+        return out

@@ -19,6 +19,8 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import AppAutoscalingApi, AutoScalingApi, EcsApi, EcsError
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.autoscaling import DIMENSION, resource_id
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.cloudmap import PRIVATE_DNS, current_namespace, service_id_of
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.cluster import current_cluster
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.lookups import NamespaceReader
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.service import is_live
@@ -57,6 +59,12 @@ class Current:
     other_services: List[str] = field(default_factory=list)
     # Auto Scaling groups behind providers with managed termination protection, by group name.
     auto_scaling_groups: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    # The private DNS namespace of cluster.service_discovery_namespace (cloudmap.current_namespace).
+    namespace: Optional[Dict[str, Any]] = None
+    # Its Cloud Map services by name, as ListServices answers them.
+    discovery: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    # state=absent: the Cloud Map services of the listed ECS services in the namespace (by id).
+    registries: Dict[str, Dict[str, Any]] = field(default_factory=dict)
 
 
 def asg_name_of(arn: str) -> str:
@@ -118,10 +126,12 @@ def read_state(apis: Apis, params: Mapping[str, Any], taskdefs: Mapping[str, Dic
         targets = apis.app_autoscaling.describe_scalable_targets([resource_id(cluster_name, n) for n in live])
         current.scalable_targets = {t["ResourceId"]: t for t in targets if t.get("ScalableDimension") == DIMENSION}
         _read_policies(apis.app_autoscaling, current)
+    _read_namespace(apis.cloud_map, cluster_opts.get("service_discovery_namespace"), current)
     if state == "absent":
         if params.get("delete_cluster") and current.cluster_doc is not None:
             arns = ecs.list_services(cluster_name)
             current.other_services = [a for a in arns if a.rsplit("/", 1)[-1] not in names]
+        _read_registries(params, current)
         return current
     _read_task_definitions(ecs, current, taskdefs)
     _read_target_groups(apis.target_groups, params, current)
@@ -178,3 +188,42 @@ def _read_target_groups(reader: Elbv2Api, params: Mapping[str, Any], current: Cu
         current.target_groups.update({g["TargetGroupName"]: g for g in reader.describe_target_groups_by_name(sorted(names))})
     if arns:
         current.target_groups.update({g["TargetGroupArn"]: g for g in reader.describe_target_groups_by_arn(sorted(arns))})
+
+
+def _read_namespace(cloud_map: Optional[NamespaceReader], opts: Optional[Mapping[str, Any]], current: Current) -> None:
+    """The namespace by name (one paginated, filtered list), its tags when managed, its services."""
+    if not opts or cloud_map is None:
+        return
+    found = cloud_map.list_namespaces(opts["name"])
+    private = [ns for ns in found if ns.get("Type") == PRIVATE_DNS]
+    if len(private) > 1:
+        raise ValidationError("cluster.service_discovery_namespace.name", opts["name"],
+                              "%d private DNS namespaces have this name (%s): remove all but one" % (
+                                  len(private), ", ".join(sorted(ns["Id"] for ns in private))))
+    if not private:
+        if found:
+            raise ValidationError("cluster.service_discovery_namespace.name", opts["name"],
+                                  "a %s namespace has this name: ecs_stack manages a private DNS namespace" % found[0].get("Type"))
+        return
+    summary = private[0]
+    tags = cloud_map.list_tags_for_resource(summary["Arn"]) if opts.get("tags") is not None else None
+    current.namespace = current_namespace(summary, tags)
+    for svc in cloud_map.list_services(summary["Id"]):
+        # The filter keeps the namespace's services; the check is for answers carrying the namespace id.
+        if svc.get("NamespaceId") in (None, summary["Id"]):
+            current.discovery[svc["Name"]] = svc
+
+
+def _read_registries(params: Mapping[str, Any], current: Current) -> None:
+    """state=absent: the Cloud Map services of the listed ECS services in the namespace ecs_stack owns,
+    found by the ECS services' registries and by name (a registry elsewhere is not ecs_stack's)."""
+    by_id = {svc["Id"]: svc for svc in current.discovery.values()}
+    for opts in params.get("services") or []:
+        described = current.services.get(opts["name"]) or {}
+        for registry in described.get("serviceRegistries") or []:
+            sid = service_id_of(registry.get("registryArn") or "")
+            if sid in by_id:
+                current.registries[sid] = by_id[sid]
+        name = (opts.get("service_discovery") or {}).get("name") or opts["name"]
+        if name in current.discovery:
+            current.registries[current.discovery[name]["Id"]] = current.discovery[name]
