@@ -595,7 +595,7 @@ options:
       service_discovery:
         description:
           - A Cloud Map service in O(cluster.service_discovery_namespace) that ECS registers the service's tasks in,
-            found as C(<name>.<namespace>) in the VPC (RV(services.<name>.discovery_name)).
+            found as C(<name>.<namespace>) in the VPC (C(discovery_name) of the service in RV(services)).
           - Mutually exclusive with O(services[].service_registries), which names a registry made elsewhere.
           - Only its records' TTL changes in place; another record type needs the service deleted and created again.
         type: dict
@@ -852,7 +852,11 @@ cluster:
       description: Cluster status as last described.
       type: str
 services:
-  description: The listed services by name.
+  description:
+    - The listed services by name.
+    - With O(services[].service_discovery) and O(state=present), also C(discovery_name) (the DNS name the service's
+      tasks are found by) and C(registry_arn) (its Cloud Map service's ARN, C((known after apply)) in check mode when
+      it does not exist yet).
   returned: always
   type: dict
   sample:
@@ -866,17 +870,6 @@ services:
       drift: false
       discovery_name: flask-microservices-prod-users.flask-microservices-prod.local
       registry_arn: arn:aws:servicediscovery:us-east-1:123456789012:service/srv-abcdefghijklmnop
-  contains:
-    discovery_name:
-      description: With O(services[].service_discovery), the DNS name the service's tasks are found by.
-      type: str
-      returned: when O(services[].service_discovery) is set and O(state=present)
-    registry_arn:
-      description:
-        - With O(services[].service_discovery), the ARN of its Cloud Map service (the ECS service's registry).
-        - C((known after apply)) in check mode when it does not exist yet.
-      type: str
-      returned: when O(services[].service_discovery) is set and O(state=present)
 service_discovery_namespace:
   description:
     - The Cloud Map namespace of O(cluster.service_discovery_namespace); C((known after apply)) for the id and ARN in
