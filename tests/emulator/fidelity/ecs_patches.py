@@ -190,6 +190,12 @@ def _update_service(sim: Simulation, original: Callable, handler: Any) -> Any:
     if params.get("healthCheckGracePeriodSeconds") is not None:
         service_sim.grace_period = int(params["healthCheckGracePeriodSeconds"])
     redeploy = bool(params.get("forceNewDeployment"))
+    if params.get("placementStrategy") is not None or params.get("placementConstraints") is not None:
+        constraints, strategies = service_sim.placement
+        service_sim.placement = (params["placementConstraints"] if params.get("placementConstraints") is not None
+                                 else constraints,
+                                 params["placementStrategy"] if params.get("placementStrategy") is not None
+                                 else strategies)
     for key, attribute in (("networkConfiguration", "network_configuration"),
                            ("capacityProviderStrategy", "capacity_provider_strategy"),
                            ("platformVersion", "platform_version"),
@@ -233,10 +239,15 @@ def _run_task(sim: Simulation, original: Callable, handler: Any) -> Any:
     td = _usable_task_definition(backend, params.get("taskDefinition") or "")
     if td.network_mode == "awsvpc" and not params.get("networkConfiguration"):
         raise _invalid("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+    cluster = backend._get_cluster(params.get("cluster", "default"))
+    strategy = params.get("capacityProviderStrategy") or ([] if params.get("launchType") else
+                                                          cluster.default_capacity_provider_strategy or [])
+    fargate = params.get("launchType") == "FARGATE" or any(
+        item.get("capacityProvider") in ("FARGATE", "FARGATE_SPOT") for item in strategy)
+    if not fargate:
+        return _run_task_on_instances(sim, backend, cluster, td, params, strategy)
     result = original(handler)
     tasks = result.result.get("tasks", [])
-    fargate = params.get("launchType") == "FARGATE" or any(
-        item.get("capacityProvider") in ("FARGATE", "FARGATE_SPOT") for item in params.get("capacityProviderStrategy") or [])
     for task in tasks:
         _aws_task_id(backend, task)
         if not task.started_by:
@@ -245,10 +256,37 @@ def _run_task(sim: Simulation, original: Callable, handler: Any) -> Any:
         if fargate and not task.platform_version:
             requested = params.get("platformVersion")
             task.platform_version = requested if requested and requested != "LATEST" else "1.4.0"
-        instance = moto_records.container_instance(backend, task)
-        sim.adopt_task(task, td, None, None, instance_id=instance.ec2_instance_id if instance is not None else None,
-                       availability_zone=moto_records.subnet_zone(task))
+        sim.adopt_task(task, td, None, None, availability_zone=moto_records.subnet_zone(task))
     return result
+
+
+def _run_task_on_instances(sim: Simulation, backend: Any, cluster: Any, td: Any, params: Dict[str, Any],
+                           strategy: List[Dict[str, Any]]) -> Any:
+    """RunTask on EC2 capacity: each task placed on a container instance with room, or a failure per
+    instance that refused it (RESOURCE:CPU, RESOURCE:MEMORY, RESOURCE:PORTS...), as AWS answers."""
+    from moto.core.responses import ActionResult
+
+    provider = strategy[0].get("capacityProvider") if strategy else None
+    waits = bool(provider) and sim.fleet.waits_for_capacity(backend, provider)
+    if not sim.fleet.states(backend, cluster.name) and not waits:
+        raise _invalid("No Container Instances were found in your cluster.")
+    group = params.get("group") or "family:%s" % td.family
+    tasks, failures = [], []
+    for _index in range(int(params.get("count") or 1)):
+        decision = sim.fleet.place(backend, cluster.name, td, group, params.get("placementConstraints") or [],
+                                   params.get("placementStrategy"))
+        instance = sim.fleet.by_arn(decision.instance.arn) if decision.instance is not None else None
+        if instance is None and not waits:
+            failures.extend({"arn": arn, "reason": reason} for arn, reason in sorted(decision.failures.items()))
+            continue
+        task = moto_records.new_task(sim, backend, cluster, td, group, instance, launch_type=params.get("launchType") or "",
+                                     started_by=params.get("startedBy"), network=params.get("networkConfiguration"),
+                                     provider=provider, overrides=params.get("overrides"), tags=params.get("tags"))
+        if not task.started_by:
+            task.started_by = None
+        sim.adopt_task(task, td, None, None, instance=instance, availability_zone=moto_records.task_zone(task, instance))
+        tasks.append(task)
+    return ActionResult({"tasks": tasks, "failures": failures})
 
 
 def _aws_task_id(backend: Any, task: Any) -> None:

@@ -22,6 +22,8 @@ from typing import Any, Dict, List, Optional, Tuple
 from . import images, moto_records, task_logs
 from .behaviours import Behaviours, ImageBehaviour, strategy
 from .clock import VirtualClock
+from .container_instances import Fleet
+from .placement import SERVICE_DEFAULT_STRATEGY
 from .targets import TargetHealth
 
 PROVISIONING_SECONDS = 5.0    # ENI attachment (awsvpc) / agent hand-off
@@ -58,18 +60,20 @@ class TaskSim:
     """Life cycle of one task (service task or one-off)."""
 
     def __init__(self, task: Any, service: Optional["ServiceSim"], deployment: Optional["Deployment"],
-                 behaviour: ImageBehaviour, now: float, task_definition: Any, instance_id: Optional[str] = None,
-                 availability_zone: Optional[str] = None) -> None:
+                 behaviour: ImageBehaviour, now: float, task_definition: Any, instance: Any = None,
+                 availability_zone: Optional[str] = None, waiting_for_capacity: bool = False) -> None:
         self.task = task
-        # The EC2 instance the task runs on (EC2 launch type) and its subnet's zone.
-        self.instance_id = instance_id
+        # The container instance the task runs on (EC2; None: Fargate, or not placed yet) and its zone.
+        self.instance = instance
         self.availability_zone = availability_zone
+        # A capacity provider task that no instance has room for yet: PROVISIONING until one has.
+        self.waiting_for_capacity = waiting_for_capacity
         self.service = service
         self.deployment = deployment
         self.behaviour = behaviour
         self.task_definition = task_definition
         self.status = "PROVISIONING"
-        self.due: Optional[float] = now + PROVISIONING_SECONDS
+        self.due: Optional[float] = None if waiting_for_capacity else now + PROVISIONING_SECONDS
         self.running_since: Optional[float] = None
         self.targets: List[Tuple[Any, Dict[str, Any]]] = []
         self.counted_failure = False
@@ -86,6 +90,10 @@ class TaskSim:
     @property
     def short_id(self) -> str:
         return self.task.id
+
+    @property
+    def instance_id(self) -> Optional[str]:
+        return self.instance.instance_id if self.instance is not None else None
 
 
 class Deployment:
@@ -178,6 +186,11 @@ class ServiceSim:
         self.network_configuration = params.get("networkConfiguration") or None
         self.platform_version = params.get("platformVersion")
         self.load_balancers = params.get("loadBalancers") or []
+        self.service_registries = params.get("serviceRegistries") or []
+        # (constraints, strategies) for EC2 placement; AWS's default strategy when none is given.
+        self.placement: Tuple[List[Dict[str, Any]], List[Dict[str, Any]]] = (
+            params.get("placementConstraints") or [],
+            params.get("placementStrategy") or list(SERVICE_DEFAULT_STRATEGY))
         self.deployment_configuration = normalise_deployment_configuration(params.get("deploymentConfiguration"))
         self.grace_period = int(params.get("healthCheckGracePeriodSeconds") or 0)
         self.deployments: List[Deployment] = []
@@ -185,7 +198,7 @@ class ServiceSim:
         self.events: List[Dict[str, Any]] = []
         self.last_completed: Optional[Deployment] = None
         self.steady = False
-        self.unplaceable_reported = False
+        self.unplaceable_reported: Any = False
         self.deleted = False
         self.created_at = _now_wall()
         # (verb, target group ARN) -> targets, flushed as one event per step like AWS does.
@@ -311,6 +324,7 @@ class Simulation:
         self.targets.probe = self._probe
         self.services: Dict[Tuple[str, str, str, str], ServiceSim] = {}
         self.tasks: Dict[str, TaskSim] = {}
+        self.fleet = Fleet(self)
         self._now: Optional[float] = None
 
     # time ------------------------------------------------------------------------------------
@@ -322,6 +336,7 @@ class Simulation:
         self.services.clear()
         self.tasks.clear()
         self.targets.reset()
+        self.fleet.reset()
         self._now = None
 
     def advance(self) -> None:
@@ -341,6 +356,9 @@ class Simulation:
 
     def _next_due(self) -> Optional[float]:
         due = self.targets.next_due()
+        when = self.fleet.next_due()
+        if when is not None and (due is None or when < due):
+            due = when
         for task in self.tasks.values():
             for when in (task.due, task.health_due):
                 if when is not None and (due is None or when < due):
@@ -353,6 +371,8 @@ class Simulation:
 
     def _step(self) -> None:
         now = self.time()
+        self.fleet.sync(now)
+        self.fleet.place_waiting(now)
         for task in list(self.tasks.values()):
             while task.due is not None and task.due <= now:
                 self._task_transition(task)
@@ -365,6 +385,8 @@ class Simulation:
             self._schedule(service)
             service.flush_events()
             service.render()
+        self.fleet.scale()
+        self.fleet.render()
         self._refresh_clusters()
 
     # tasks -------------------------------------------------------------------------------------
@@ -379,17 +401,28 @@ class Simulation:
         return ImageBehaviour()
 
     def adopt_task(self, task: Any, task_definition: Any, service: Optional[ServiceSim],
-                   deployment: Optional[Deployment], instance_id: Optional[str] = None,
+                   deployment: Optional[Deployment], instance: Any = None,
                    availability_zone: Optional[str] = None) -> TaskSim:
-        """Take over the life cycle of a moto task just created."""
+        """Take over the life cycle of a moto task just created (on ``instance``, or waiting for one)."""
+        waiting = instance is None and bool(task.capacity_provider_name) and \
+            task.capacity_provider_name not in ("FARGATE", "FARGATE_SPOT") and not task.platform_version
         sim = TaskSim(task, service, deployment, self.behaviour_of(task_definition), self.time(), task_definition,
-                      instance_id, availability_zone)
+                      instance, availability_zone, waiting_for_capacity=waiting)
         moto_records.dress_task(task, task_definition, self, availability_zone)
         moto_records.set_task_status(task, "PROVISIONING")
         self.tasks[task.task_arn] = sim
         if deployment is not None:
             deployment.tasks.append(sim)
         return sim
+
+    def assign_instance(self, sim: TaskSim, instance: Any, now: float) -> None:
+        """A task that waited for capacity is placed: its provisioning starts now."""
+        sim.waiting_for_capacity = False
+        sim.instance = instance
+        moto_records.place_task(sim.task, sim.task_definition, instance.arn, self)
+        sim.availability_zone = moto_records.task_zone(sim.task, instance)
+        sim.task.availability_zone = sim.availability_zone or sim.task.availability_zone
+        sim.due = now + PROVISIONING_SECONDS
 
     def _task_transition(self, sim: TaskSim) -> None:
         """Apply the task's transition that is due: one method per status, in TASK_STEPS."""
@@ -779,11 +812,15 @@ class Simulation:
         try:
             return moto_records.launch_service_tasks(self, service, deployment, count)
         except moto_records.Unplaceable as exc:
-            if not service.unplaceable_reported:
-                service.unplaceable_reported = True
+            if service.unplaceable_reported != str(exc):
+                # AWS omits a duplicate event until the cause is resolved (or six hours pass).
+                service.unplaceable_reported = str(exc)
+                reason = str(exc)
+                if reason.startswith("No Container Instances"):
+                    reason = "Reason: " + reason
                 service.event("was unable to place a task because no container instance met all of its requirements. "
-                              "Reason: %s For more information, see the Troubleshooting section of the Amazon ECS "
-                              "Developer Guide." % exc)
+                              "%s For more information, see the Troubleshooting section of the Amazon ECS "
+                              "Developer Guide." % reason)
             return []
 
     def _refresh_clusters(self) -> None:
