@@ -22,6 +22,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from . import images, moto_records, task_logs
 from .behaviours import Behaviours, ImageBehaviour, strategy
 from .clock import VirtualClock
+from .cloud_map import EcsRegistrations
 from .container_instances import Fleet
 from .placement import SERVICE_DEFAULT_STRATEGY
 from .targets import TargetHealth
@@ -68,6 +69,8 @@ class TaskSim:
         self.availability_zone = availability_zone
         # A capacity provider task that no instance has room for yet: PROVISIONING until one has.
         self.waiting_for_capacity = waiting_for_capacity
+        # Cloud Map services (registry ARNs) the task is registered in.
+        self.registered_in: List[str] = []
         self.service = service
         self.deployment = deployment
         self.behaviour = behaviour
@@ -325,6 +328,7 @@ class Simulation:
         self.services: Dict[Tuple[str, str, str, str], ServiceSim] = {}
         self.tasks: Dict[str, TaskSim] = {}
         self.fleet = Fleet(self)
+        self.registrations = EcsRegistrations()
         self._now: Optional[float] = None
 
     # time ------------------------------------------------------------------------------------
@@ -479,6 +483,8 @@ class Simulation:
             self._schedule_health(sim, due, checks)
         if sim.service is not None and sim.service.load_balancers:
             self._register_targets(sim)
+        if sim.service is not None and sim.service.service_registries:
+            self.registrations.register(sim, False if checks else None)
 
     def _after_running(self, sim: TaskSim, task: Any, due: float) -> None:
         """An essential container exited by itself."""
@@ -551,6 +557,7 @@ class Simulation:
         for container in sim.task.containers:
             if container["name"] in checks:
                 container["healthStatus"] = status
+        self.registrations.health_changed(sim, status)
 
     def _begin_stop(self, sim: TaskSim, stop_code: str, reason: str, failed: bool = False, exit_code: Optional[int] = None,
                     container_reason: Optional[str] = None, image: Optional[str] = None) -> None:
@@ -570,6 +577,8 @@ class Simulation:
             if container_reason and (image is None or container["image"] == image):
                 container["reason"] = container_reason
                 container["lastStatus"] = "STOPPED"
+        if sim.registered_in:
+            self.registrations.deregister(sim)
         if stop_code == "TaskFailedToStart" and sim.service is not None:
             sim.service.failed_to_start(sim, self.time())
         if failed and sim.deployment is not None and not sim.counted_failure:

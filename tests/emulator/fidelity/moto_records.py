@@ -403,3 +403,40 @@ def _dynamic_port(used: set) -> int:
         if port not in used:
             return port
     return low
+
+
+# Cloud Map -------------------------------------------------------------------------------------------
+def _cloud_map(account_id: str, region: str) -> Any:
+    from moto.servicediscovery.models import servicediscovery_backends
+
+    return servicediscovery_backends[account_id][region]
+
+
+def register_cloud_map_instance(account_id: str, region: str, registry_arn: str, instance_id: str,
+                                attributes: Dict[str, str]) -> None:
+    backend = _cloud_map(account_id, region)
+    service_id = registry_arn.split("/")[-1]
+    if service_id in backend.services:
+        backend.register_instance(service_id, instance_id, None, attributes)
+
+
+def deregister_cloud_map_instance(account_id: str, region: str, registry_arn: str, instance_id: str) -> None:
+    backend = _cloud_map(account_id, region)
+    service = backend.services.get(registry_arn.split("/")[-1])
+    if service is not None and any(i.instance_id == instance_id for i in service.instances):
+        backend.deregister_instance(service.id, instance_id)
+
+
+def set_cloud_map_health(account_id: str, region: str, registry_arn: str, instance_id: str, status: str) -> None:
+    backend = _cloud_map(account_id, region)
+    service = backend.services.get(registry_arn.split("/")[-1])
+    if service is None or service.health_check_custom_config is None:
+        return
+    for instance in service.instances:
+        if instance.instance_id == instance_id:
+            backend.update_instance_custom_health_status(service.id, instance_id, status)
+
+
+def ec2_private_address(backend: Any, instance_id: Optional[str]) -> Optional[str]:
+    instance = ec2_instance(backend, instance_id or "")
+    return getattr(instance, "private_ip", None) if instance is not None else None
