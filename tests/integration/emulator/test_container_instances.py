@@ -95,11 +95,14 @@ def test_reserved_memory_setting_is_left_out_of_registered_memory(stack):
     assert _resource(instance, "registeredResources", "MEMORY") == int(4096 * 7985 / 8192) - 256
 
 
-def test_instance_without_ecs_cluster_user_data_does_not_register(stack):
-    _capacity(stack, user_data="#!/bin/bash\necho hello\n")
+def test_only_instances_with_ecs_cluster_user_data_register(stack):
+    _capacity(stack, name="plain", user_data="#!/bin/bash\necho hello\n")
+    _capacity(stack, name="ecs")
     stack.advance(AGENT_START + 1)
 
-    assert _instances(stack) == []
+    [instance] = _instances(stack)
+    group = stack.clients.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["ecs"])["AutoScalingGroups"][0]
+    assert instance["ec2InstanceId"] == group["Instances"][0]["InstanceId"]
 
 
 def test_terminated_instance_is_deregistered(stack):
