@@ -55,7 +55,8 @@ def install(sim: Simulation) -> None:
 
     # One idiom for every hook: fixes.patch_method(cls, name, replacement(original, *args)).
     responses = EC2ContainerServiceResponse
-    for name, handler in (("create_service", _create_service), ("update_service", _update_service),
+    for name, handler in (("register_task_definition", _register_task_definition),
+                          ("create_service", _create_service), ("update_service", _update_service),
                           ("delete_service", _delete_service), ("run_task", _run_task),
                           ("stop_task", _stop_task), ("describe_tasks", _describe_tasks)):
         patch_method(responses, name, functools.partial(handler, sim))
@@ -76,6 +77,34 @@ def install(sim: Simulation) -> None:
 
     patch_method(elb_models.ELBv2Backend, "describe_target_health", describe_target_health)
     _patch_task_eni()
+
+
+# task definitions ---------------------------------------------------------------------------------
+def _register_task_definition(_sim: Simulation, original: Callable, handler: Any) -> Any:
+    """Refuse, as RegisterTaskDefinition does, links in awsvpc mode, links and dependencies naming
+    containers the task definition does not have, SUCCESS / COMPLETE dependencies on essential
+    containers, and a task definition without an essential container."""
+    params = handler._get_params()
+    containers = params.get("containerDefinitions") or []
+    names = {c.get("name") for c in containers}
+    for container in containers:
+        if container.get("links") and params.get("networkMode") == "awsvpc":
+            raise _client_error("Links are not supported when networkMode=awsvpc.")
+        for link in container.get("links") or []:
+            if link.split(":", 1)[0] not in names:
+                raise _client_error("Cannot link to container + '%s' because it does not exist" % link.split(":", 1)[0])
+        for dependency in container.get("dependsOn") or []:
+            other = dependency.get("containerName")
+            if other not in names:
+                raise _client_error("Cannot depend on container + '%s' because it does not exist" % other)
+            target = [c for c in containers if c.get("name") == other][0]
+            if (dependency.get("condition") or "").upper() in ("SUCCESS", "COMPLETE") and \
+                    target.get("essential", True) is not False:
+                raise _client_error("A dependency container with SUCCESS or COMPLETE condition cannot be an "
+                                    "essential container")
+    if containers and all(c.get("essential", True) is False for c in containers):
+        raise _client_error("Task definition does not have any essential container.")
+    return original(handler)
 
 
 # services -----------------------------------------------------------------------------------------

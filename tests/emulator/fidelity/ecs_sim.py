@@ -24,6 +24,7 @@ from .behaviours import Behaviours, ImageBehaviour, strategy
 from .clock import VirtualClock
 from .cloud_map import EcsRegistrations
 from .container_instances import Fleet
+from .containers import TaskContainers
 from .placement import SERVICE_DEFAULT_STRATEGY
 from .targets import TargetHealth
 
@@ -82,6 +83,10 @@ class TaskSim:
         self.counted_failure = False
         # The service's launch round this task belongs to (service throttle logic).
         self.launch_round = service.launch_rounds if service is not None else 0
+        # The containers' start order, health and exits (None until the images are pulled), and
+        # when one of them may start or exit next once the task runs.
+        self.containers: Optional[TaskContainers] = None
+        self.container_due: Optional[float] = None
         # Container health checks: when the task's health status changes next, and to what.
         self.health_due: Optional[float] = None
         self.health_next: Optional[str] = None
@@ -364,7 +369,7 @@ class Simulation:
         if when is not None and (due is None or when < due):
             due = when
         for task in self.tasks.values():
-            for when in (task.due, task.health_due):
+            for when in (task.due, task.health_due, task.container_due):
                 if when is not None and (due is None or when < due):
                     due = when
         for service in self.services.values():
@@ -382,6 +387,10 @@ class Simulation:
                 self._task_transition(task)
             if task.health_due is not None and task.health_due <= now:
                 self._health_transition(task)
+            if task.container_due is not None and task.container_due <= now:
+                task.container_due = None
+                if task.live and task.status == "RUNNING":
+                    self._containers_step(task, task.task, now)
         for group, target in self.targets.step(now):
             self._target_changed(group, target)
         for service in list(self.services.values()):
@@ -444,37 +453,73 @@ class Simulation:
         sim.due = due + sim.behaviour.pending_seconds(PENDING_SECONDS)
 
     def _after_pending(self, sim: TaskSim, task: Any, due: float) -> None:
-        """Images pulled: RUNNING, or STOPPED when an image or the log group fails."""
-        reason = sim.behaviour.pull_failure()
-        if reason:
-            self._begin_stop(sim, "TaskFailedToStart", reason, failed=True, container_reason=reason,
-                             image=sim.behaviour.image)
-            return
-        for container in sim.task_definition.container_definitions:
-            reason = images.pull_failure(container.get("image"))
-            if reason:
-                self._begin_stop(sim, "TaskFailedToStart", reason, failed=True, container_reason=reason,
-                                 image=container.get("image"))
+        """Images pulled (or STOPPED when an image or the log group fails); containers start in
+        dependency order; RUNNING once every essential container runs."""
+        if sim.containers is None:
+            if not self._pull(sim, task):
                 return
-        failure = task_logs.start_failure(task, sim.task_definition)
-        if failure:
-            self._begin_stop(sim, "TaskFailedToStart", failure, failed=True)
-            return
-        sim.status = "RUNNING"
-        sim.running_since = due
-        if sim.service is not None:
-            sim.service.started()
-        task_logs.write(task, sim.task_definition, {c.get("name"): _start_lines(c) for c in sim.task_definition.container_definitions})
-        task.pull_stopped_at = _now_wall()
-        task.started_at = _now_wall()
-        task.connectivity = "CONNECTED"
-        task.connectivity_at = _now_wall()
-        for container in task.containers:
+            sim.containers = TaskContainers(sim.task_definition, self.behaviours.for_image)
+            task.pull_stopped_at = _now_wall()
+        self._containers_step(sim, task, due)
+
+    def _containers_step(self, sim: TaskSim, task: Any, due: float) -> None:
+        """Start the containers whose conditions hold, record the non-essential ones that exited."""
+        assert sim.containers is not None
+        started, exited, failure = sim.containers.step(due)
+        by_name = {c["name"]: c for c in task.containers}
+        for run in started:
+            container = by_name[run.name]
             container["lastStatus"] = "RUNNING"
             container["imageDigest"] = images.digest_of(container.get("image"))
             # Fargate: "<task id>-<number>"; a container instance: Docker's 64-hex container id.
             container["runtimeId"] = ("%s-%010d" % (task.id, random.randint(0, 10 ** 10 - 1))
                                       if task.platform_version else uuid.uuid4().hex + uuid.uuid4().hex)
+            task_logs.write(task, sim.task_definition, {run.name: _start_lines(run.definition)})
+        for run in exited:
+            container = by_name[run.name]
+            container["lastStatus"] = "STOPPED"
+            container["exitCode"] = run.exit_code
+            task_logs.write(task, sim.task_definition, {run.name: _exit_lines(run.exit_code or 0)})
+        if failure:
+            sim.container_due = None
+            self._begin_stop(sim, "TaskFailedToStart", failure, failed=True)
+            return
+        if sim.status == "PENDING":
+            if sim.containers.essential_running():
+                self._task_running(sim, task, due)
+            else:
+                sim.due = sim.containers.next_due(due)
+                return
+        sim.container_due = sim.containers.next_due(due)
+
+    def _pull(self, sim: TaskSim, task: Any) -> bool:
+        """Pull the images and create the log streams; False: the task failed to start."""
+        reason = sim.behaviour.pull_failure()
+        if reason:
+            self._begin_stop(sim, "TaskFailedToStart", reason, failed=True, container_reason=reason,
+                             image=sim.behaviour.image)
+            return False
+        for container in sim.task_definition.container_definitions:
+            reason = images.pull_failure(container.get("image"))
+            if reason:
+                self._begin_stop(sim, "TaskFailedToStart", reason, failed=True, container_reason=reason,
+                                 image=container.get("image"))
+                return False
+        failure = task_logs.start_failure(task, sim.task_definition)
+        if failure:
+            self._begin_stop(sim, "TaskFailedToStart", failure, failed=True)
+            return False
+        return True
+
+    def _task_running(self, sim: TaskSim, task: Any, due: float) -> None:
+        """Every essential container runs: the task is RUNNING."""
+        sim.status = "RUNNING"
+        sim.running_since = due
+        if sim.service is not None:
+            sim.service.started()
+        task.started_at = _now_wall()
+        task.connectivity = "CONNECTED"
+        task.connectivity_at = _now_wall()
         moto_records.set_task_status(task, "RUNNING")
         run = sim.behaviour.runs_for(ONE_OFF_DEFAULT_RUN_SECONDS if sim.service is None else None)
         sim.due = None if run is None else due + run
@@ -489,12 +534,7 @@ class Simulation:
     def _after_running(self, sim: TaskSim, task: Any, due: float) -> None:
         """An essential container exited by itself."""
         code = sim.behaviour.exit_code()
-        if code:
-            lines = ["Traceback (most recent call last):", '  File "/app/manage.py", line 12, in <module>',
-                     "RuntimeError: fatal error, exiting with code %d" % code]
-        else:
-            lines = ["Done."]
-        task_logs.write(task, sim.task_definition, {"*": lines})
+        task_logs.write(task, sim.task_definition, {"*": _exit_lines(code)})
         self._begin_stop(sim, "EssentialContainerExited", "Essential container in task exited",
                          failed=sim.service is not None, exit_code=code)
 
@@ -513,7 +553,7 @@ class Simulation:
         for container in task.containers:
             if container["lastStatus"] != "STOPPED":
                 container["lastStatus"] = "STOPPED"
-                if container.get("exitCode") is None and sim.running_since is not None:
+                if container.get("exitCode") is None and container.get("runtimeId"):
                     # SIGTERM from the scheduler or the user: the process exits 0 or 143.
                     container["exitCode"] = 0
         sim.due = due + DEPROVISIONING_SECONDS
@@ -848,6 +888,13 @@ def _health_checks(task_definition: Any) -> Dict[str, Dict[str, Any]]:
     """Container name -> healthCheck, for the essential containers that have one."""
     return {c.get("name"): c["healthCheck"] for c in task_definition.container_definitions
             if c.get("healthCheck") and c.get("essential", True) is not False}
+
+
+def _exit_lines(code: int) -> List[str]:
+    if code:
+        return ["Traceback (most recent call last):", '  File "/app/manage.py", line 12, in <module>',
+                "RuntimeError: fatal error, exiting with code %d" % code]
+    return ["Done."]
 
 
 def _start_lines(container: Dict[str, Any]) -> List[str]:
