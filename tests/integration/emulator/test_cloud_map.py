@@ -132,7 +132,7 @@ def test_stopped_tasks_are_deregistered(cloud_map, stack):
     cloud_map.delete_service(Id=service["Id"])
 
 
-def test_bridge_task_registers_its_instance_address_and_host_port_for_srv(cloud_map, stack, boto3_client):
+def test_bridge_task_registers_its_instance_address_and_host_port_for_srv(cloud_map, stack):
     service = _service(cloud_map, _namespace(cloud_map, stack), record="SRV")
     image = stack.ec2.describe_images()["Images"][0]["ImageId"]
     # RunInstances' UserData is base64-encoded by the SDK.
