@@ -63,10 +63,11 @@ def install(app: Any) -> None:
         # moto as it is, plus the control API: shows which fidelity tests fail on plain moto.
         return
 
-    from . import ec2_capacity, ecs_patches, ecs_sim, fixes
+    from . import cloud_map, ec2_capacity, ecs_patches, ecs_sim, fixes
 
     fixes.install()
     ec2_capacity.install()
+    cloud_map.install()
     state.sim = ecs_sim.Simulation(state.clock, state.behaviours)
     ecs_patches.install(state.sim)
 

@@ -55,7 +55,8 @@ def install(sim: Simulation) -> None:
 
     # One idiom for every hook: fixes.patch_method(cls, name, replacement(original, *args)).
     responses = EC2ContainerServiceResponse
-    for name, handler in (("create_service", _create_service), ("update_service", _update_service),
+    for name, handler in (("register_task_definition", _register_task_definition),
+                          ("create_service", _create_service), ("update_service", _update_service),
                           ("delete_service", _delete_service), ("run_task", _run_task),
                           ("stop_task", _stop_task), ("describe_tasks", _describe_tasks)):
         patch_method(responses, name, functools.partial(handler, sim))
@@ -76,6 +77,34 @@ def install(sim: Simulation) -> None:
 
     patch_method(elb_models.ELBv2Backend, "describe_target_health", describe_target_health)
     _patch_task_eni()
+
+
+# task definitions ---------------------------------------------------------------------------------
+def _register_task_definition(_sim: Simulation, original: Callable, handler: Any) -> Any:
+    """Refuse, as RegisterTaskDefinition does, links in awsvpc mode, links and dependencies naming
+    containers the task definition does not have, SUCCESS / COMPLETE dependencies on essential
+    containers, and a task definition without an essential container."""
+    params = handler._get_params()
+    containers = params.get("containerDefinitions") or []
+    names = {c.get("name") for c in containers}
+    for container in containers:
+        if container.get("links") and params.get("networkMode") == "awsvpc":
+            raise _client_error("Links are not supported when networkMode=awsvpc.")
+        for link in container.get("links") or []:
+            if link.split(":", 1)[0] not in names:
+                raise _client_error("Cannot link to container + '%s' because it does not exist" % link.split(":", 1)[0])
+        for dependency in container.get("dependsOn") or []:
+            other = dependency.get("containerName")
+            if other not in names:
+                raise _client_error("Cannot depend on container + '%s' because it does not exist" % other)
+            target = [c for c in containers if c.get("name") == other][0]
+            if (dependency.get("condition") or "").upper() in ("SUCCESS", "COMPLETE") and \
+                    target.get("essential", True) is not False:
+                raise _client_error("A dependency container with SUCCESS or COMPLETE condition cannot be an "
+                                    "essential container")
+    if containers and all(c.get("essential", True) is False for c in containers):
+        raise _client_error("Task definition does not have any essential container.")
+    return original(handler)
 
 
 # services -----------------------------------------------------------------------------------------
@@ -190,6 +219,12 @@ def _update_service(sim: Simulation, original: Callable, handler: Any) -> Any:
     if params.get("healthCheckGracePeriodSeconds") is not None:
         service_sim.grace_period = int(params["healthCheckGracePeriodSeconds"])
     redeploy = bool(params.get("forceNewDeployment"))
+    if params.get("placementStrategy") is not None or params.get("placementConstraints") is not None:
+        constraints, strategies = service_sim.placement
+        service_sim.placement = (params["placementConstraints"] if params.get("placementConstraints") is not None
+                                 else constraints,
+                                 params["placementStrategy"] if params.get("placementStrategy") is not None
+                                 else strategies)
     for key, attribute in (("networkConfiguration", "network_configuration"),
                            ("capacityProviderStrategy", "capacity_provider_strategy"),
                            ("platformVersion", "platform_version"),
@@ -233,10 +268,15 @@ def _run_task(sim: Simulation, original: Callable, handler: Any) -> Any:
     td = _usable_task_definition(backend, params.get("taskDefinition") or "")
     if td.network_mode == "awsvpc" and not params.get("networkConfiguration"):
         raise _invalid("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+    cluster = backend._get_cluster(params.get("cluster", "default"))
+    strategy = params.get("capacityProviderStrategy") or ([] if params.get("launchType") else
+                                                          cluster.default_capacity_provider_strategy or [])
+    fargate = params.get("launchType") == "FARGATE" or any(
+        item.get("capacityProvider") in ("FARGATE", "FARGATE_SPOT") for item in strategy)
+    if not fargate:
+        return _run_task_on_instances(sim, backend, cluster, td, params, strategy)
     result = original(handler)
     tasks = result.result.get("tasks", [])
-    fargate = params.get("launchType") == "FARGATE" or any(
-        item.get("capacityProvider") in ("FARGATE", "FARGATE_SPOT") for item in params.get("capacityProviderStrategy") or [])
     for task in tasks:
         _aws_task_id(backend, task)
         if not task.started_by:
@@ -245,10 +285,37 @@ def _run_task(sim: Simulation, original: Callable, handler: Any) -> Any:
         if fargate and not task.platform_version:
             requested = params.get("platformVersion")
             task.platform_version = requested if requested and requested != "LATEST" else "1.4.0"
-        instance = moto_records.container_instance(backend, task)
-        sim.adopt_task(task, td, None, None, instance_id=instance.ec2_instance_id if instance is not None else None,
-                       availability_zone=moto_records.subnet_zone(task))
+        sim.adopt_task(task, td, None, None, availability_zone=moto_records.subnet_zone(task))
     return result
+
+
+def _run_task_on_instances(sim: Simulation, backend: Any, cluster: Any, td: Any, params: Dict[str, Any],
+                           strategy: List[Dict[str, Any]]) -> Any:
+    """RunTask on EC2 capacity: each task placed on a container instance with room, or a failure per
+    instance that refused it (RESOURCE:CPU, RESOURCE:MEMORY, RESOURCE:PORTS...), as AWS answers."""
+    from moto.core.responses import ActionResult
+
+    provider = strategy[0].get("capacityProvider") if strategy else None
+    waits = bool(provider) and sim.fleet.waits_for_capacity(backend, provider)
+    if not sim.fleet.states(backend, cluster.name) and not waits:
+        raise _invalid("No Container Instances were found in your cluster.")
+    group = params.get("group") or "family:%s" % td.family
+    tasks, failures = [], []
+    for _index in range(int(params.get("count") or 1)):
+        decision = sim.fleet.place(backend, cluster.name, td, group, params.get("placementConstraints") or [],
+                                   params.get("placementStrategy"))
+        instance = sim.fleet.by_arn(decision.instance.arn) if decision.instance is not None else None
+        if instance is None and not waits:
+            failures.extend({"arn": arn, "reason": reason} for arn, reason in sorted(decision.failures.items()))
+            continue
+        task = moto_records.new_task(sim, backend, cluster, td, group, instance, launch_type=params.get("launchType") or "",
+                                     started_by=params.get("startedBy"), network=params.get("networkConfiguration"),
+                                     provider=provider, overrides=params.get("overrides"), tags=params.get("tags"))
+        if not task.started_by:
+            task.started_by = None
+        sim.adopt_task(task, td, None, None, instance=instance, availability_zone=moto_records.task_zone(task, instance))
+        tasks.append(task)
+    return ActionResult({"tasks": tasks, "failures": failures})
 
 
 def _aws_task_id(backend: Any, task: Any) -> None:

@@ -22,6 +22,10 @@ from typing import Any, Dict, List, Optional, Tuple
 from . import images, moto_records, task_logs
 from .behaviours import Behaviours, ImageBehaviour, strategy
 from .clock import VirtualClock
+from .cloud_map import EcsRegistrations
+from .container_instances import Fleet
+from .containers import TaskContainers
+from .placement import SERVICE_DEFAULT_STRATEGY
 from .targets import TargetHealth
 
 PROVISIONING_SECONDS = 5.0    # ENI attachment (awsvpc) / agent hand-off
@@ -58,23 +62,31 @@ class TaskSim:
     """Life cycle of one task (service task or one-off)."""
 
     def __init__(self, task: Any, service: Optional["ServiceSim"], deployment: Optional["Deployment"],
-                 behaviour: ImageBehaviour, now: float, task_definition: Any, instance_id: Optional[str] = None,
-                 availability_zone: Optional[str] = None) -> None:
+                 behaviour: ImageBehaviour, now: float, task_definition: Any, instance: Any = None,
+                 availability_zone: Optional[str] = None, waiting_for_capacity: bool = False) -> None:
         self.task = task
-        # The EC2 instance the task runs on (EC2 launch type) and its subnet's zone.
-        self.instance_id = instance_id
+        # The container instance the task runs on (EC2; None: Fargate, or not placed yet) and its zone.
+        self.instance = instance
         self.availability_zone = availability_zone
+        # A capacity provider task that no instance has room for yet: PROVISIONING until one has.
+        self.waiting_for_capacity = waiting_for_capacity
+        # Cloud Map services (registry ARNs) the task is registered in.
+        self.registered_in: List[str] = []
         self.service = service
         self.deployment = deployment
         self.behaviour = behaviour
         self.task_definition = task_definition
         self.status = "PROVISIONING"
-        self.due: Optional[float] = now + PROVISIONING_SECONDS
+        self.due: Optional[float] = None if waiting_for_capacity else now + PROVISIONING_SECONDS
         self.running_since: Optional[float] = None
         self.targets: List[Tuple[Any, Dict[str, Any]]] = []
         self.counted_failure = False
         # The service's launch round this task belongs to (service throttle logic).
         self.launch_round = service.launch_rounds if service is not None else 0
+        # The containers' start order, health and exits (None until the images are pulled), and
+        # when one of them may start or exit next once the task runs.
+        self.containers: Optional[TaskContainers] = None
+        self.container_due: Optional[float] = None
         # Container health checks: when the task's health status changes next, and to what.
         self.health_due: Optional[float] = None
         self.health_next: Optional[str] = None
@@ -86,6 +98,10 @@ class TaskSim:
     @property
     def short_id(self) -> str:
         return self.task.id
+
+    @property
+    def instance_id(self) -> Optional[str]:
+        return self.instance.instance_id if self.instance is not None else None
 
 
 class Deployment:
@@ -178,6 +194,11 @@ class ServiceSim:
         self.network_configuration = params.get("networkConfiguration") or None
         self.platform_version = params.get("platformVersion")
         self.load_balancers = params.get("loadBalancers") or []
+        self.service_registries = params.get("serviceRegistries") or []
+        # (constraints, strategies) for EC2 placement; AWS's default strategy when none is given.
+        self.placement: Tuple[List[Dict[str, Any]], List[Dict[str, Any]]] = (
+            params.get("placementConstraints") or [],
+            params.get("placementStrategy") or list(SERVICE_DEFAULT_STRATEGY))
         self.deployment_configuration = normalise_deployment_configuration(params.get("deploymentConfiguration"))
         self.grace_period = int(params.get("healthCheckGracePeriodSeconds") or 0)
         self.deployments: List[Deployment] = []
@@ -185,7 +206,7 @@ class ServiceSim:
         self.events: List[Dict[str, Any]] = []
         self.last_completed: Optional[Deployment] = None
         self.steady = False
-        self.unplaceable_reported = False
+        self.unplaceable_reported: Any = False
         self.deleted = False
         self.created_at = _now_wall()
         # (verb, target group ARN) -> targets, flushed as one event per step like AWS does.
@@ -311,6 +332,8 @@ class Simulation:
         self.targets.probe = self._probe
         self.services: Dict[Tuple[str, str, str, str], ServiceSim] = {}
         self.tasks: Dict[str, TaskSim] = {}
+        self.fleet = Fleet(self)
+        self.registrations = EcsRegistrations()
         self._now: Optional[float] = None
 
     # time ------------------------------------------------------------------------------------
@@ -322,6 +345,7 @@ class Simulation:
         self.services.clear()
         self.tasks.clear()
         self.targets.reset()
+        self.fleet.reset()
         self._now = None
 
     def advance(self) -> None:
@@ -341,8 +365,11 @@ class Simulation:
 
     def _next_due(self) -> Optional[float]:
         due = self.targets.next_due()
+        when = self.fleet.next_due()
+        if when is not None and (due is None or when < due):
+            due = when
         for task in self.tasks.values():
-            for when in (task.due, task.health_due):
+            for when in (task.due, task.health_due, task.container_due):
                 if when is not None and (due is None or when < due):
                     due = when
         for service in self.services.values():
@@ -353,11 +380,17 @@ class Simulation:
 
     def _step(self) -> None:
         now = self.time()
+        self.fleet.sync(now)
+        self.fleet.place_waiting(now)
         for task in list(self.tasks.values()):
             while task.due is not None and task.due <= now:
                 self._task_transition(task)
             if task.health_due is not None and task.health_due <= now:
                 self._health_transition(task)
+            if task.container_due is not None and task.container_due <= now:
+                task.container_due = None
+                if task.live and task.status == "RUNNING":
+                    self._containers_step(task, task.task, now)
         for group, target in self.targets.step(now):
             self._target_changed(group, target)
         for service in list(self.services.values()):
@@ -365,6 +398,8 @@ class Simulation:
             self._schedule(service)
             service.flush_events()
             service.render()
+        self.fleet.scale()
+        self.fleet.render()
         self._refresh_clusters()
 
     # tasks -------------------------------------------------------------------------------------
@@ -379,17 +414,28 @@ class Simulation:
         return ImageBehaviour()
 
     def adopt_task(self, task: Any, task_definition: Any, service: Optional[ServiceSim],
-                   deployment: Optional[Deployment], instance_id: Optional[str] = None,
+                   deployment: Optional[Deployment], instance: Any = None,
                    availability_zone: Optional[str] = None) -> TaskSim:
-        """Take over the life cycle of a moto task just created."""
+        """Take over the life cycle of a moto task just created (on ``instance``, or waiting for one)."""
+        waiting = instance is None and bool(task.capacity_provider_name) and \
+            task.capacity_provider_name not in ("FARGATE", "FARGATE_SPOT") and not task.platform_version
         sim = TaskSim(task, service, deployment, self.behaviour_of(task_definition), self.time(), task_definition,
-                      instance_id, availability_zone)
+                      instance, availability_zone, waiting_for_capacity=waiting)
         moto_records.dress_task(task, task_definition, self, availability_zone)
         moto_records.set_task_status(task, "PROVISIONING")
         self.tasks[task.task_arn] = sim
         if deployment is not None:
             deployment.tasks.append(sim)
         return sim
+
+    def assign_instance(self, sim: TaskSim, instance: Any, now: float) -> None:
+        """A task that waited for capacity is placed: its provisioning starts now."""
+        sim.waiting_for_capacity = False
+        sim.instance = instance
+        moto_records.place_task(sim.task, sim.task_definition, instance.arn, self)
+        sim.availability_zone = moto_records.task_zone(sim.task, instance)
+        sim.task.availability_zone = sim.availability_zone or sim.task.availability_zone
+        sim.due = now + PROVISIONING_SECONDS
 
     def _task_transition(self, sim: TaskSim) -> None:
         """Apply the task's transition that is due: one method per status, in TASK_STEPS."""
@@ -407,37 +453,73 @@ class Simulation:
         sim.due = due + sim.behaviour.pending_seconds(PENDING_SECONDS)
 
     def _after_pending(self, sim: TaskSim, task: Any, due: float) -> None:
-        """Images pulled: RUNNING, or STOPPED when an image or the log group fails."""
-        reason = sim.behaviour.pull_failure()
-        if reason:
-            self._begin_stop(sim, "TaskFailedToStart", reason, failed=True, container_reason=reason,
-                             image=sim.behaviour.image)
-            return
-        for container in sim.task_definition.container_definitions:
-            reason = images.pull_failure(container.get("image"))
-            if reason:
-                self._begin_stop(sim, "TaskFailedToStart", reason, failed=True, container_reason=reason,
-                                 image=container.get("image"))
+        """Images pulled (or STOPPED when an image or the log group fails); containers start in
+        dependency order; RUNNING once every essential container runs."""
+        if sim.containers is None:
+            if not self._pull(sim, task):
                 return
-        failure = task_logs.start_failure(task, sim.task_definition)
-        if failure:
-            self._begin_stop(sim, "TaskFailedToStart", failure, failed=True)
-            return
-        sim.status = "RUNNING"
-        sim.running_since = due
-        if sim.service is not None:
-            sim.service.started()
-        task_logs.write(task, sim.task_definition, {c.get("name"): _start_lines(c) for c in sim.task_definition.container_definitions})
-        task.pull_stopped_at = _now_wall()
-        task.started_at = _now_wall()
-        task.connectivity = "CONNECTED"
-        task.connectivity_at = _now_wall()
-        for container in task.containers:
+            sim.containers = TaskContainers(sim.task_definition, self.behaviours.for_image)
+            task.pull_stopped_at = _now_wall()
+        self._containers_step(sim, task, due)
+
+    def _containers_step(self, sim: TaskSim, task: Any, due: float) -> None:
+        """Start the containers whose conditions hold, record the non-essential ones that exited."""
+        assert sim.containers is not None
+        started, exited, failure = sim.containers.step(due)
+        by_name = {c["name"]: c for c in task.containers}
+        for run in started:
+            container = by_name[run.name]
             container["lastStatus"] = "RUNNING"
             container["imageDigest"] = images.digest_of(container.get("image"))
             # Fargate: "<task id>-<number>"; a container instance: Docker's 64-hex container id.
             container["runtimeId"] = ("%s-%010d" % (task.id, random.randint(0, 10 ** 10 - 1))
                                       if task.platform_version else uuid.uuid4().hex + uuid.uuid4().hex)
+            task_logs.write(task, sim.task_definition, {run.name: _start_lines(run.definition)})
+        for run in exited:
+            container = by_name[run.name]
+            container["lastStatus"] = "STOPPED"
+            container["exitCode"] = run.exit_code
+            task_logs.write(task, sim.task_definition, {run.name: _exit_lines(run.exit_code or 0)})
+        if failure:
+            sim.container_due = None
+            self._begin_stop(sim, "TaskFailedToStart", failure, failed=True)
+            return
+        if sim.status == "PENDING":
+            if sim.containers.essential_running():
+                self._task_running(sim, task, due)
+            else:
+                sim.due = sim.containers.next_due(due)
+                return
+        sim.container_due = sim.containers.next_due(due)
+
+    def _pull(self, sim: TaskSim, task: Any) -> bool:
+        """Pull the images and create the log streams; False: the task failed to start."""
+        reason = sim.behaviour.pull_failure()
+        if reason:
+            self._begin_stop(sim, "TaskFailedToStart", reason, failed=True, container_reason=reason,
+                             image=sim.behaviour.image)
+            return False
+        for container in sim.task_definition.container_definitions:
+            reason = images.pull_failure(container.get("image"))
+            if reason:
+                self._begin_stop(sim, "TaskFailedToStart", reason, failed=True, container_reason=reason,
+                                 image=container.get("image"))
+                return False
+        failure = task_logs.start_failure(task, sim.task_definition)
+        if failure:
+            self._begin_stop(sim, "TaskFailedToStart", failure, failed=True)
+            return False
+        return True
+
+    def _task_running(self, sim: TaskSim, task: Any, due: float) -> None:
+        """Every essential container runs: the task is RUNNING."""
+        sim.status = "RUNNING"
+        sim.running_since = due
+        if sim.service is not None:
+            sim.service.started()
+        task.started_at = _now_wall()
+        task.connectivity = "CONNECTED"
+        task.connectivity_at = _now_wall()
         moto_records.set_task_status(task, "RUNNING")
         run = sim.behaviour.runs_for(ONE_OFF_DEFAULT_RUN_SECONDS if sim.service is None else None)
         sim.due = None if run is None else due + run
@@ -446,16 +528,13 @@ class Simulation:
             self._schedule_health(sim, due, checks)
         if sim.service is not None and sim.service.load_balancers:
             self._register_targets(sim)
+        if sim.service is not None and sim.service.service_registries:
+            self.registrations.register(sim, False if checks else None)
 
     def _after_running(self, sim: TaskSim, task: Any, due: float) -> None:
         """An essential container exited by itself."""
         code = sim.behaviour.exit_code()
-        if code:
-            lines = ["Traceback (most recent call last):", '  File "/app/manage.py", line 12, in <module>',
-                     "RuntimeError: fatal error, exiting with code %d" % code]
-        else:
-            lines = ["Done."]
-        task_logs.write(task, sim.task_definition, {"*": lines})
+        task_logs.write(task, sim.task_definition, {"*": _exit_lines(code)})
         self._begin_stop(sim, "EssentialContainerExited", "Essential container in task exited",
                          failed=sim.service is not None, exit_code=code)
 
@@ -474,7 +553,7 @@ class Simulation:
         for container in task.containers:
             if container["lastStatus"] != "STOPPED":
                 container["lastStatus"] = "STOPPED"
-                if container.get("exitCode") is None and sim.running_since is not None:
+                if container.get("exitCode") is None and container.get("runtimeId"):
                     # SIGTERM from the scheduler or the user: the process exits 0 or 143.
                     container["exitCode"] = 0
         sim.due = due + DEPROVISIONING_SECONDS
@@ -518,6 +597,7 @@ class Simulation:
         for container in sim.task.containers:
             if container["name"] in checks:
                 container["healthStatus"] = status
+        self.registrations.health_changed(sim, status)
 
     def _begin_stop(self, sim: TaskSim, stop_code: str, reason: str, failed: bool = False, exit_code: Optional[int] = None,
                     container_reason: Optional[str] = None, image: Optional[str] = None) -> None:
@@ -537,6 +617,8 @@ class Simulation:
             if container_reason and (image is None or container["image"] == image):
                 container["reason"] = container_reason
                 container["lastStatus"] = "STOPPED"
+        if sim.registered_in:
+            self.registrations.deregister(sim)
         if stop_code == "TaskFailedToStart" and sim.service is not None:
             sim.service.failed_to_start(sim, self.time())
         if failed and sim.deployment is not None and not sim.counted_failure:
@@ -779,11 +861,15 @@ class Simulation:
         try:
             return moto_records.launch_service_tasks(self, service, deployment, count)
         except moto_records.Unplaceable as exc:
-            if not service.unplaceable_reported:
-                service.unplaceable_reported = True
+            if service.unplaceable_reported != str(exc):
+                # AWS omits a duplicate event until the cause is resolved (or six hours pass).
+                service.unplaceable_reported = str(exc)
+                reason = str(exc)
+                if reason.startswith("No Container Instances"):
+                    reason = "Reason: " + reason
                 service.event("was unable to place a task because no container instance met all of its requirements. "
-                              "Reason: %s For more information, see the Troubleshooting section of the Amazon ECS "
-                              "Developer Guide." % exc)
+                              "%s For more information, see the Troubleshooting section of the Amazon ECS "
+                              "Developer Guide." % reason)
             return []
 
     def _refresh_clusters(self) -> None:
@@ -802,6 +888,13 @@ def _health_checks(task_definition: Any) -> Dict[str, Dict[str, Any]]:
     """Container name -> healthCheck, for the essential containers that have one."""
     return {c.get("name"): c["healthCheck"] for c in task_definition.container_definitions
             if c.get("healthCheck") and c.get("essential", True) is not False}
+
+
+def _exit_lines(code: int) -> List[str]:
+    if code:
+        return ["Traceback (most recent call last):", '  File "/app/manage.py", line 12, in <module>',
+                "RuntimeError: fatal error, exiting with code %d" % code]
+    return ["Done."]
 
 
 def _start_lines(container: Dict[str, Any]) -> List[str]:
