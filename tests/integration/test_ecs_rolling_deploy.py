@@ -150,6 +150,50 @@ def test_circuit_breaker_rollback_is_awaited_and_reported_as_failure(aws, app, r
     assert failure["log_lines"], failure
 
 
+def test_a_failed_release_of_a_service_that_never_completed_a_deployment_is_not_awaited_as_an_ecs_rollback(
+        aws, app, run_module):
+    # AWS: the circuit breaker's rollback requires a previous deployment in COMPLETED state. A
+    # service whose first deployment failed has none, so ECS leaves the next failed deployment
+    # PRIMARY and the module must not wait its timeout for a rollback that never starts.
+    ecs = app["ecs"]
+    broken = "123456789012.dkr.ecr.us-east-1.amazonaws.com/orders:1"
+    aws.set_behaviour(broken, "crash", exit_code=1, after_seconds=5)
+    aws.set_behaviour(IMAGE_V2, "crash", exit_code=1, after_seconds=5)
+    first = revision_like(app, broken)
+    first["family"] = "orders"
+    first["containerDefinitions"][0]["name"] = "orders"
+    rev = ecs.register_task_definition(**first)["taskDefinition"]["taskDefinitionArn"]
+    users = ecs.describe_services(cluster="app", services=["users"])["services"][0]
+    # Behind a load balancer, so that its tasks crash before they are ever healthy.
+    elbv2 = app["elbv2"]
+    vpc = elbv2.describe_target_groups(TargetGroupArns=[app["target_group"]])["TargetGroups"][0]["VpcId"]
+    tg = elbv2.create_target_group(Name="orders", Protocol="HTTP", Port=5000, VpcId=vpc, TargetType="ip",
+                                   HealthCheckPath="/ping")["TargetGroups"][0]["TargetGroupArn"]
+    lb = elbv2.describe_load_balancers(Names=["app"])["LoadBalancers"][0]["LoadBalancerArn"]
+    elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=8080, DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+    ecs.create_service(
+        cluster="app", serviceName="orders", taskDefinition=rev, desiredCount=2, launchType="FARGATE",
+        networkConfiguration=users["networkConfiguration"],
+        loadBalancers=[{"targetGroupArn": tg, "containerName": "orders", "containerPort": 5000}],
+        deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True},
+                                 "maximumPercent": 200, "minimumHealthyPercent": 100})
+    deadline = time.monotonic() + 30
+    while ecs.describe_services(cluster="app", services=["orders"])["services"][0]["deployments"][0]["rolloutState"] != "FAILED":
+        assert time.monotonic() < deadline, "the first deployment of orders never failed"
+        time.sleep(0.2)
+    aws.clear_calls()
+    started = time.monotonic()
+    result = run_module("ecs_rolling_deploy", dict(FAST, cluster="app", timeout=120, max_failed_tasks=0,
+                                                   services=[{"name": "orders", "images": {"orders": IMAGE_V2}}]))
+    assert result.get("failed") is True
+    assert result["failures"][0]["kind"] == "deployment_failed", result["msg"]
+    assert "ever completed" in result["msg"], result["msg"]
+    assert time.monotonic() - started < 60, "waited for a rollback ECS never starts"
+    assert len([c for c in aws.write_calls() if c["operation"] == "UpdateService"]) == 1
+    svc = ecs.describe_services(cluster="app", services=["orders"])["services"][0]
+    assert svc["deployments"][0]["rolloutState"] == "FAILED" and svc["taskDefinition"].endswith("orders:2")
+
+
 def test_migration_with_a_nonzero_exit_code_stops_the_release_before_any_update(aws, app, run_module):
     aws.set_behaviour(IMAGE_V2, "exit", exit_code=2, after_seconds=5)
     result = run_module("ecs_rolling_deploy", release_args(migration={"service": "users", "command": ["flask", "db", "upgrade"]}))

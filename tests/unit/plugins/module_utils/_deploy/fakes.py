@@ -84,8 +84,10 @@ class FakeAws:
                                "requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "512"})
 
     def service(self, name: str, task_definition: str, desired: int = 2, cluster: str = "app", breaker: bool = False,
-                rollback: bool = True, target_group: bool = True, failed_threshold: int = 10) -> Dict[str, Any]:
-        """A service already COMPLETED on ``task_definition``."""
+                rollback: bool = True, target_group: bool = True, failed_threshold: int = 10,
+                completed: bool = True) -> Dict[str, Any]:
+        """A service already COMPLETED on ``task_definition`` (``completed=False``: its first
+        deployment FAILED, so no deployment of the service ever completed)."""
         svc = {
             "serviceName": name,
             "serviceArn": "arn:aws:ecs:%s:service/%s/%s" % (REGION_ACCOUNT, cluster, name),
@@ -106,7 +108,11 @@ class FakeAws:
             "_threshold": failed_threshold,
         }
         dep = self._deployment(svc, task_definition, self.clock.now - 3600)
-        dep.update(rolloutState="COMPLETED", _done=True)
+        if completed:
+            dep.update(rolloutState="COMPLETED", _done=True)
+        else:
+            dep.update(rolloutState="FAILED", rolloutStateReason="ECS deployment circuit breaker: tasks failed to start.",
+                       _failed=True)
         svc["deployments"] = [dep]
         self.services[name] = svc
         return svc
@@ -227,7 +233,9 @@ class FakeAws:
             if breaker["rollback"]:
                 good = next((d for d in svc["deployments"] if d.get("_done") and d is not primary), None)
                 if good is not None:
-                    self._start(svc, good["taskDefinition"])
+                    rollback = self._start(svc, good["taskDefinition"])
+                    rollback["_rollback_of"] = primary["id"]
+                    primary["_rollback"] = rollback
                     svc["events"].insert(0, {"id": str(next(self.ids)), "createdAt": self.clock.now,
                                              "message": "(service %s) rolling back to deployment %s." % (
                                                  svc["serviceName"], good["id"])})
@@ -241,6 +249,17 @@ class FakeAws:
             svc["deployments"] = [primary]
             svc["events"].insert(0, {"id": str(next(self.ids)), "createdAt": self.clock.now,
                                      "message": "(service %s) has reached a steady state." % svc["serviceName"]})
+
+    def _service_deployment_status(self, svc: Dict[str, Any], dep: Dict[str, Any]) -> str:
+        """The ListServiceDeployments status of one deployment (as ECS reports it)."""
+        rollback = dep.get("_rollback")
+        if rollback is not None:
+            return "ROLLBACK_SUCCESSFUL" if rollback.get("_done") else "ROLLBACK_IN_PROGRESS"
+        if dep.get("_done") or dep.get("rolloutState") == "COMPLETED":
+            return "SUCCESSFUL"
+        if dep.get("rolloutState") == "FAILED" or dep["status"] != "PRIMARY":
+            return "STOPPED"
+        return "IN_PROGRESS"
 
     def _tasks(self, svc: Dict[str, Any]) -> List[Dict[str, Any]]:
         tasks = []
@@ -358,6 +377,21 @@ class _Client:
 
     def _list_services(self, cluster: str, **_: Any) -> Dict[str, Any]:
         return {"serviceArns": [s["serviceArn"] for s in self.world.services.values() if s["_cluster"] == cluster]}
+
+    def _list_service_deployments(self, cluster: str, service: str, status: Optional[List[str]] = None,
+                                  **_: Any) -> Dict[str, Any]:
+        svc = self.world.services[service]
+        self.world._advance(svc)
+        out = []
+        for dep in svc["deployments"] + (svc.get("_gone") or []):
+            if dep.get("_rollback_of"):
+                continue  # a circuit-breaker rollback belongs to the deployment it rolls back
+            state = self.world._service_deployment_status(svc, dep)
+            if not status or state in status:
+                out.append({"serviceDeploymentArn": "arn:aws:ecs:%s:service-deployment/%s/%s/%s" % (
+                    REGION_ACCOUNT, svc["_cluster"], service, dep["id"].split("/")[1]),
+                    "serviceArn": svc["serviceArn"], "status": state})
+        return {"serviceDeployments": out}
 
     def _list_tasks(self, cluster: str, serviceName: Optional[str] = None, desiredStatus: str = "RUNNING", **_: Any):
         svc = self.world.services[serviceName]

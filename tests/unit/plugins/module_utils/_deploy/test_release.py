@@ -392,3 +392,22 @@ def test_a_secret_reference_that_does_not_exist_stops_the_release_before_any_wri
     assert info.value.option == "services[0].secrets.users.DATABASE_URL"
     assert info.value.value == "/app/users/MISSING"
     assert writes(world) == []
+
+
+def test_a_failed_deployment_of_a_service_that_never_completed_one_is_not_awaited_as_an_ecs_rollback():
+    # AWS: the circuit breaker's rollback needs a previous deployment in COMPLETED state; without
+    # one ECS leaves the failed deployment PRIMARY, so waiting for its rollback would wait the
+    # whole timeout.
+    world = FakeAws()
+    world.service("users", world.register("users", IMAGE_V1), breaker=True, rollback=True, failed_threshold=4,
+                  completed=False)
+    world.behave(IMAGE_V2, "crash", after=5.0)
+    start = world.clock.now
+    with pytest.raises(DeployError) as excinfo:
+        release(world, services=users_v2(), max_failed_tasks=0, timeout=600)
+    assert failure_of(excinfo)["kind"] == "deployment_failed"
+    assert world.clock.now - start < 120, "waited for a rollback ECS never starts"
+    assert "ever completed" in excinfo.value.msg
+    assert excinfo.value.details["services"][0]["status"] == "failed"
+    assert world.calls.count("update_service") == 1
+    assert world.calls.count("list_service_deployments") == 1
