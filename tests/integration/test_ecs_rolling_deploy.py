@@ -8,9 +8,14 @@ through ``ansible-playbook`` the way a user does.
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+import sys
 import time
 
 import pytest
+
+from .ansible_runner_helpers import BIN
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 IMAGE_V1 = "123456789012.dkr.ecr.us-east-1.amazonaws.com/users:1"
@@ -230,6 +235,57 @@ def test_release_under_async_and_poll_completes_and_returns_its_timeline(app, ru
     run = run_playbook(str(playbook))
     assert run.rc == 0, run.stdout[-3000:]
     assert current_revision(app).endswith("users:2")
+
+
+ASYNC_PLAYBOOK = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Release in the background, polled
+      shipyard.ecs.ecs_rolling_deploy:
+        cluster: app
+        services:
+          - name: users
+            images: {users: "%s"}
+      async: 600
+      poll: 5
+      register: release
+    - name: Check it
+      ansible.builtin.assert:
+        that:
+          - release.services[0].status == 'completed'
+          - release.progress | length > 0
+"""
+PROGRESS_LINE = re.compile(r"^\[\+\d+s\] users release: ")
+
+
+def test_a_release_under_async_and_poll_prints_its_progress_while_it_waits(aws, app, ansible, tmp_path):
+    # AWX job templates and CI run long tasks with async/poll: the wait must not be silent there.
+    # About 40 s of wall time at 5x (AWS's default health checks, old targets draining 60 s).
+    app["elbv2"].modify_target_group_attributes(TargetGroupArn=app["target_group"], Attributes=[
+        {"Key": "deregistration_delay.timeout_seconds", "Value": "60"}])
+    aws.set_time_scale(5)
+    playbook = tmp_path / "release_async_progress.yml"
+    playbook.write_text(ASYNC_PLAYBOOK % IMAGE_V2)
+    env = ansible.env({"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default"})
+    start = time.monotonic()
+    proc = subprocess.Popen([os.path.join(BIN, "ansible-playbook"), str(playbook), "-i", "localhost,", "-c", "local",
+                             "-e", "ansible_python_interpreter=%s" % sys.executable], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = [(time.monotonic() - start, line.rstrip("\n")) for line in proc.stdout]
+    text = "\n".join(line for _at, line in lines)
+    assert proc.wait(timeout=120) == 0, text[-4000:]
+    assert current_revision(app).endswith("users:2")
+    started = next(t for t, line in lines if line.startswith("TASK [Release in the background, polled]"))
+    ended = next(t for t, line in lines if line.startswith("TASK [Check it]"))
+    times = [started] + [t for t, line in lines if PROGRESS_LINE.match(line)] + [ended]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    print(text)
+    print("progress gaps %s" % ["%.1f" % g for g in gaps])
+    # Printed while the job ran, not all at once at its end: at least every 15 s of wall time.
+    assert len(gaps) >= 4 and max(gaps) <= 15.0, gaps
+    assert re.search(r"\[\+\d+s\] users release: rollout IN_PROGRESS, tasks \d/2, targets \d/\d healthy", text), text
+    assert re.search(r"users release: .* - done", text), text
 
 
 def test_rollback_playbook_returns_the_service_to_a_given_revision(app, run_playbook):
