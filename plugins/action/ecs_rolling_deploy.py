@@ -7,8 +7,16 @@
 The module owns every decision of the release (start, verify, fail, roll back); it appends a
 JSON line per look at each service to a progress file.  This action runs the module as usual and,
 meanwhile, prints those lines at default verbosity: a line per service at each change of state,
-and at least every PROGRESS_EVERY seconds while the service is still waiting.  Under ``async``, or
-when the module runs on another host than the controller, it runs the module without progress.
+and at least every PROGRESS_EVERY seconds while the service is still waiting.
+
+Under ``async`` with ``poll`` > 0 (AWX job templates, CI), the module is started as Ansible's own
+async job (``async_wrapper``) and this action follows it like Ansible's poller does, with the
+``async_status`` action, printing the progress file meanwhile; once the job has finished it
+returns the job's start result, and Ansible's own poll collects the module's result from the
+job file as for any async task.  With ``poll: 0`` (fire and forget) nobody waits, so nothing is
+printed (the result's ``progress`` holds every sample).  The progress file lives where the module
+runs: when that is another host than the controller (a connection other than ``local``), it runs
+the module without progress lines.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import threading
 import time
 
 from ansible import constants as C
+from ansible.playbook.task import Task
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
@@ -88,8 +97,11 @@ class ActionModule(ActionBase):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
         wrap_async = self._task.async_val and not self._connection.has_native_async
-        if (wrap_async or self._connection.transport != "local" or self._task.args.get("progress_file")
-                or machine_readable_output()):
+        quiet = self._connection.transport != "local" or self._task.args.get("progress_file") or machine_readable_output()
+        if wrap_async and self._task.poll and not quiet:
+            result.update(self._run_async_with_progress(task_vars))
+            return result
+        if wrap_async or quiet:
             result.update(self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
             if not wrap_async:
                 self._remove_tmp_path(self._connection._shell.tmpdir)
@@ -120,3 +132,49 @@ class ActionModule(ActionBase):
             raise outcome["error"]
         result.update(outcome["result"])
         return result
+
+    # under async ---------------------------------------------------------------------------
+    def _async_status(self, jid):
+        """Ansible's own ``async_status`` action for job ``jid``, as the task executor's poller builds it."""
+        task = Task.load(dict(action="async_status", args={"jid": jid}, check_mode=self._task.check_mode,
+                              environment=self._task.environment))
+        return self._shared_loader_obj.action_loader.get(
+            "ansible.legacy.async_status", task=task, connection=self._connection, play_context=self._play_context,
+            loader=self._loader, templar=self._templar, shared_loader_obj=self._shared_loader_obj)
+
+    def _run_async_with_progress(self, task_vars, clock=time.monotonic, sleep=time.sleep):
+        """Start the module as an async job, print its progress until the job finishes, return the job's start.
+
+        The job file is left in place: Ansible's poller (``poll`` seconds later) reads the module's
+        result from it and cleans it up, as for every async task.
+        """
+        handle, path = tempfile.mkstemp(prefix="shipyard-release-", suffix=".jsonl")
+        os.close(handle)
+        try:
+            started = self._execute_module(module_args=dict(self._task.args, progress_file=path), task_vars=task_vars,
+                                           wrap_async=True)
+            jid = started.get("ansible_job_id")
+            if not jid or started.get("failed"):
+                return started
+            status = self._async_status(jid)
+            printer = ProgressPrinter(path, display.display, clock=clock)
+            deadline = clock() + float(self._task.async_val)
+            next_status = clock() + float(self._task.poll)
+            while clock() < deadline:
+                sleep(READ_EVERY)
+                printer.poll()
+                if clock() < next_status:
+                    continue
+                next_status = clock() + float(self._task.poll)
+                try:
+                    answer = status.run(task_vars=task_vars)
+                except Exception as exc:  # pylint: disable=broad-except  # as Ansible's poller: a failed look is retried
+                    display.vvvv("ecs_rolling_deploy: async_status failed, retrying: %s" % exc)
+                    continue
+                if answer.get("finished") or (answer.get("failed") and answer.get("_ansible_parsed")):
+                    break
+            printer.poll()
+            status.cleanup()
+            return started
+        finally:
+            os.unlink(path)

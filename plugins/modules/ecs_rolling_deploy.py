@@ -36,7 +36,12 @@ description:
     O(keep_revisions) is set. A revision a service already runs (or rolls out to) without that tag - left by a release
     that was killed after updating the service, or a service's first revision - is tagged once verified
     (action V(mark_released), V(changed=true) once); a run killed at any point converges when run again.
-  - Long releases do not need to block a play; run the task with C(async) and C(poll) (see the examples).
+  - While it waits, the task prints a progress line per service (deployment state, tasks running/desired, targets
+    healthy/total, the newest ECS event) at each change and at least every 15 seconds, at default verbosity. Under
+    C(async) with C(poll) greater than 0 (AWX job templates, CI) it does the same; the module runs as an async job and
+    the task prints its progress until the job ends. With C(poll=0) nothing waits for the job, so nothing is printed
+    (the result's RV(progress) holds every sample). Progress lines need the module to run on the controller
+    (C(connection=local), as the collection's inventories do) and a stdout callback that is not JSON.
   - With O(one_off_task) and no O(services), it runs a command once (C(python manage.py seed_db)) as a one-off task in the
     revision a service runs now, with the service's network and capacity, waits for it to stop and fails unless every
     essential container exited 0, reporting the exit codes, the stop reason and the task's last log lines. It registers
@@ -590,7 +595,17 @@ EXAMPLES = r"""
         order: 2
     rollback_scope: release
 
-- name: Release in the background so a long rollout does not look hung
+- name: Release as an async job polled every 5 seconds (AWX, CI), printing its progress meanwhile
+  shipyard.ecs.ecs_rolling_deploy:
+    cluster: flask-microservices
+    services:
+      - name: users
+        images: {users: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/users:1.4.1"}
+    timeout: 1200
+  async: 1500
+  poll: 5
+
+- name: Release in the background while the play goes on (no progress lines; the result has the samples)
   shipyard.ecs.ecs_rolling_deploy:
     cluster: flask-microservices
     services:

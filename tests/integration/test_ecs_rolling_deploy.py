@@ -8,9 +8,14 @@ through ``ansible-playbook`` the way a user does.
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+import sys
 import time
 
 import pytest
+
+from .ansible_runner_helpers import BIN
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 IMAGE_V1 = "123456789012.dkr.ecr.us-east-1.amazonaws.com/users:1"
@@ -150,6 +155,50 @@ def test_circuit_breaker_rollback_is_awaited_and_reported_as_failure(aws, app, r
     assert failure["log_lines"], failure
 
 
+def test_a_failed_release_of_a_service_that_never_completed_a_deployment_is_not_awaited_as_an_ecs_rollback(
+        aws, app, run_module):
+    # AWS: the circuit breaker's rollback requires a previous deployment in COMPLETED state. A
+    # service whose first deployment failed has none, so ECS leaves the next failed deployment
+    # PRIMARY and the module must not wait its timeout for a rollback that never starts.
+    ecs = app["ecs"]
+    broken = "123456789012.dkr.ecr.us-east-1.amazonaws.com/orders:1"
+    aws.set_behaviour(broken, "crash", exit_code=1, after_seconds=5)
+    aws.set_behaviour(IMAGE_V2, "crash", exit_code=1, after_seconds=5)
+    first = revision_like(app, broken)
+    first["family"] = "orders"
+    first["containerDefinitions"][0]["name"] = "orders"
+    rev = ecs.register_task_definition(**first)["taskDefinition"]["taskDefinitionArn"]
+    users = ecs.describe_services(cluster="app", services=["users"])["services"][0]
+    # Behind a load balancer, so that its tasks crash before they are ever healthy.
+    elbv2 = app["elbv2"]
+    vpc = elbv2.describe_target_groups(TargetGroupArns=[app["target_group"]])["TargetGroups"][0]["VpcId"]
+    tg = elbv2.create_target_group(Name="orders", Protocol="HTTP", Port=5000, VpcId=vpc, TargetType="ip",
+                                   HealthCheckPath="/ping")["TargetGroups"][0]["TargetGroupArn"]
+    lb = elbv2.describe_load_balancers(Names=["app"])["LoadBalancers"][0]["LoadBalancerArn"]
+    elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=8080, DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+    ecs.create_service(
+        cluster="app", serviceName="orders", taskDefinition=rev, desiredCount=2, launchType="FARGATE",
+        networkConfiguration=users["networkConfiguration"],
+        loadBalancers=[{"targetGroupArn": tg, "containerName": "orders", "containerPort": 5000}],
+        deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True},
+                                 "maximumPercent": 200, "minimumHealthyPercent": 100})
+    deadline = time.monotonic() + 30
+    while ecs.describe_services(cluster="app", services=["orders"])["services"][0]["deployments"][0]["rolloutState"] != "FAILED":
+        assert time.monotonic() < deadline, "the first deployment of orders never failed"
+        time.sleep(0.2)
+    aws.clear_calls()
+    started = time.monotonic()
+    result = run_module("ecs_rolling_deploy", dict(FAST, cluster="app", timeout=120, max_failed_tasks=0,
+                                                   services=[{"name": "orders", "images": {"orders": IMAGE_V2}}]))
+    assert result.get("failed") is True
+    assert result["failures"][0]["kind"] == "deployment_failed", result["msg"]
+    assert "ever completed" in result["msg"], result["msg"]
+    assert time.monotonic() - started < 60, "waited for a rollback ECS never starts"
+    assert len([c for c in aws.write_calls() if c["operation"] == "UpdateService"]) == 1
+    svc = ecs.describe_services(cluster="app", services=["orders"])["services"][0]
+    assert svc["deployments"][0]["rolloutState"] == "FAILED" and svc["taskDefinition"].endswith("orders:2")
+
+
 def test_migration_with_a_nonzero_exit_code_stops_the_release_before_any_update(aws, app, run_module):
     aws.set_behaviour(IMAGE_V2, "exit", exit_code=2, after_seconds=5)
     result = run_module("ecs_rolling_deploy", release_args(migration={"service": "users", "command": ["flask", "db", "upgrade"]}))
@@ -186,6 +235,57 @@ def test_release_under_async_and_poll_completes_and_returns_its_timeline(app, ru
     run = run_playbook(str(playbook))
     assert run.rc == 0, run.stdout[-3000:]
     assert current_revision(app).endswith("users:2")
+
+
+ASYNC_PLAYBOOK = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Release in the background, polled
+      shipyard.ecs.ecs_rolling_deploy:
+        cluster: app
+        services:
+          - name: users
+            images: {users: "%s"}
+      async: 600
+      poll: 5
+      register: release
+    - name: Check it
+      ansible.builtin.assert:
+        that:
+          - release.services[0].status == 'completed'
+          - release.progress | length > 0
+"""
+PROGRESS_LINE = re.compile(r"^\[\+\d+s\] users release: ")
+
+
+def test_a_release_under_async_and_poll_prints_its_progress_while_it_waits(aws, app, ansible, tmp_path):
+    # AWX job templates and CI run long tasks with async/poll: the wait must not be silent there.
+    # About 40 s of wall time at 5x (AWS's default health checks, old targets draining 60 s).
+    app["elbv2"].modify_target_group_attributes(TargetGroupArn=app["target_group"], Attributes=[
+        {"Key": "deregistration_delay.timeout_seconds", "Value": "60"}])
+    aws.set_time_scale(5)
+    playbook = tmp_path / "release_async_progress.yml"
+    playbook.write_text(ASYNC_PLAYBOOK % IMAGE_V2)
+    env = ansible.env({"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default"})
+    start = time.monotonic()
+    proc = subprocess.Popen([os.path.join(BIN, "ansible-playbook"), str(playbook), "-i", "localhost,", "-c", "local",
+                             "-e", "ansible_python_interpreter=%s" % sys.executable], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = [(time.monotonic() - start, line.rstrip("\n")) for line in proc.stdout]
+    text = "\n".join(line for _at, line in lines)
+    assert proc.wait(timeout=120) == 0, text[-4000:]
+    assert current_revision(app).endswith("users:2")
+    started = next(t for t, line in lines if line.startswith("TASK [Release in the background, polled]"))
+    ended = next(t for t, line in lines if line.startswith("TASK [Check it]"))
+    times = [started] + [t for t, line in lines if PROGRESS_LINE.match(line)] + [ended]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    print(text)
+    print("progress gaps %s" % ["%.1f" % g for g in gaps])
+    # Printed while the job ran, not all at once at its end: at least every 15 s of wall time.
+    assert len(gaps) >= 4 and max(gaps) <= 15.0, gaps
+    assert re.search(r"\[\+\d+s\] users release: rollout IN_PROGRESS, tasks \d/2, targets \d/\d healthy", text), text
+    assert re.search(r"users release: .* - done", text), text
 
 
 def test_rollback_playbook_returns_the_service_to_a_given_revision(app, run_playbook):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import filecmp
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -32,8 +33,8 @@ CHECKOUT_ONLY = ["ansible.cfg", ".ansible-lint", "pytest.ini", "Makefile", "requ
                  ".cache/"]
 
 
-def run(cmd, cwd, env=None, check=True, timeout=300):
-    environment = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get("PATH", ""), **(env or {}))
+def run(cmd, cwd, env=None, check=True, timeout=300, bin_dir=BIN):
+    environment = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""), **(env or {}))
     proc = subprocess.run(cmd, cwd=cwd, env=environment, capture_output=True, text=True, timeout=timeout, check=False)
     if check:
         assert proc.returncode == 0, "%s failed (%s):\n%s\n%s" % (cmd, proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:])
@@ -189,30 +190,77 @@ def test_requires_ansible_is_the_ansible_core_ci_tests():
     assert runtime["requires_ansible"] == ">=%s.%s.0" % pinned.groups()
 
 
+# pip's wheel cache for the fresh venvs below: a second run installs without downloading.
+PIP_CACHE = os.path.join(REPO, ".cache", "pip")
+
+
+def documented_requirements():
+    """The packages docs/first-deploy.md tells a user to install, as its ``pip install`` line says."""
+    text = open(os.path.join(REPO, "docs", "first-deploy.md")).read()
+    line = re.search(r"^python -m pip install (.+)$", text, re.M)
+    assert line, "docs/first-deploy.md has no `python -m pip install` line"
+    return shlex.split(line.group(1))
+
+
+def fresh_venv(path):
+    """A new venv (no system site-packages) with only the documented requirements; its bin directory.
+
+    ``requirements.txt`` in the tarball says what the modules need on top of ansible; the
+    install must satisfy it too.
+    """
+    base = getattr(sys, "_base_executable", None) or sys.executable
+    run([base, "-m", "venv", str(path)], str(path.parent))
+    python = os.path.join(str(path), "bin", "python")
+    env = {"PIP_CACHE_DIR": PIP_CACHE, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "VIRTUAL_ENV": str(path)}
+    run([python, "-m", "pip", "install", "--quiet"] + documented_requirements(), str(path.parent), env, timeout=600,
+        bin_dir=os.path.join(str(path), "bin"))
+    requirements = [r.strip() for r in open(os.path.join(REPO, "requirements.txt")) if r.strip() and not r.startswith("#")]
+    check = run([python, "-m", "pip", "install", "--dry-run", "--no-index", "--quiet"] + requirements, str(path.parent),
+                env, check=False, bin_dir=os.path.join(str(path), "bin"))
+    assert check.returncode == 0, "the documented install does not satisfy requirements.txt: %s" % check.stderr[-2000:]
+    return os.path.join(str(path), "bin")
+
+
+def test_first_deploy_documents_the_requirements_of_the_collection():
+    wanted = documented_requirements()
+    assert any(w.startswith("ansible==") for w in wanted), wanted
+    for requirement in open(os.path.join(REPO, "requirements.txt")):
+        requirement = requirement.split("#")[0].strip()
+        if requirement:
+            assert requirement in wanted, "%s (requirements.txt) is not in docs/first-deploy.md's install" % requirement
+
+
 @pytest.mark.slow
 def test_installed_tarball_deploys_to_the_local_emulated_aws_and_shows_its_status(aws, boto3_client, checkout, tmp_path):
     ssm = boto3_client("ssm")
     for name in ("DATABASE_URL", "SECRET_KEY"):
         ssm.put_parameter(Name="/flask-microservices/local/users/" + name, Value="throwaway", Type="SecureString")
     tarball = build(checkout, tmp_path / "out")
+    # A user's machine: a new venv with what docs/first-deploy.md installs, and nothing of the test venv.
+    venv_bin = fresh_venv(tmp_path / "venv")
     user = tmp_path / "user"
     user.mkdir()
     # A user's project as docs/first-deploy.md sets it up; the inventory is the checkout's local one.
     (user / "ansible.cfg").write_text("[defaults]\ncollections_path = ./collections\ninterpreter_python = auto_silent\n"
                                       "callback_result_format = yaml\n")
     env = dict(aws.env(), ANSIBLE_CONFIG=str(user / "ansible.cfg"), ANSIBLE_HOME=str(tmp_path / "ansible-home"),
-               ANSIBLE_NOCOLOR="1")
-    run([os.path.join(BIN, "ansible-galaxy"), "collection", "install", tarball, "-p", "collections", "--no-deps"],
-        str(user), env)
+               ANSIBLE_NOCOLOR="1", VIRTUAL_ENV=str(tmp_path / "venv"), PYTHONPATH="")
+    run([os.path.join(venv_bin, "ansible-galaxy"), "collection", "install", tarball, "-p", "collections", "--no-deps"],
+        str(user), env, bin_dir=venv_bin)
     inventory = os.path.join(REPO, "inventories", "local")
-    deploy = run([os.path.join(BIN, "ansible-playbook"), "shipyard.ecs.deploy", "-i", inventory], str(user), env, timeout=900)
+    # Nothing of the test venv leaks into the user's: its test tools are not importable there.
+    leak = run([os.path.join(venv_bin, "python"), "-c", "import moto"], str(user), env, check=False, bin_dir=venv_bin)
+    assert leak.returncode != 0, "the fresh venv imports moto: it is not fresh"
+    deploy = run([os.path.join(venv_bin, "ansible-playbook"), "shipyard.ecs.deploy", "-i", inventory], str(user), env,
+                 timeout=900, bin_dir=venv_bin)
     installed = str(user / "collections" / "ansible_collections" / "shipyard" / "ecs")
     # The roles ran from the installed collection, not from a checkout.
     assert "included: %s/roles/platform/tasks/iam.yml" % installed in deploy.stdout
     deprecations = [line for line in (deploy.stdout + deploy.stderr).splitlines() if "[DEPRECATION WARNING]" in line]
     # The one README.md explains (Deprecation warnings); any other is new and needs fixing or explaining.
     assert [line for line in deprecations if "assume_role_policy_document_raw" not in line] == []
-    status = run([os.path.join(BIN, "ansible-playbook"), "shipyard.ecs.status", "-i", inventory], str(user), env).stdout
+    status = run([os.path.join(venv_bin, "ansible-playbook"), "shipyard.ecs.status", "-i", inventory], str(user), env,
+                 bin_dir=venv_bin).stdout
     rows = {line.split()[0]: line.split() for line in status.splitlines()
             if line.strip().split(" ")[0] in ("client", "users", "swagger") and "1/1" in line}
     assert sorted(rows) == ["client", "swagger", "users"], status[-3000:]

@@ -61,6 +61,15 @@ class Track:
     purpose: str = "release"
     exclude_deployment: Optional[str] = None
     unhealthy_since: Dict[str, float] = field(default_factory=dict)
+    # Whether any deployment of the service COMPLETED before the one followed (None: not known).
+    # ECS's circuit breaker rolls back only to a completed deployment: without one it leaves
+    # the failed deployment PRIMARY and starts nothing.
+    completed_before: Optional[bool] = None
+
+    @property
+    def ecs_can_roll_back(self) -> bool:
+        """Whether ECS has a completed deployment its circuit breaker could roll back to."""
+        return self.completed_before is not False
 
     @property
     def key(self) -> Tuple[str, str]:
@@ -317,7 +326,8 @@ def _replaced(track: Track, ours: Optional[Dict[str, Any]], primary: Optional[Di
               service: Dict[str, Any]) -> Judgement:
     successor = _short(primary)
     target = primary.get("taskDefinition") if primary else None
-    if _failed_by_ecs(track, ours, primary, service) and target and target != track.revision:
+    # With no completed deployment to return to, ECS starts no rollback: a new PRIMARY is someone else's.
+    if track.ecs_can_roll_back and _failed_by_ecs(track, ours, primary, service) and target and target != track.revision:
         reason = (ours or {}).get("rolloutStateReason") or "ECS reported the deployment failed"
         return Judgement(FAILED, "deployment %s failed and ECS rolled back to %s: %s" % (
             track.deployment_id, target, reason), KIND_ECS_ROLLBACK, successor=successor)

@@ -60,6 +60,9 @@ RELEASED_TAG = "shipyard.ecs:released-at"
 MAX_STOPPED_REPORTED = 10
 MAX_EVENTS_REPORTED = 10
 MAX_TASKS_WITH_LOGS = 2
+# Service deployment statuses (ListServiceDeployments) of a deployment that completed: a rollback
+# succeeds only by returning to a completed one.
+COMPLETED_SERVICE_DEPLOYMENT = ("SUCCESSFUL", "ROLLBACK_SUCCESSFUL")
 
 
 def revisions_to_deregister(arns_newest_first: List[str], keep: int, in_use: set) -> List[str]:
@@ -456,7 +459,22 @@ class ReleaseRunner:
         self.timeline.add(sp.name, "%s_update" % purpose, "update_service to %s" % revision, deployment=dep_id)
         if dep_id is None:
             raise DeployError("update_service on %s returned no PRIMARY deployment of %s" % (sp.name, revision))
-        return Track(sp.request.cluster, sp.name, revision, dep_id, sp.previous_revision, purpose)
+        track = Track(sp.request.cluster, sp.name, revision, dep_id, sp.previous_revision, purpose)
+        if purpose == "release":
+            track.completed_before = self.completed_before(sp)
+        return track
+
+    def completed_before(self, sp: ServicePlan) -> bool:
+        """Whether any deployment of the service COMPLETED before this release.
+
+        The described service shows a completed deployment while it still runs tasks (that is
+        ``previous_revision``); otherwise the service's deployment history says (one
+        ``ListServiceDeployments``, only for services that show none).
+        """
+        if sp.previous_revision:
+            return True
+        return bool(self.ecs.list_service_deployments(sp.request.cluster, sp.name,
+                                                      status=list(COMPLETED_SERVICE_DEPLOYMENT)))
 
     # failure and rollback -----------------------------------------------------------------
     def abort(self, sp: ServicePlan, exc: ShipyardError, started: List[ServicePlan]) -> None:
@@ -523,13 +541,16 @@ class ReleaseRunner:
                 self.timeline.add(sp.name, "rollback_by_ecs", "awaiting ECS's rollback to %s" % primary.get("taskDefinition"),
                                   deployment=primary.get("id"))
                 continue
-            if our_dep.get("rolloutState") == "FAILED" and breaker.get("enable") and breaker.get("rollback"):
+            if (our_dep.get("rolloutState") == "FAILED" and breaker.get("enable") and breaker.get("rollback")
+                    and ours.ecs_can_roll_back):
                 tracks.append(Track(sp.request.cluster, sp.name, None, None, None, "rollback",
                                     exclude_deployment=ours.deployment_id))
                 self.timeline.add(sp.name, "rollback_by_ecs", "awaiting the circuit breaker's rollback deployment")
                 continue
             if not sp.previous_revision:
-                notes[key] = "not rolled back: no completed revision known before this release"
+                notes[key] = ("not rolled back: no deployment of the service ever completed, so ECS has nothing to roll back "
+                              "to" if ours.completed_before is False else
+                              "not rolled back: no completed revision known before this release")
                 self.outcomes.setdefault(key, {})["status"] = "failed"
                 continue
             sp.service = svc or sp.service

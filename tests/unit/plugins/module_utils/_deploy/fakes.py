@@ -1,17 +1,20 @@
-"""A scripted ECS / ELBv2 / CloudWatch Logs for the release state machine, on a fake clock.
+"""ECS / ELBv2 / CloudWatch Logs for the release state machine, on a fake clock, answering
+from described states recorded from the emulator.
 
-Not a mock of the code under test: a tiny model of how AWS documents ECS rolling deployments
-(new PRIMARY, old ACTIVE until the new one completes, rolloutState, failedTasks, circuit
-breaker with rollback, tasks started by their deployment, targets with a health life cycle,
-stopped tasks with reasons and exit codes, one-off tasks that exit with a code).  How a task
-behaves depends on its image, like the emulator's behaviours; everything is a pure function of
-the fake clock, so a test reads as a script: "this image crashes 5 s after start".
+What ECS does over time (deployments, rollout states, failed tasks, the circuit breaker and its
+rollback, tasks and their stop reasons and exit codes, target health, events, one-off tasks)
+comes from tests/fixtures/ecs_states/, which tests/integration/emulator/test_ecs_state_fixtures.py
+records from the emulator and checks against it: one account of ECS for both.  A test says
+how an image behaves ("this image crash-loops"); the deployment then plays that scenario's
+recording on the fake clock.
 """
 
 from __future__ import annotations
 
 import copy
 import itertools
+import json
+import os
 from typing import Any, Dict, List, Optional
 
 from botocore.exceptions import ClientError
@@ -38,11 +41,62 @@ def client_error(code: str, op: str, status: int = 400) -> ClientError:
     return ClientError({"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}}, op)
 
 
-HEALTHY = {"kind": "healthy", "start": 10.0, "healthy_after": 20.0}
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), *([os.pardir] * 4), "fixtures", "ecs_states")
+_LOADED: Dict[str, Dict[str, Any]] = {}
+
+
+def recorded(name: str) -> Dict[str, Any]:
+    """One scenario of tests/fixtures/ecs_states (recorded from the emulator)."""
+    if name not in _LOADED:
+        with open(os.path.join(FIXTURES, name + ".json"), encoding="utf-8") as handle:
+            _LOADED[name] = json.load(handle)
+    return _LOADED[name]
+
+
+def fold(changes: List[List[Any]], age: float) -> Optional[Dict[str, Any]]:
+    """The state a change log says at ``age`` (None before its first change)."""
+    state: Optional[Dict[str, Any]] = None
+    for t, diff in changes:
+        if t > age:
+            break
+        state = dict(state or {}, **diff)
+    return state
+
+
+HEALTHY = {"kind": "healthy"}
+
+
+def scenario_for(kind: str, params: Dict[str, Any], breaker: Dict[str, bool], load_balanced: bool,
+                 ever_completed: bool, grace: bool) -> str:
+    """The recorded scenario of a release of an image that behaves as ``kind`` on such a service."""
+    if kind == "healthy":
+        if not load_balanced:
+            return "healthy_no_load_balancer"
+        return "healthy_breaker" if breaker["enable"] else "healthy"
+    if kind == "crash":
+        assert params.get("exit_code", 3) == 3, "the recorded crash loops exit 3"
+        if params.get("after", 5.0) >= 30:
+            return "crash_loop_late"
+        if breaker["enable"] and breaker["rollback"]:
+            return "crash_loop_breaker_rollback" if ever_completed else "crash_loop_never_completed"
+        return "crash_loop_breaker_no_rollback" if breaker["enable"] else "crash_loop"
+    if kind == "unhealthy":
+        return "failing_health_checks_long_grace" if grace else "failing_health_checks"
+    if kind == "pull_error":
+        return "pull_error"
+    if kind == "stuck":
+        return "slow_start"
+    raise AssertionError("no recorded scenario for %s %s" % (kind, params))
 
 
 class FakeAws:
-    """ECS, ELBv2 and Logs clients sharing one world and one clock."""
+    """ECS, ELBv2 and Logs clients sharing one world and one clock.
+
+    What ECS does over time is not modelled here: each deployment plays a role (``new``,
+    ``old``, ``rollback``) of a scenario recorded from the emulator, from the moment its
+    scenario started; this class keeps only the bookkeeping (task definitions, tags, which
+    deployment plays which role, one-off tasks, faults) and names what the recording names.
+    """
 
     def __init__(self, clock: Optional[FakeClock] = None) -> None:
         self.clock = clock or FakeClock()
@@ -63,8 +117,8 @@ class FakeAws:
 
     # scripting ------------------------------------------------------------------------------
     def behave(self, image: str, kind: str, **params: Any) -> None:
-        """How tasks running ``image`` behave (healthy, crash, unhealthy, pull_error, stuck, exit)."""
-        self.behaviours[image] = dict(HEALTHY if kind == "healthy" else {"start": 10.0}, kind=kind, **params)
+        """How tasks running ``image`` behave (healthy, crash, unhealthy, pull_error, stuck)."""
+        self.behaviours[image] = dict(params, kind=kind)
 
     def at(self, t: float, action) -> None:
         """Run ``action(world)`` once the clock reaches ``t`` seconds from now."""
@@ -84,8 +138,11 @@ class FakeAws:
                                "requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "512"})
 
     def service(self, name: str, task_definition: str, desired: int = 2, cluster: str = "app", breaker: bool = False,
-                rollback: bool = True, target_group: bool = True, failed_threshold: int = 10) -> Dict[str, Any]:
-        """A service already COMPLETED on ``task_definition``."""
+                rollback: bool = True, target_group: bool = True, completed: bool = True,
+                health_check_grace: bool = False) -> Dict[str, Any]:
+        """A service steady on ``task_definition`` (``completed=False``: its first deployment FAILED,
+        so no deployment of the service ever completed), as the recordings saw it before a release."""
+        assert desired == 2, "the recorded scenarios run 2 tasks"
         svc = {
             "serviceName": name,
             "serviceArn": "arn:aws:ecs:%s:service/%s/%s" % (REGION_ACCOUNT, cluster, name),
@@ -103,11 +160,15 @@ class FakeAws:
             "events": [],
             "deployments": [],
             "_cluster": cluster,
-            "_threshold": failed_threshold,
+            "_gone": [],
+            "_grace": health_check_grace,
         }
-        dep = self._deployment(svc, task_definition, self.clock.now - 3600)
-        dep.update(rolloutState="COMPLETED", _done=True)
+        before = ("healthy" if target_group else "healthy_no_load_balancer") if completed else "crash_loop_never_completed"
+        dep = self._deployment(svc, task_definition)
+        dep["_plays"] = (before, "old", None, {})
+        dep["_before_release"] = True
         svc["deployments"] = [dep]
+        svc["_scenario"] = None
         self.services[name] = svc
         return svc
 
@@ -115,7 +176,7 @@ class FakeAws:
         """Someone else starts a deployment (another pipeline, the console)."""
         self._start(self.services[service], task_definition)
 
-    # model ----------------------------------------------------------------------------------
+    # bookkeeping ----------------------------------------------------------------------------
     def _register(self, kwargs: Dict[str, Any]) -> str:
         family = kwargs["family"]
         revision = 1 + sum(1 for td in self.task_definitions.values() if td["family"] == family)
@@ -140,138 +201,143 @@ class FakeAws:
                 return self.behaviours[container["image"]]
         return HEALTHY
 
-    def _deployment(self, svc: Dict[str, Any], td: str, created: float) -> Dict[str, Any]:
-        return {"id": "ecs-svc/%d" % next(self.ids), "status": "PRIMARY", "taskDefinition": td,
-                "desiredCount": svc["desiredCount"], "createdAt": created, "rolloutState": "IN_PROGRESS",
-                "rolloutStateReason": "ECS deployment in progress.", "failedTasks": 0, "_done": False}
+    def _deployment(self, svc: Dict[str, Any], td: str) -> Dict[str, Any]:
+        return {"id": "ecs-svc/%d" % next(self.ids), "taskDefinition": td, "createdAt": self.clock.now,
+                "_frozen": []}
+
+    def _ever_completed(self, svc: Dict[str, Any]) -> bool:
+        return any((self._state(svc, d) or {}).get("rolloutState") == "COMPLETED" for d in svc["deployments"] + svc["_gone"])
 
     def _start(self, svc: Dict[str, Any], td: str) -> Dict[str, Any]:
-        for dep in svc["deployments"]:
-            if dep["status"] == "PRIMARY":
-                dep["status"] = "ACTIVE"
-                dep["_replaced_at"] = self.clock.now
-        dep = self._deployment(svc, td, self.clock.now)
+        """A new deployment: it plays ``new`` of the scenario its image's behaviour recorded; the
+        deployments it replaces play that scenario's ``old`` from now on."""
+        self._advance(svc)
+        beh = self._behaviour(td)
+        name = scenario_for(beh["kind"], beh, svc["deploymentConfiguration"]["deploymentCircuitBreaker"],
+                            bool(svc["loadBalancers"]), self._ever_completed(svc), svc["_grace"])
+        start = self.clock.now
+        names: Dict[str, str] = {}
+        dep = self._deployment(svc, td)
+        names["dep:new"] = dep["id"]
+        names["rev:new"] = td
+        for old in svc["deployments"]:
+            # What the replaced deployment's tasks already went through stays (stopped tasks are listed).
+            old["_frozen"] = [t for t in self._dep_tasks(svc, old) if t["lastStatus"] == "STOPPED"]
+            old["_plays"] = (name, "old", start, names)
+            names.setdefault("dep:old", old["id"])
+            names.setdefault("rev:old", old["taskDefinition"])
+        dep["_plays"] = (name, "new", start, names)
         svc["deployments"].insert(0, dep)
         svc["taskDefinition"] = td
+        svc["_scenario"] = {"name": name, "start": start, "names": names, "events_until": -1.0}
         return dep
 
-    def _progress(self, svc: Dict[str, Any], dep: Dict[str, Any]) -> Dict[str, Any]:
-        """Counts, tasks and target state of a deployment at the current time."""
-        now = self.clock.now
-        desired = dep["desiredCount"]
-        beh = self._behaviour(dep["taskDefinition"])
-        if dep["_done"] or dep.get("_completed_at"):
-            return {"running": desired if dep["status"] == "PRIMARY" or not dep.get("_drained") else 0,
-                    "stopped": dep.get("_stopped_final", []), "target": "healthy"}
-        end = dep.get("_replaced_at", now)
-        age = min(now, end) - dep["createdAt"]
-        start = beh.get("start", 10.0)
-        kind = beh["kind"]
-        stopped: List[Dict[str, Any]] = []
-        out = {"running": 0, "stopped": stopped, "target": "initial"}
-        if "_replaced_at" in dep:
-            out["running"] = 0
-        if kind == "stuck" or age < start:
-            out["pending"] = desired
-        elif kind == "healthy":
-            out["running"] = desired
-            out["target"] = "healthy" if age >= start + beh.get("healthy_after", 20.0) else "initial"
-        elif kind == "crash":
-            waves = int((age - start) // beh.get("after", 5.0))
-            for w in range(waves):
-                for i in range(desired):
-                    stopped.append({"n": w * desired + i, "stopCode": "EssentialContainerExited",
-                                    "reason": "Essential container in task exited", "exit": beh.get("exit_code", 1)})
-            out["running"] = desired
-        elif kind == "unhealthy":
-            out["running"] = desired
-            grace = beh.get("grace", 30.0)
-            out["target"] = "unhealthy" if age >= start + grace else "initial"
-            waves = int(max(0.0, age - start - grace) // 30.0)
-            for w in range(waves):
-                for i in range(desired):
-                    stopped.append({"n": w * desired + i, "stopCode": "ServiceSchedulerInitiated",
-                                    "reason": "Task failed ELB health checks in (target-group %s)" % svc["_tg"]
-                                    if "_tg" in svc else "Task failed ELB health checks", "exit": 137})
-        elif kind == "pull_error":
-            waves = int((age - start) // 5.0) + 1
-            for w in range(waves):
-                for i in range(desired):
-                    stopped.append({"n": w * desired + i, "stopCode": "TaskFailedToStart",
-                                    "reason": "CannotPullContainerError: pull image manifest has been retried",
-                                    "exit": None})
-        if "_replaced_at" in dep:
-            out["running"] = 0
-            out["pending"] = 0
-        return out
+    def _age(self, dep: Dict[str, Any]) -> float:
+        """Seconds into the deployment's scenario (-1: the service as recorded before the release)."""
+        start = dep["_plays"][2]
+        return -1.0 if start is None else self.clock.now - start
+
+    def _service_deployment_status(self, svc: Dict[str, Any], dep: Dict[str, Any]) -> str:
+        """The ListServiceDeployments status of one deployment (as the emulator reports it)."""
+        state = self._state(svc, dep) or {}
+        rollback = svc["_scenario"]["names"].get("dep:rollback") if svc["_scenario"] else None
+        if rollback and dep["_plays"][1] == "new" and dep["_plays"][0] == svc["_scenario"]["name"]:
+            rolled = next(d for d in svc["deployments"] + svc["_gone"] if d["id"] == rollback)
+            done = (self._state(svc, rolled) or {}).get("rolloutState") == "COMPLETED"
+            return "ROLLBACK_SUCCESSFUL" if done else "ROLLBACK_IN_PROGRESS"
+        if state.get("rolloutState") == "COMPLETED":
+            return "SUCCESSFUL"
+        if state.get("rolloutState") == "FAILED" or state.get("status") != "PRIMARY":
+            return "STOPPED"
+        return "IN_PROGRESS"
+
+    def _state(self, svc: Dict[str, Any], dep: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        name, role, _start, _names = dep["_plays"]
+        return fold(recorded(name)["deployments"].get(role, []), self._age(dep))
+
+    def _text(self, svc: Dict[str, Any], dep: Dict[str, Any], message: Optional[str]) -> Optional[str]:
+        if not message:
+            return message
+        names = dict(dep["_plays"][3], tg=(svc["loadBalancers"] or [{}])[0].get("targetGroupArn", ""))
+        names.setdefault("dep:%s" % dep["_plays"][1], dep["id"])
+        for key, value in names.items():
+            message = message.replace("{%s}" % key, value)
+        return message
 
     def _advance(self, svc: Dict[str, Any]) -> None:
         for hook in list(self.hooks):
             if self.clock.now >= hook[0]:
                 self.hooks.remove(hook)
                 hook[1](self)
-        primary = next(d for d in svc["deployments"] if d["status"] == "PRIMARY")
-        if primary["_done"]:
+        scenario = svc.get("_scenario")
+        if scenario is None:
             return
-        prog = self._progress(svc, primary)
-        beh = self._behaviour(primary["taskDefinition"])
-        breaker = svc["deploymentConfiguration"]["deploymentCircuitBreaker"]
-        primary["failedTasks"] = len(prog["stopped"])
-        if primary["rolloutState"] == "IN_PROGRESS" and breaker["enable"] and len(prog["stopped"]) >= svc["_threshold"]:
-            primary["rolloutState"] = "FAILED"
-            primary["rolloutStateReason"] = "ECS deployment circuit breaker: tasks failed to start."
-            primary["_stopped_final"] = prog["stopped"]
-            svc["events"].insert(0, {"id": str(next(self.ids)), "createdAt": self.clock.now,
-                                     "message": "(service %s) (deployment %s) deployment failed: tasks failed to start."
-                                     % (svc["serviceName"], primary["id"])})
-            if breaker["rollback"]:
-                good = next((d for d in svc["deployments"] if d.get("_done") and d is not primary), None)
-                if good is not None:
-                    self._start(svc, good["taskDefinition"])
-                    svc["events"].insert(0, {"id": str(next(self.ids)), "createdAt": self.clock.now,
-                                             "message": "(service %s) rolling back to deployment %s." % (
-                                                 svc["serviceName"], good["id"])})
-            return
-        if (beh["kind"] == "healthy" and prog["running"] == primary["desiredCount"] and prog["target"] == "healthy"
-                and primary["rolloutState"] == "IN_PROGRESS"):
-            primary.update(rolloutState="COMPLETED", rolloutStateReason="ECS deployment completed.", _done=True,
-                           _completed_at=self.clock.now)
-            # ECS forgets the replaced deployments, but lists their stopped tasks for a while longer.
-            svc.setdefault("_gone", []).extend(d for d in svc["deployments"] if d is not primary)
-            svc["deployments"] = [primary]
-            svc["events"].insert(0, {"id": str(next(self.ids)), "createdAt": self.clock.now,
-                                     "message": "(service %s) has reached a steady state." % svc["serviceName"]})
+        doc = recorded(scenario["name"])
+        age = self.clock.now - scenario["start"]
+        names = scenario["names"]
+        rollback = fold(doc["deployments"].get("rollback", []), age)
+        if rollback and "dep:rollback" not in names:
+            # ECS's circuit breaker returns the service to the deployment playing ``old``: it COMPLETED.
+            old = next(d for d in svc["deployments"] + svc["_gone"] if d["id"] == names["dep:old"])
+            dep = self._deployment(svc, old["taskDefinition"])
+            dep["createdAt"] = scenario["start"] + doc["deployments"]["rollback"][0][0]
+            names["dep:rollback"] = dep["id"]
+            dep["_plays"] = (scenario["name"], "rollback", scenario["start"], names)
+            svc["deployments"].insert(0, dep)
+            svc["taskDefinition"] = old["taskDefinition"]
+        for t, message in doc["events"]:
+            if scenario["events_until"] < t <= age:
+                text = message
+                for key, value in dict(names, tg=(svc["loadBalancers"] or [{}])[0].get("targetGroupArn", "")).items():
+                    text = text.replace("{%s}" % key, value)
+                svc["events"].insert(0, {"id": str(next(self.ids)), "createdAt": scenario["start"] + t, "message": text})
+        scenario["events_until"] = max(scenario["events_until"], age)
+        for dep in list(svc["deployments"]):
+            state = self._state(svc, dep)
+            if state is not None and state.get("present") is False:
+                svc["deployments"].remove(dep)
+                svc["_gone"].append(dep)
+        svc["deployments"].sort(key=lambda d: 0 if (self._state(svc, d) or {}).get("status") == "PRIMARY" else 1)
+
+    def _dep_tasks(self, svc: Dict[str, Any], dep: Dict[str, Any]) -> List[Dict[str, Any]]:
+        name, role, _start, _names = dep["_plays"]
+        age = self._age(dep)
+        start = self.clock.now - age
+        num = dep["id"].split("/")[1]
+        tasks = list(dep["_frozen"])
+        for index, (task_name, entry) in enumerate(sorted(recorded(name)["tasks"].items())):
+            if entry["deployment"] != role:
+                continue
+            state = fold(entry["changes"], age)
+            if state is None:
+                continue
+            first = entry["changes"][0][0]
+            tasks.append(self._task(svc, dep, "%s-%s" % (num, task_name), state, "10.%s.%d.%d" % (num, index // 250, index % 250),
+                                    start + first))
+        return tasks
 
     def _tasks(self, svc: Dict[str, Any]) -> List[Dict[str, Any]]:
         tasks = []
-        for dep in svc["deployments"]:
-            prog = self._progress(svc, dep)
-            num = dep["id"].split("/")[1]
-            for i in range(prog["running"]):
-                tasks.append(self._task(svc, dep, "%s-r%d" % (num, i), "RUNNING", "10.%s.0.%d" % (num, i), prog["target"]))
-            tasks.extend(self._stopped_tasks(svc, dep, prog))
-        for dep in svc.get("_gone") or []:
-            tasks.extend(self._stopped_tasks(svc, dep, self._progress(svc, dep)))
+        for dep in svc["deployments"] + svc["_gone"]:
+            tasks.extend(self._dep_tasks(svc, dep))
         return tasks
 
-    def _stopped_tasks(self, svc: Dict[str, Any], dep: Dict[str, Any], prog: Dict[str, Any]) -> List[Dict[str, Any]]:
-        tasks = []
-        num = dep["id"].split("/")[1]
-        for rec in prog["stopped"]:
-            task = self._task(svc, dep, "%s-s%d" % (num, rec["n"]), "STOPPED", None, None)
-            task.update(stopCode=rec["stopCode"], stoppedReason=rec["reason"], stoppedAt=self.clock.now)
-            task["containers"][0]["exitCode"] = rec["exit"]
-            tasks.append(task)
-        return tasks
-
-    def _task(self, svc, dep, tid, status, ip, target) -> Dict[str, Any]:
+    def _task(self, svc, dep, tid, state, ip, created) -> Dict[str, Any]:
         td = self.task_definitions[dep["taskDefinition"]]
+        containers = [{"name": c["name"], "image": c.get("image")} for c in td["containerDefinitions"]]
         task = {"taskArn": "arn:aws:ecs:%s:task/%s/%s" % (REGION_ACCOUNT, svc["_cluster"], tid),
-                "taskDefinitionArn": dep["taskDefinition"], "startedBy": dep["id"], "lastStatus": status,
-                "desiredStatus": status, "group": "service:%s" % svc["serviceName"], "createdAt": dep["createdAt"],
-                "containers": [{"name": c["name"], "image": c.get("image")} for c in td["containerDefinitions"]],
-                "_target": target, "_service": svc["serviceName"]}
-        if ip:
+                "taskDefinitionArn": dep["taskDefinition"], "startedBy": dep["id"], "lastStatus": state["lastStatus"],
+                "desiredStatus": state["desiredStatus"], "group": "service:%s" % svc["serviceName"], "createdAt": created,
+                "containers": containers, "_target": state.get("target")}
+        if state.get("stopCode"):
+            task.update(stopCode=state["stopCode"], stoppedReason=self._text(svc, dep, state.get("stoppedReason")))
+        if state["lastStatus"] == "STOPPED":
+            task["stoppedAt"] = self.clock.now
+        if state.get("exitCode") is not None:
+            for container in containers:
+                if container["name"] == svc["serviceName"] or len(containers) == 1:
+                    container["exitCode"] = state["exitCode"]
+        else:
             task["attachments"] = [{"type": "ElasticNetworkInterface", "status": "ATTACHED",
                                     "details": [{"name": "privateIPv4Address", "value": ip}]}]
         return task
@@ -279,13 +345,19 @@ class FakeAws:
     def _public(self, svc: Dict[str, Any]) -> Dict[str, Any]:
         self._advance(svc)
         out = {k: copy.deepcopy(v) for k, v in svc.items() if not k.startswith("_")}
+        out["deployments"] = []
         running = 0
-        for dep, src in zip(out["deployments"], svc["deployments"]):
-            prog = self._progress(svc, src)
-            dep.update(runningCount=prog["running"], pendingCount=prog.get("pending", 0))
-            running += prog["running"]
-            for key in [k for k in dep if k.startswith("_")]:
-                del dep[key]
+        for dep in svc["deployments"]:
+            state = self._state(svc, dep) or {}
+            status = "PRIMARY" if dep.get("_before_release") and svc["_scenario"] is None else state.get("status")
+            public = {"id": dep["id"], "status": status, "taskDefinition": dep["taskDefinition"],
+                      "createdAt": dep["createdAt"], "desiredCount": state.get("desiredCount", svc["desiredCount"]),
+                      "rolloutState": state.get("rolloutState"),
+                      "rolloutStateReason": self._text(svc, dep, state.get("rolloutStateReason")),
+                      "failedTasks": state.get("failedTasks", 0), "runningCount": state.get("runningCount", 0),
+                      "pendingCount": state.get("pendingCount", 0)}
+            running += public["runningCount"]
+            out["deployments"].append(public)
         out["runningCount"] = running
         return out
 
@@ -359,6 +431,21 @@ class _Client:
     def _list_services(self, cluster: str, **_: Any) -> Dict[str, Any]:
         return {"serviceArns": [s["serviceArn"] for s in self.world.services.values() if s["_cluster"] == cluster]}
 
+    def _list_service_deployments(self, cluster: str, service: str, status: Optional[List[str]] = None,
+                                  **_: Any) -> Dict[str, Any]:
+        svc = self.world.services[service]
+        self.world._advance(svc)
+        out = []
+        for dep in svc["deployments"] + (svc.get("_gone") or []):
+            if dep["_plays"][1] == "rollback":
+                continue  # a circuit-breaker rollback belongs to the deployment it rolls back
+            state = self.world._service_deployment_status(svc, dep)
+            if not status or state in status:
+                out.append({"serviceDeploymentArn": "arn:aws:ecs:%s:service-deployment/%s/%s/%s" % (
+                    REGION_ACCOUNT, svc["_cluster"], service, dep["id"].split("/")[1]),
+                    "serviceArn": svc["serviceArn"], "status": state})
+        return {"serviceDeployments": out}
+
     def _list_tasks(self, cluster: str, serviceName: Optional[str] = None, desiredStatus: str = "RUNNING", **_: Any):
         svc = self.world.services[serviceName]
         self.world._advance(svc)
@@ -385,17 +472,23 @@ class _Client:
         td = one["td"]
         image = td["containerDefinitions"][0].get("image")
         beh = self.world.one_off_behaviours.get(image) or self.world._behaviour(td["taskDefinitionArn"])
-        age = self.world.clock.now - one["started"]
-        task = {"taskArn": one["arn"], "taskDefinitionArn": td["taskDefinitionArn"], "lastStatus": "RUNNING",
-                "desiredStatus": "RUNNING", "containers": [{"name": c["name"]} for c in td["containerDefinitions"]]}
-        if beh["kind"] == "pull_error" and age >= 5:
-            task.update(lastStatus="STOPPED", desiredStatus="STOPPED", stopCode="TaskFailedToStart",
-                        stoppedReason="CannotPullContainerError: not found")
-        elif beh["kind"] == "exit" and age >= beh.get("after", 5.0):
-            task.update(lastStatus="STOPPED", desiredStatus="STOPPED", stopCode="EssentialContainerExited",
-                        stoppedReason="Essential container in task exited")
-            for c in task["containers"]:
-                c["exitCode"] = beh.get("exit_code", 0)
+        if beh["kind"] == "pull_error":
+            name = "one_off_pull_error"
+        elif beh["kind"] == "exit" and beh.get("after", 5.0) > 1000:
+            name = "one_off_runs_long"
+        elif beh["kind"] == "exit":
+            name = "one_off_exit_%d" % beh.get("exit_code", 0)
+        else:
+            raise AssertionError("no recorded one-off scenario for %s" % beh)
+        changes = recorded(name)["tasks"]["one-off-1"]["changes"]
+        state = fold(changes, self.world.clock.now - one["started"])
+        task = {"taskArn": one["arn"], "taskDefinitionArn": td["taskDefinitionArn"], "lastStatus": state["lastStatus"],
+                "desiredStatus": state["desiredStatus"], "containers": [{"name": c["name"]} for c in td["containerDefinitions"]]}
+        if state.get("stopCode"):
+            task.update(stopCode=state["stopCode"], stoppedReason=state.get("stoppedReason"))
+        if state["lastStatus"] == "STOPPED":
+            for container in task["containers"]:
+                container["exitCode"] = state.get("exitCode")
         return task
 
     # ELBv2 ----------------------------------------------------------------------------------
@@ -406,12 +499,13 @@ class _Client:
                 continue
             self.world._advance(svc)
             for task in self.world._tasks(svc):
-                if task["lastStatus"] != "RUNNING":
+                target = task["_target"]
+                if task["lastStatus"] != "RUNNING" or not target:
                     continue
                 ip = task["attachments"][0]["details"][0]["value"]
-                out.append({"Target": {"Id": ip, "Port": 5000},
-                            "TargetHealth": {"State": task["_target"],
-                                             "Description": "Health checks failed" if task["_target"] == "unhealthy" else ""}})
+                health = {"State": target["state"]}
+                health.update({k: v for k, v in (("Reason", target.get("reason")), ("Description", target.get("description"))) if v})
+                out.append({"Target": {"Id": ip, "Port": 5000}, "TargetHealth": health})
         return {"TargetHealthDescriptions": out}
 
     # Logs -----------------------------------------------------------------------------------

@@ -69,9 +69,8 @@ def test_circuit_breaker_rollback_still_reports_the_failed_deployments_stopped_t
     # ECS removes the failed deployment once its rollback completes, before the first look here;
     # its stopped tasks remain.
     world.services["users"]["deploymentConfiguration"]["deploymentCircuitBreaker"]["enable"] = True
-    world.services["users"]["_threshold"] = 3
     world.behave(IMAGE_V2, "crash", exit_code=3, after=5.0)
-    world.log_streams["/ecs/users|ecs/users/2-s1"] = ["booting", "KeyError: DATABASE_URL"]
+    world.log_streams["/ecs/users|ecs/users/2-new-1"] = ["booting", "KeyError: DATABASE_URL"]
     sleep = world.clock.sleep
 
     def sleep_while_ecs_moves_on(seconds):
@@ -94,7 +93,7 @@ def test_circuit_breaker_rollback_still_reports_the_failed_deployments_stopped_t
 
 def test_a_failed_release_summary_has_reason_exit_codes_and_log_lines_in_few_lines(world):
     world.behave(IMAGE_V2, "crash", exit_code=3, after=5.0)
-    world.log_streams["/ecs/users|ecs/users/2-s1"] = ["booting", "KeyError: DATABASE_URL"]
+    world.log_streams["/ecs/users|ecs/users/2-new-1"] = ["booting", "KeyError: DATABASE_URL"]
     with pytest.raises(DeployError) as excinfo:
         release(world, services=users_v2(), max_failed_tasks=2)
     details = excinfo.value.details

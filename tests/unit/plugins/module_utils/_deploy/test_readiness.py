@@ -79,6 +79,15 @@ def test_a_deployment_gone_after_ecs_completed_its_rollback_is_reported_as_ecs_r
     assert verdict.kind == "rolled_back_by_ecs"
 
 
+def test_a_failed_deployment_replaced_on_a_service_that_never_completed_one_was_not_rolled_back_by_ecs():
+    # ECS rolls back only to a deployment that COMPLETED: without one, a new PRIMARY is someone else's.
+    svc = service(deployment("d3", REV1, rollout="IN_PROGRESS"), deployment("d2", REV2, status="ACTIVE", rollout="FAILED"))
+    track = Track("app", "users", REV2, "d2", completed_before=False)
+    assert judge(track, Observation(svc, [], [], {TG: []}), Policy()).kind == "replaced"
+    track.completed_before = True
+    assert judge(track, Observation(svc, [], [], {TG: []}), Policy()).kind == "rolled_back_by_ecs"
+
+
 def test_a_deployment_gone_without_ecs_failing_it_was_replaced():
     verdict = judge(Track("app", "users", REV2, "d2"), Observation(service(deployment("d3", REV1)), [], [], {TG: []}), Policy())
     assert verdict.kind == "replaced"

@@ -86,7 +86,8 @@ def test_crash_loop_fails_fast_before_the_circuit_breaker_and_rolls_back(world):
     world.services["users"]["deploymentConfiguration"]["deploymentCircuitBreaker"]["enable"] = True
     world.behave(IMAGE_V2, "crash", exit_code=3, after=5.0)
     with pytest.raises(DeployError) as excinfo:
-        release(world, services=users_v2(), max_failed_tasks=3)
+        # The circuit breaker fails the deployment at its 3rd failed task (AWS's minimum threshold).
+        release(world, services=users_v2(), max_failed_tasks=2)
     failure = failure_of(excinfo)
     assert failure["kind"] == "tasks_failed"
     assert failure["stopped_tasks"][0]["exit_codes"] == {"users": 3}
@@ -98,14 +99,16 @@ def test_crash_loop_fails_fast_before_the_circuit_breaker_and_rolls_back(world):
 
 def test_failed_tasks_last_log_lines_are_reported(world):
     world.behave(IMAGE_V2, "crash", exit_code=3, after=5.0)
-    world.log_streams["/ecs/users|ecs/users/2-s1"] = ["booting", "KeyError: DATABASE_URL"]
+    world.log_streams["/ecs/users|ecs/users/2-new-1"] = ["booting", "KeyError: DATABASE_URL"]
     with pytest.raises(DeployError) as excinfo:
         release(world, services=users_v2(), max_failed_tasks=2)
-    assert failure_of(excinfo)["log_lines"]["2-s1"] == {"users": ["booting", "KeyError: DATABASE_URL"]}
+    assert failure_of(excinfo)["log_lines"]["2-new-1"] == {"users": ["booting", "KeyError: DATABASE_URL"]}
 
 
 def test_targets_unhealthy_for_the_timeout_fail_the_release(world):
-    world.behave(IMAGE_V2, "unhealthy", grace=10.0)
+    # A health-check grace period longer than the release: ECS keeps the unhealthy tasks.
+    world.services["users"]["_grace"] = True
+    world.behave(IMAGE_V2, "unhealthy")
     with pytest.raises(DeployError) as excinfo:
         release(world, services=users_v2(), unhealthy_timeout=20, max_failed_tasks=0)
     assert failure_of(excinfo)["kind"] == "targets_unhealthy"
@@ -114,7 +117,6 @@ def test_targets_unhealthy_for_the_timeout_fail_the_release(world):
 
 def test_circuit_breaker_rollback_is_reported_as_failure_and_awaited(world):
     world.services["users"]["deploymentConfiguration"]["deploymentCircuitBreaker"]["enable"] = True
-    world.services["users"]["_threshold"] = 4
     world.behave(IMAGE_V2, "crash", after=5.0)
     with pytest.raises(DeployError) as excinfo:
         release(world, services=users_v2(), max_failed_tasks=0)
@@ -320,7 +322,6 @@ def test_an_update_call_failing_mid_release_rolls_back_the_services_already_upda
 def test_failed_deployment_without_breaker_rollback_is_rolled_back_by_the_module(world):
     breaker = world.services["users"]["deploymentConfiguration"]["deploymentCircuitBreaker"]
     breaker.update(enable=True, rollback=False)
-    world.services["users"]["_threshold"] = 4
     world.behave(IMAGE_V2, "crash", after=5.0)
     with pytest.raises(DeployError) as excinfo:
         release(world, services=users_v2(), max_failed_tasks=0)
@@ -347,7 +348,6 @@ def test_a_service_without_load_balancer_completes_on_its_deployment_counts():
 
 def test_failure_report_carries_the_service_events_up_to_the_end_of_the_rollback(world):
     world.services["users"]["deploymentConfiguration"]["deploymentCircuitBreaker"]["enable"] = True
-    world.services["users"]["_threshold"] = 4
     world.behave(IMAGE_V2, "crash", after=5.0)
     with pytest.raises(DeployError) as excinfo:
         release(world, services=users_v2(), max_failed_tasks=0)
@@ -392,3 +392,22 @@ def test_a_secret_reference_that_does_not_exist_stops_the_release_before_any_wri
     assert info.value.option == "services[0].secrets.users.DATABASE_URL"
     assert info.value.value == "/app/users/MISSING"
     assert writes(world) == []
+
+
+def test_a_failed_deployment_of_a_service_that_never_completed_one_is_not_awaited_as_an_ecs_rollback():
+    # AWS: the circuit breaker's rollback needs a previous deployment in COMPLETED state; without
+    # one ECS leaves the failed deployment PRIMARY, so waiting for its rollback would wait the
+    # whole timeout.
+    world = FakeAws()
+    world.service("users", world.register("users", IMAGE_V1), breaker=True, rollback=True,
+                  completed=False)
+    world.behave(IMAGE_V2, "crash", after=5.0)
+    start = world.clock.now
+    with pytest.raises(DeployError) as excinfo:
+        release(world, services=users_v2(), max_failed_tasks=0, timeout=600)
+    assert failure_of(excinfo)["kind"] == "deployment_failed"
+    assert world.clock.now - start < 120, "waited for a rollback ECS never starts"
+    assert "ever completed" in excinfo.value.msg
+    assert excinfo.value.details["services"][0]["status"] == "failed"
+    assert world.calls.count("update_service") == 1
+    assert world.calls.count("list_service_deployments") == 1
