@@ -360,16 +360,19 @@ def ecs_action_from_params(spec: Dict[str, Any], partners: Dict[str, str]) -> Di
 def carry_weights(wanted: List[Dict[str, Any]], current: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """``wanted`` with the forward weights AWS holds now, for actions whose weights ECS moves.
 
-    A target group the current forward has keeps its weight; one it does not have joins with
+    A forward to the same target groups keeps AWS's weights whatever they are; otherwise a
+    target group the current forward has keeps its weight and one it does not have joins with
     weight 0, so that alb_routes never shifts traffic itself.  Only when none of the wanted
     target groups carries any weight now (a forward to other target groups, or a redirect)
     do the wanted weights stand.  Compared with ``current``, the result differs only where
     something besides the weights does: the set of target groups, stickiness, the action.
     """
     weights = {g["name"]: g["weight"] for a in current or [] if a["type"] == "forward" for g in a["target_groups"]}
+    same = forward_set(current or []) == forward_set(wanted)
     out = []
     for action in wanted:
-        if action["type"] == "forward" and sum(weights.get(g["name"], 0) for g in action["target_groups"]) > 0:
+        if action["type"] == "forward" and (same or sum(weights.get(g["name"], 0)
+                                                        for g in action["target_groups"]) > 0):
             action = dict(action, target_groups=[dict(g, weight=weights.get(g["name"], 0))
                                                  for g in action["target_groups"]])
         out.append(action)

@@ -202,20 +202,19 @@ def _ecs_weights_source(route: Dict[str, Any], desired: Desired, snap: Snapshot)
 
     A rule that replaces another (its conditions changed) must start from the weights ECS left
     (after a blue/green deployment, 0/100), not send production traffic back to a target group
-    ECS has drained.  Preferred: a rule or default action of the same role.
+    ECS has drained: a rule or default action of the same role (production or test) to the pair.
     """
     wanted = forward_set(route["actions"])
-    candidates: List[Tuple[int, List[Dict[str, Any]]]] = []
     for rules in snap.rules.values():
         for rule in rules:
-            if rule["owner"] == desired.application and forward_set(rule["actions"]) == wanted:
-                same = rule["tags"].get(ECS_TRAFFIC_TAG) == route["ecs_traffic"]
-                candidates.append((0 if same else 1, rule["actions"]))
-    for port, listener in snap.listeners.items():
-        if forward_set(listener["default_actions"]) == wanted:
-            same = (desired.listeners.get(port) or {}).get("ecs_traffic") == route["ecs_traffic"]
-            candidates.append((0 if same else 1, listener["default_actions"]))
-    return min(candidates, key=lambda c: c[0])[1] if candidates else []
+            if (rule["owner"] == desired.application and forward_set(rule["actions"]) == wanted
+                    and rule["tags"].get(ECS_TRAFFIC_TAG) == route["ecs_traffic"]):
+                return rule["actions"]
+    for port, listener in sorted(snap.listeners.items()):
+        if (forward_set(listener["default_actions"]) == wanted
+                and (desired.listeners.get(port) or {}).get("ecs_traffic") == route["ecs_traffic"]):
+            return listener["default_actions"]
+    return []
 
 
 def compute_plan(desired: Desired, snap: Snapshot) -> AlbPlan:

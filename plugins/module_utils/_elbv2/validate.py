@@ -347,6 +347,7 @@ def validate_against_state(params: Dict[str, Any], snap: Any, application: str) 
         raise invalid("scheme", params["scheme"], "the load balancer is %s and AWS cannot change the scheme of a "
                                                   "load balancer; delete it first" % snap.lb["scheme"])
     declared_tgs = {tg["name"]: tg for tg in params.get("target_groups") or []}
+    declared_tgs.update({alternate_name(tg): tg for tg in params.get("target_groups") or [] if alternate_name(tg)})
     checks = [("target_groups[%d]" % i, "target_groups[%d].name" % i, tg["name"], tg)
               for i, tg in enumerate(params.get("target_groups") or [])]
     checks += [("target_groups[%d]" % i, "target_groups[%d].alternate_name" % i, alternate_name(tg), tg)
