@@ -29,6 +29,7 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.validate impor
 from .helpers import APP, params, route, rule, snapshot, target_group
 
 PAIRED = [{"name": "client", "port": 9000}, {"name": "users", "port": 5000, "alternate": True}]
+PRODUCTION_DEFAULT = {"port": 80, "default_action": {"target_group": "users", "ecs_traffic": "production"}}
 
 
 def weighted(users, users_alt):
@@ -112,8 +113,7 @@ def test_weights_ecs_moved_on_a_managed_rule_are_no_change(weights):
 def test_weights_ecs_moved_on_a_managed_default_action_are_no_change(weights):
     snap = current([], default_weights=weights)
 
-    plan = plan_for([], snap, listeners=[{"port": 80, "default_action": {"target_group": "users",
-                                                                          "ecs_traffic": "production"}}])
+    plan = plan_for([], snap, listeners=[PRODUCTION_DEFAULT])
 
     assert not plan.changed
 
@@ -142,8 +142,7 @@ def test_a_rule_forwarding_to_the_primary_only_gains_the_alternate_keeping_its_t
 def test_a_managed_default_action_missing_the_alternate_is_a_change():
     snap = current([])  # the default action forwards to client only
 
-    plan = plan_for([], snap, listeners=[{"port": 80, "default_action": {"target_group": "users",
-                                                                          "ecs_traffic": "production"}}])
+    plan = plan_for([], snap, listeners=[PRODUCTION_DEFAULT])
 
     assert verbs(plan) == [("update", "listener", "80")]
     assert plan.listener_updates[0]["modify"]["default_actions"][0]["target_groups"] == [
