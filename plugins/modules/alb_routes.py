@@ -22,6 +22,21 @@ description:
     this application's tag, so several applications can share one load balancer.
   - Targets are never registered nor deregistered (ECS does that). Security groups are not
     created here; pass their ids.
+  - "ECS-native blue/green, canary and linear deployments: O(target_groups[].alternate) creates a
+    second target group with the same settings, and a route or a listener's default action with
+    O(routes[].ecs_traffic) (or O(listeners[].default_action.ecs_traffic)) forwards to both the
+    target group and its alternate. During a deployment ECS moves the weights of these forwards
+    between the two (100/0, 90/10, ... 0/100, and after a blue/green deployment the previous
+    alternate serves production). From their creation on, the module takes the weights AWS holds
+    as the desired ones: a run before, during or after a deployment reports no change and makes
+    no write call unless the set of target groups, the conditions, stickiness or tags differ,
+    and when it does write such a rule it writes back the weights it found. C(--diff) never shows
+    weights of these rules as a difference."
+  - A rule that replaces an ECS-managed rule (its conditions changed) starts from the weights of
+    the rule of the same role it replaces, never sending traffic back to a drained target group.
+  - The result's RV(advanced_configuration) gives, per target group pair, the ARNs ECS's
+    C(loadBalancers[].advancedConfiguration) takes; for a listener's default action, the listener
+    rule is the listener's default rule.
 author:
   - shipyard.ecs contributors (@shipyard-ecs)
 attributes:
@@ -211,6 +226,18 @@ options:
               message_body:
                 description: Body, up to 1024 characters.
                 type: str
+          ecs_traffic:
+            description:
+              - The weights of this forward are ECS's, which moves them during blue/green, canary and linear
+                deployments; V(production) makes the listener's default rule the service's production listener
+                rule, V(test) its test listener rule (for example on a second listener port, for test traffic).
+              - With O(listeners[].default_action.target_group), forwards to that target group and its partner
+                (O(target_groups[].alternate)), all the weight on the target group named when the listener is
+                created; with O(listeners[].default_action.forward), to its two target groups, which must be a
+                pair or have the same port, protocol, target type and health check.
+              - Redirects and fixed responses cannot be ECS's.
+            type: str
+            choices: [production, test]
       tags:
         description: Tags of the listener, besides the ownership tags.
         type: dict
@@ -224,6 +251,21 @@ options:
         description: Name of the target group (1 to 32 letters, digits and hyphens).
         type: str
         required: true
+      alternate:
+        description:
+          - Also create the target group's alternate, for ECS-native blue/green, canary and linear
+            deployments; it takes every setting of this one (port, protocol, target type, VPC, health
+            check, attributes, tags) and the tag C(shipyard:alternate-of=<name>).
+          - Named O(target_groups[].alternate_name), or the name with C(-alt) appended (the name cut so
+            that the result has at most 32 characters).
+          - Every route and default action that forwards to either target group of the pair needs
+            O(routes[].ecs_traffic), since ECS drains one of them after each deployment.
+        type: bool
+        default: false
+      alternate_name:
+        description:
+          - Name of the alternate target group; implies O(target_groups[].alternate).
+        type: str
       port:
         description: Port the targets receive traffic on. AWS cannot change it in place.
         type: int
@@ -428,6 +470,19 @@ options:
           message_body:
             description: Body, up to 1024 characters.
             type: str
+      ecs_traffic:
+        description:
+          - The weights of this rule's forward are ECS's, which moves them during blue/green, canary and linear
+            deployments; V(production) makes the rule the service's production listener rule, V(test) its test
+            listener rule (for example with an O(routes[].http_headers) condition, for test traffic). One of
+            each per target group pair.
+          - With O(routes[].target_group), forwards to that target group and its partner
+            (O(target_groups[].alternate)), all the weight on the target group named when the rule is created
+            (or the weights of the rule of the same role it replaces); with O(routes[].forward), to its two
+            target groups, which must be a pair or have the same port, protocol, target type and health check.
+          - Redirects and fixed responses cannot be ECS's.
+        type: str
+        choices: [production, test]
       priority:
         description:
           - Explicit priority (1 to 50000). Without it, the module picks one from the route's specificity
@@ -531,6 +586,34 @@ EXAMPLES = r"""
         host_headers: [billing.example.com]
         target_group: billing
 
+# ECS-native blue/green (or canary, linear): users gets an alternate target group (users-alt);
+# ECS moves the weights of the production rule and of the test rule (requests with the header
+# X-Shipyard-Test: 1) between users and users-alt. Pass advanced_configuration.users to the
+# service's load balancer (ecs_stack).
+- name: Route users through rules whose weights ECS moves
+  shipyard.ecs.alb_routes:
+    name: flask-microservices
+    application: flask-microservices
+    subnets: "{{ platform_public_subnet_ids }}"
+    listeners:
+      - port: 80
+    target_groups:
+      - name: users
+        port: 5000
+        health_check: {path: /ping}
+        alternate: true
+    routes:
+      - listener: 80
+        path_patterns: [/auth/*, /users/*, /ping]
+        target_group: users
+        ecs_traffic: production
+      - listener: 80
+        path_patterns: [/auth/*, /users/*, /ping]
+        http_headers: [{name: X-Shipyard-Test, values: ["1"]}]
+        target_group: users
+        ecs_traffic: test
+  register: routes
+
 - name: Remove team billing's routes and target groups from the shared load balancer
   shipyard.ecs.alb_routes:
     name: shared
@@ -578,16 +661,41 @@ load_balancer:
     dns_name: flask-1234567890.us-east-1.elb.amazonaws.com
     canonical_hosted_zone_id: Z35SXDOTRQ7X7K
 listeners:
-  description: Listeners declared or routed to.
+  description:
+    - Listeners declared or routed to, with the ARN of their default rule (C(default_rule_arn)) and the
+      C(ecs_traffic) of their default action (null when not ECS's).
   returned: always
   type: list
   elements: dict
-  sample: [{port: 80, protocol: HTTP, arn: "arn:aws:elasticloadbalancing:...:listener/app/flask/50dc/0467", owner: flask}]
+  sample:
+    - port: 80
+      protocol: HTTP
+      arn: "arn:aws:elasticloadbalancing:...:listener/app/flask/50dc/0467"
+      default_rule_arn: "arn:aws:elasticloadbalancing:...:listener-rule/app/flask/50dc/0467/0001"
+      ecs_traffic: null
+      owner: flask
 target_groups:
-  description: Declared target groups, name to ARN.
+  description: Declared target groups and their alternates, name to ARN.
   returned: always
   type: dict
   sample: {users: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/users/73e2d6bc24d8a067"}
+advanced_configuration:
+  description:
+    - Per target group pair, keyed by the primary target group's name, what ECS's
+      C(loadBalancers[].advancedConfiguration) takes (C(alternateTargetGroupArn),
+      C(productionListenerRule), C(testListenerRule)) besides the primary's ARN (C(targetGroupArn)).
+      The pair never changes; which of the two serves production after a deployment is ECS's business.
+    - A listener rule is null when no route or default action has that O(routes[].ecs_traffic).
+  returned: always
+  type: dict
+  sample:
+    users:
+      target_group: users
+      target_group_arn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/users/73e2d6bc24d8a067"
+      alternate_target_group: users-alt
+      alternate_target_group_arn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/users-alt/5e1a9c0e7f3a2b11"
+      production_listener_rule: "arn:aws:elasticloadbalancing:...:listener-rule/app/flask/50dc/0467/9683"
+      test_listener_rule: "arn:aws:elasticloadbalancing:...:listener-rule/app/flask/50dc/0467/9684"
 rules:
   description: This application's rules after the run, by listener and priority.
   returned: always
@@ -601,6 +709,7 @@ rules:
       conditions: {path_patterns: [/ping]}
       target_groups: [users]
       action: forward
+      ecs_traffic: null
 plan:
   description: The planned (check mode) or applied actions, each with a reason.
   returned: always

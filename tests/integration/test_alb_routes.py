@@ -183,3 +183,142 @@ def test_swapping_two_explicit_priorities_is_one_set_rule_priorities_call(aws, n
     assert not res.get("failed"), res.get("msg")
     assert [c["operation"] for c in aws.write_calls()] == ["SetRulePriorities"]
     assert rules_on_port_80(boto3_client)[:2] == [(5, "path=/ping"), (6, "path=/auth/*,/users,/users/*")]
+
+
+# ECS-native blue/green, canary and linear: alternates and rules whose weights ECS moves ----
+TEST_HEADER = [{"name": "X-Shipyard-Test", "values": ["1"]}]
+
+
+def blue_green_args(network, test_header=None):
+    """client and users released by ECS: client through listener 80's default action (test
+    traffic on listener 8080), users through a path rule (test traffic with a header)."""
+    users_paths = ["/auth/*", "/users/*", "/ping"]
+    return seed_args(
+        network,
+        listeners=[{"port": 80, "default_action": {"target_group": "client", "ecs_traffic": "production"}},
+                   {"port": 8080, "default_action": {"target_group": "client", "ecs_traffic": "test"}}],
+        target_groups=[
+            {"name": "client", "port": 9000, "health_check": {"path": "/"}, "alternate": True},
+            {"name": "users", "port": 5000, "health_check": {"path": "/ping"}, "deregistration_delay": 30,
+             "alternate": True},
+            {"name": "swagger", "port": 8080},
+        ],
+        routes=[
+            {"listener": 80, "path_patterns": users_paths, "target_group": "users", "ecs_traffic": "production"},
+            {"listener": 80, "path_patterns": users_paths, "http_headers": test_header or TEST_HEADER,
+             "target_group": "users", "ecs_traffic": "test"},
+            {"listener": 80, "path_patterns": ["/swagger", "/swagger/*"], "target_group": "swagger"},
+        ])
+
+
+def forward_weights(actions, names):
+    """{target group name: weight} of a described forward action."""
+    return {names[g["TargetGroupArn"]]: g["Weight"] for g in actions[0]["ForwardConfig"]["TargetGroups"]}
+
+
+def ecs_moves(elb, arn, tgs, primary, weights):
+    """What ECS does during a deployment: rewrite a forward's weights (ModifyListener for a default rule)."""
+    action = [{"Type": "forward", "ForwardConfig": {"TargetGroups": [
+        {"TargetGroupArn": tgs[primary], "Weight": weights[0]},
+        {"TargetGroupArn": tgs[primary + "-alt"], "Weight": weights[1]}]}}]
+    if ":listener-rule/" in arn:
+        elb.modify_rule(RuleArn=arn, Actions=action)
+    else:
+        elb.modify_listener(ListenerArn=arn, DefaultActions=action)
+
+
+def test_blue_green_creates_alternates_and_ecs_rules_and_reports_what_ecs_needs(aws, network, run_module, boto3_client):
+    res = run_module("alb_routes", blue_green_args(network))
+
+    assert not res.get("failed"), res.get("msg")
+    elb = boto3_client("elbv2")
+    tgs = {tg["TargetGroupName"]: tg for tg in elb.describe_target_groups()["TargetGroups"]}
+    names = {tg["TargetGroupArn"]: name for name, tg in tgs.items()}
+    assert set(res["target_groups"]) == {"client", "client-alt", "users", "users-alt", "swagger"}
+    for key in ("Port", "Protocol", "TargetType", "VpcId", "HealthCheckPath", "HealthyThresholdCount"):
+        assert tgs["users-alt"][key] == tgs["users"][key]
+    listeners = {li["port"]: li for li in res["listeners"]}
+    defaults = {port: [r for r in elb.describe_rules(ListenerArn=li["arn"])["Rules"] if r["IsDefault"]][0]
+                for port, li in listeners.items()}
+    rules = {r["ecs_traffic"]: r for r in res["rules"] if r["ecs_traffic"]}
+    assert res["advanced_configuration"] == {
+        "client": {"target_group": "client", "target_group_arn": tgs["client"]["TargetGroupArn"],
+                   "alternate_target_group": "client-alt", "alternate_target_group_arn": tgs["client-alt"]["TargetGroupArn"],
+                   "production_listener_rule": defaults[80]["RuleArn"], "test_listener_rule": defaults[8080]["RuleArn"]},
+        "users": {"target_group": "users", "target_group_arn": tgs["users"]["TargetGroupArn"],
+                  "alternate_target_group": "users-alt", "alternate_target_group_arn": tgs["users-alt"]["TargetGroupArn"],
+                  "production_listener_rule": rules["production"]["arn"], "test_listener_rule": rules["test"]["arn"]},
+    }
+    production = elb.describe_rules(RuleArns=[rules["production"]["arn"]])["Rules"][0]
+    assert forward_weights(production["Actions"], names) == {"users": 100, "users-alt": 0}
+    assert forward_weights(defaults[80]["Actions"], names) == {"client": 100, "client-alt": 0}
+
+
+def test_weights_ecs_moves_are_never_a_change_nor_a_write(aws, network, run_module, boto3_client):
+    args = blue_green_args(network)
+    first = run_module("alb_routes", args)
+    aws.clear_calls()
+    second = run_module("alb_routes", args)
+    assert (second["changed"], aws.write_calls()) == (False, [])
+
+    elb = boto3_client("elbv2")
+    tgs = {tg["TargetGroupName"]: tg["TargetGroupArn"] for tg in elb.describe_target_groups()["TargetGroups"]}
+    config = first["advanced_configuration"]
+    listeners = {li["port"]: li["arn"] for li in first["listeners"]}
+    # Mid-deployment: users' canary at 10/90 on test, blue/green done for client (0/100).
+    ecs_moves(elb, config["users"]["production_listener_rule"], tgs, "users", (10, 90))
+    ecs_moves(elb, config["users"]["test_listener_rule"], tgs, "users", (0, 100))
+    ecs_moves(elb, listeners[80], tgs, "client", (0, 100))
+    ecs_moves(elb, listeners[8080], tgs, "client", (10, 90))
+    aws.clear_calls()
+
+    third = run_module("alb_routes", args)
+    checked = run_module("alb_routes", args, check=True, diff=True)
+
+    assert not third.get("failed"), third.get("msg")
+    assert (third["changed"], third["plan"], aws.write_calls()) == (False, [], [])
+    assert (checked["changed"], checked["plan"]) == (False, [])
+    assert checked["diff"] == {"before": {}, "after": {}}
+    names = {arn: name for name, arn in tgs.items()}
+    rule = elb.describe_rules(RuleArns=[config["users"]["production_listener_rule"]])["Rules"][0]
+    assert forward_weights(rule["Actions"], names) == {"users": 10, "users-alt": 90}
+
+
+def test_check_diff_of_a_replaced_test_rule_starts_from_the_weights_ecs_left(aws, network, run_module, boto3_client):
+    args = blue_green_args(network)
+    first = run_module("alb_routes", args)
+    elb = boto3_client("elbv2")
+    tgs = {tg["TargetGroupName"]: tg["TargetGroupArn"] for tg in elb.describe_target_groups()["TargetGroups"]}
+    ecs_moves(elb, first["advanced_configuration"]["users"]["test_listener_rule"], tgs, "users", (0, 100))
+    ecs_moves(elb, first["advanced_configuration"]["users"]["production_listener_rule"], tgs, "users", (0, 100))
+    changed = blue_green_args(network, test_header=[{"name": "X-Shipyard-Test", "values": ["green"]}])
+    aws.clear_calls()
+
+    checked = run_module("alb_routes", changed, check=True, diff=True)
+
+    assert aws.write_calls() == []
+    assert [(a["action"], a["kind"]) for a in checked["plan"]] == [("create", "rule"), ("delete", "rule")]
+    created = [v for k, v in checked["diff"]["after"].items() if "green" in k][0]
+    assert created["ecs_traffic"] == "test"
+    assert created["actions"][0]["target_groups"] == [{"name": "users", "weight": 0},
+                                                      {"name": "users-alt", "weight": 100}]
+
+    applied = run_module("alb_routes", changed)
+
+    test_rule = applied["advanced_configuration"]["users"]["test_listener_rule"]
+    assert test_rule != first["advanced_configuration"]["users"]["test_listener_rule"]
+    names = {arn: name for name, arn in tgs.items()}
+    described = elb.describe_rules(RuleArns=[test_rule])["Rules"][0]
+    assert forward_weights(described["Actions"], names) == {"users": 0, "users-alt": 100}
+
+
+def test_ecs_traffic_on_a_target_group_without_alternate_fails_before_any_write(aws, network, run_module):
+    args = blue_green_args(network)
+    args["routes"][2]["ecs_traffic"] = "production"
+    aws.clear_calls()
+
+    res = run_module("alb_routes", args)
+
+    assert res["failed"] is True
+    assert "routes[2].target_group='swagger'" in res["msg"]
+    assert aws.write_calls() == []

@@ -42,6 +42,8 @@ class Applier:
         self.lb: Dict[str, Any] = dict(snap.lb or {})
         self.tg_arns: Dict[str, str] = {n: tg["arn"] for n, tg in snap.target_groups.items()}
         self.listener_arns: Dict[int, str] = {p: li["arn"] for p, li in snap.listeners.items()}
+        self.default_rule_arns: Dict[int, str] = {p: li["default_rule_arn"] for p, li in snap.listeners.items()
+                                                  if li.get("default_rule_arn")}
         self.new_rules: Dict[Any, str] = {}
 
     def apply(self) -> None:
@@ -140,6 +142,9 @@ class Applier:
                     kwargs["SslPolicy"] = want["ssl_policy"]
             raw = self.api.create_listener(**kwargs)
             self.listener_arns[want["port"]] = raw["ListenerArn"]
+            # CreateListener does not return its default rule, whose ARN ECS takes as a listener rule.
+            self.default_rule_arns[want["port"]] = next(
+                (r["RuleArn"] for r in self.api.describe_rules(raw["ListenerArn"]) if r.get("IsDefault")), UNKNOWN)
             if want["protocol"] == "HTTPS" and want["certificates"][1:]:
                 self.api.add_listener_certificates(raw["ListenerArn"], want["certificates"][1:])
             self._step("created listener %s" % want["port"])

@@ -24,6 +24,16 @@ MANAGED_TAG = "shipyard:managed-by"
 MANAGED_VALUE = "shipyard.ecs"
 UNKNOWN = "(known after apply)"
 
+# ECS-native blue/green, canary and linear deployments: a target group's alternate, and the
+# rules whose forward weights ECS moves between the two during a deployment.
+ECS_TRAFFIC_TAG = "shipyard:ecs-traffic"
+ALTERNATE_OF_TAG = "shipyard:alternate-of"
+ALTERNATE_SUFFIX = "-alt"
+TARGET_GROUP_NAME_MAX = 32
+ECS_TRAFFIC_ROLES = ("production", "test")
+# The weights a rule of ECS's is created with: everything on the target group it names.
+ECS_INITIAL_WEIGHT = 100
+
 HEALTH_CHECK_DEFAULTS = {
     "enabled": True,
     "path": "/",
@@ -304,6 +314,97 @@ def actions_to_aws(actions: List[Dict[str, Any]], tg_arns: Dict[str, str]) -> Li
 def action_target_groups(actions: List[Dict[str, Any]]) -> List[str]:
     """Names of the target groups the actions forward to."""
     return [g["name"] for a in actions if a["type"] == "forward" for g in a["target_groups"]]
+
+
+# ECS-managed weights ----------------------------------------------------------------------
+def alternate_name(tg: Dict[str, Any]) -> Optional[str]:
+    """The name of a target group option's alternate, or None when it has none.
+
+    ``alternate_name`` when given; with ``alternate: true``, the name plus ``-alt``, the name
+    cut so that the result keeps within the 32 characters AWS allows.
+    """
+    if tg.get("alternate_name"):
+        return tg["alternate_name"]
+    if not tg.get("alternate"):
+        return None
+    base = tg["name"][:TARGET_GROUP_NAME_MAX - len(ALTERNATE_SUFFIX)].rstrip("-")
+    return base + ALTERNATE_SUFFIX
+
+
+def declared_partners(target_groups: List[Dict[str, Any]]) -> Dict[str, str]:
+    """Each target group of a declared primary/alternate pair mapped to the other one."""
+    out: Dict[str, str] = {}
+    for tg in target_groups or []:
+        alt = alternate_name(tg)
+        if alt:
+            out[tg["name"]] = alt
+            out[alt] = tg["name"]
+    return out
+
+
+def ecs_action_from_params(spec: Dict[str, Any], partners: Dict[str, str]) -> Dict[str, Any]:
+    """The forward of a route or default action whose weights ECS moves (``ecs_traffic``).
+
+    ``target_group: X`` forwards to X and its partner, X with all the weight; an explicit
+    ``forward`` is taken as written.  Either way the weights are only those a new rule is
+    created with: from then on they are ECS's (see :func:`carry_weights`).
+    """
+    if spec.get("target_group"):
+        name = spec["target_group"]
+        groups = [{"name": name, "weight": ECS_INITIAL_WEIGHT}, {"name": partners[name], "weight": 0}]
+        return {"type": "forward", "target_groups": sorted(groups, key=lambda g: g["name"]),
+                "stickiness": {"enabled": False}}
+    return action_from_params(spec)
+
+
+def carry_weights(wanted: List[Dict[str, Any]], current: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """``wanted`` with the forward weights AWS holds now, for actions whose weights ECS moves.
+
+    A forward to the same target groups keeps AWS's weights whatever they are; otherwise a
+    target group the current forward has keeps its weight and one it does not have joins with
+    weight 0, so that alb_routes never shifts traffic itself.  Only when none of the wanted
+    target groups carries any weight now (a forward to other target groups, or a redirect)
+    do the wanted weights stand.  Compared with ``current``, the result differs only where
+    something besides the weights does: the set of target groups, stickiness, the action.
+    """
+    weights = {g["name"]: g["weight"] for a in current or [] if a["type"] == "forward" for g in a["target_groups"]}
+    same = forward_set(current or []) == forward_set(wanted)
+    out = []
+    for action in wanted:
+        if action["type"] == "forward" and (same or sum(weights.get(g["name"], 0)
+                                                        for g in action["target_groups"]) > 0):
+            action = dict(action, target_groups=[dict(g, weight=weights.get(g["name"], 0))
+                                                 for g in action["target_groups"]])
+        out.append(action)
+    return out
+
+
+def forward_set(actions: List[Dict[str, Any]]) -> Optional[Tuple[str, ...]]:
+    """The sorted target group names of a lone forward action, or None for anything else."""
+    if len(actions) != 1 or actions[0]["type"] != "forward":
+        return None
+    return tuple(sorted(g["name"] for g in actions[0]["target_groups"]))
+
+
+PAIR_FIELDS = ("port", "protocol", "target_type", "vpc_id")
+
+
+def pair_differences(first: Dict[str, Any], second: Dict[str, Any]) -> List[str]:
+    """What differs between two target groups (canonical documents) meant to be a pair.
+
+    ECS moves traffic between them, so they take the same traffic: port, protocol, target
+    type, VPC (when both are known) and health check.
+    """
+    out = []
+    for key in PAIR_FIELDS:
+        a, b = first.get(key), second.get(key)
+        if a is not None and b is not None and a not in (UNKNOWN,) and b not in (UNKNOWN,) and a != b:
+            out.append("%s %s / %s" % (key, a, b))
+    for key in sorted(set(first.get("health_check") or {}) | set(second.get("health_check") or {})):
+        a, b = (first.get("health_check") or {}).get(key), (second.get("health_check") or {}).get(key)
+        if a != b:
+            out.append("health_check.%s %s / %s" % (key, a, b))
+    return out
 
 
 # target groups ----------------------------------------------------------------------------

@@ -24,11 +24,18 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._aws.result import Ac
 
 from . import priorities as prio
 from .model import (
+    ALTERNATE_OF_TAG,
+    ECS_TRAFFIC_TAG,
     UNKNOWN,
     action_from_params,
     action_target_groups,
+    alternate_name,
+    carry_weights,
     conditions_from_route,
     conditions_key,
+    declared_partners,
+    ecs_action_from_params,
+    forward_set,
     lb_attributes_from_params,
     ownership_tags,
     rule_name,
@@ -56,6 +63,26 @@ class Desired:
     listeners: Dict[int, Dict[str, Any]]
     target_groups: Dict[str, Dict[str, Any]]
     routes: List[Dict[str, Any]]
+    # Primary target group -> its alternate, for every pair whose traffic ECS moves.
+    pairs: Dict[str, str] = field(default_factory=dict)
+
+
+def _action(spec: Dict[str, Any], partners: Dict[str, str]) -> Dict[str, Any]:
+    if spec.get("ecs_traffic"):
+        return ecs_action_from_params(spec, partners)
+    return action_from_params(spec)
+
+
+def _pair_of(spec: Dict[str, Any], partners: Dict[str, str], declared_pairs: Dict[str, str]) -> Tuple[str, str]:
+    """(primary, alternate) of an ECS-managed action: the declared pair, else the forward's order."""
+    names = [spec["target_group"]] if spec.get("target_group") else \
+        [g["name"] for g in (spec.get("forward") or {}).get("target_groups") or []]
+    for name in names:
+        if name in declared_pairs:
+            return name, declared_pairs[name]
+        if name in partners:
+            return partners[name], name
+    return names[0], names[1]
 
 
 def build_desired(params: Dict[str, Any]) -> Desired:
@@ -73,34 +100,59 @@ def build_desired(params: Dict[str, Any]) -> Desired:
         "attributes": lb_attributes_from_params(params.get("attributes")),
         "tags": lb_tags,
     }
+    partners = declared_partners(params.get("target_groups") or [])
+    declared_pairs: Dict[str, str] = {}
+    tgs = {}
+    for tg in params.get("target_groups") or []:
+        tgs[tg["name"]] = target_group_from_params(tg, app)
+        alt = alternate_name(tg)
+        if alt:
+            # The alternate takes the primary's settings: ECS moves the same traffic between them.
+            doc = target_group_from_params(dict(tg, name=alt), app)
+            doc["tags"][ALTERNATE_OF_TAG] = tg["name"]
+            tgs[alt] = doc
+            declared_pairs[tg["name"]] = alt
+    pairs = dict(declared_pairs)
+    managed_specs = [li.get("default_action") or {} for li in params.get("listeners") or []]
+    managed_specs += list(params.get("routes") or [])
+    for spec in managed_specs:
+        if spec.get("ecs_traffic"):
+            primary, alt = _pair_of(spec, partners, declared_pairs)
+            pairs.setdefault(primary, alt)
     listeners = {}
     for li in params.get("listeners") or []:
         tags = dict(li.get("tags") or {})
         tags.update(ownership_tags(app))
         protocol = li.get("protocol") or "HTTP"
+        spec = li.get("default_action") or {}
         listeners[li["port"]] = {
             "port": li["port"],
             "protocol": protocol,
             "certificates": list(li.get("certificates") or []),
             "ssl_policy": li.get("ssl_policy"),
-            "default_actions": [action_from_params(li.get("default_action") or {})],
+            "default_actions": [_action(spec, partners)],
+            "ecs_traffic": spec.get("ecs_traffic"),
             "tags": tags,
         }
-    tgs = {tg["name"]: target_group_from_params(tg, app) for tg in params.get("target_groups") or []}
     routes = []
     for i, route in enumerate(params.get("routes") or []):
         conditions = conditions_from_route(route)
+        tags = ownership_tags(app)
+        if route.get("ecs_traffic"):
+            # Marks the rule's role, so that a rule replacing it starts from the weights ECS left.
+            tags[ECS_TRAFFIC_TAG] = route["ecs_traffic"]
         routes.append({
             "index": i,
             "listener": route["listener"],
             "conditions": conditions,
             "key": conditions_key(conditions),
-            "actions": [action_from_params(route)],
+            "actions": [_action(route, partners)],
+            "ecs_traffic": route.get("ecs_traffic"),
             "priority": route.get("priority"),
-            "tags": ownership_tags(app),
+            "tags": tags,
             "name": rule_name(route["listener"], conditions),
         })
-    return Desired(app, params["name"], params["state"], params["purge"], lb, listeners, tgs, routes)
+    return Desired(app, params["name"], params["state"], params["purge"], lb, listeners, tgs, routes, pairs)
 
 
 @dataclass
@@ -137,8 +189,32 @@ def tags_delta(current: Dict[str, str], wanted: Dict[str, str]) -> Tuple[Dict[st
 
 
 def _rule_doc(rule: Dict[str, Any], priority: Any) -> Dict[str, Any]:
-    return {"listener": rule["listener"], "priority": priority, "conditions": rule["conditions"],
-            "actions": rule["actions"]}
+    doc = {"listener": rule["listener"], "priority": priority, "conditions": rule["conditions"],
+           "actions": rule["actions"]}
+    role = (rule.get("tags") or {}).get(ECS_TRAFFIC_TAG)
+    if role:
+        doc["ecs_traffic"] = role
+    return doc
+
+
+def _ecs_weights_source(route: Dict[str, Any], desired: Desired, snap: Snapshot) -> List[Dict[str, Any]]:
+    """For a new rule whose weights ECS moves: the actions of a live forward to the same pair.
+
+    A rule that replaces another (its conditions changed) must start from the weights ECS left
+    (after a blue/green deployment, 0/100), not send production traffic back to a target group
+    ECS has drained: a rule or default action of the same role (production or test) to the pair.
+    """
+    wanted = forward_set(route["actions"])
+    for rules in snap.rules.values():
+        for rule in rules:
+            if (rule["owner"] == desired.application and forward_set(rule["actions"]) == wanted
+                    and rule["tags"].get(ECS_TRAFFIC_TAG) == route["ecs_traffic"]):
+                return rule["actions"]
+    for port, listener in sorted(snap.listeners.items()):
+        if (forward_set(listener["default_actions"]) == wanted
+                and (desired.listeners.get(port) or {}).get("ecs_traffic") == route["ecs_traffic"]):
+            return listener["default_actions"]
+    return []
 
 
 def compute_plan(desired: Desired, snap: Snapshot) -> AlbPlan:
@@ -264,10 +340,14 @@ def _plan_listeners(desired: Desired, snap: Snapshot, plan: AlbPlan) -> None:
         cur = snap.listeners.get(port)
         if cur is None:
             plan.listener_creates.append(want)
-            plan.report.add(Action("create", "listener", str(port), "does not exist",
-                                   after={k: want[k] for k in ("port", "protocol", "certificates", "ssl_policy",
-                                                               "default_actions")}))
+            after = {k: want[k] for k in ("port", "protocol", "certificates", "ssl_policy", "default_actions")}
+            if want["ecs_traffic"]:
+                after["ecs_traffic"] = want["ecs_traffic"]
+            plan.report.add(Action("create", "listener", str(port), "does not exist", after=after))
             continue
+        if want["ecs_traffic"]:
+            # ECS owns the weights: only the target groups, stickiness or the action can differ.
+            want = dict(want, default_actions=carry_weights(want["default_actions"], cur["default_actions"]))
         before: Dict[str, Any] = {}
         after: Dict[str, Any] = {}
         modify: Dict[str, Any] = {}
@@ -361,6 +441,10 @@ def _plan_listener_rules(port: int, desired: Desired, snap: Snapshot, plan: AlbP
     for route in routes:
         cur = ours.get(route["key"])
         target = final[route["key"]]
+        if route["ecs_traffic"]:
+            # ECS owns the weights: AWS's are the desired ones, whatever ECS left them at.
+            source = cur["actions"] if cur is not None else _ecs_weights_source(route, desired, snap)
+            route = dict(route, actions=carry_weights(route["actions"], source))
         plan.rules_after.append({"route": route, "priority": target, "arn": cur["arn"] if cur else UNKNOWN})
         if cur is None:
             start = target if target not in occupied else temporary()

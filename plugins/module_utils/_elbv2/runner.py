@@ -60,7 +60,7 @@ class AlbRoutes:
 def report(desired: Desired, snap: Snapshot, plan: AlbPlan, applier: Applier, predicted: bool) -> Dict[str, Any]:
     """The module's return values; in check mode, ARNs of what does not exist yet are unknown."""
     if desired.state == "absent":
-        return {"load_balancer": {}, "listeners": [], "target_groups": {}, "rules": []}
+        return {"load_balancer": {}, "listeners": [], "target_groups": {}, "rules": [], "advanced_configuration": {}}
     lb = applier.lb or {}
     fields = ("arn", "name", "dns_name", "canonical_hosted_zone_id", "vpc_id", "scheme", "ip_address_type", "subnets",
               "security_groups")
@@ -76,6 +76,8 @@ def report(desired: Desired, snap: Snapshot, plan: AlbPlan, applier: Applier, pr
         listeners.append({"port": port,
                           "protocol": (want or cur or {}).get("protocol"),
                           "arn": applier.listener_arns.get(port, UNKNOWN),
+                          "default_rule_arn": applier.default_rule_arns.get(port, UNKNOWN),
+                          "ecs_traffic": (want or {}).get("ecs_traffic"),
                           "owner": desired.application if want else (cur or {}).get("owner")})
     target_groups = {name: applier.tg_arns.get(name, UNKNOWN) for name in sorted(desired.target_groups)}
     rules = []
@@ -83,6 +85,32 @@ def report(desired: Desired, snap: Snapshot, plan: AlbPlan, applier: Applier, pr
         route = after["route"]
         rules.append({"listener": route["listener"], "priority": after["priority"], "arn": after["arn"],
                       "name": route["name"], "conditions": route["conditions"],
-                      "target_groups": action_target_groups(route["actions"]), "action": route["actions"][0]["type"]})
+                      "target_groups": action_target_groups(route["actions"]), "action": route["actions"][0]["type"],
+                      "ecs_traffic": route["ecs_traffic"]})
     return {"load_balancer": load_balancer, "listeners": listeners, "target_groups": target_groups, "rules": rules,
+            "advanced_configuration": advanced_configuration(desired, plan, applier),
             "check_mode_prediction": predicted}
+
+
+def advanced_configuration(desired: Desired, plan: AlbPlan, applier: Applier) -> Dict[str, Dict[str, Any]]:
+    """Per primary target group of an ECS-managed pair, what ECS's ``advancedConfiguration`` takes.
+
+    The listener rule of a listener's default action is its default rule.  The pair is fixed:
+    which of the two serves production after a deployment is read from the rules' weights,
+    never from here.
+    """
+    primaries = {frozenset((p, a)): p for p, a in desired.pairs.items()}
+    out: Dict[str, Dict[str, Any]] = {}
+    for primary, alt in sorted(desired.pairs.items()):
+        out[primary] = {"target_group": primary, "target_group_arn": applier.tg_arns.get(primary, UNKNOWN),
+                        "alternate_target_group": alt, "alternate_target_group_arn": applier.tg_arns.get(alt, UNKNOWN),
+                        "production_listener_rule": None, "test_listener_rule": None}
+    managed = [(li["ecs_traffic"], li["default_actions"], applier.default_rule_arns.get(port, UNKNOWN))
+               for port, li in sorted(desired.listeners.items()) if li["ecs_traffic"]]
+    managed += [(a["route"]["ecs_traffic"], a["route"]["actions"], a["arn"]) for a in plan.rules_after
+                if a["route"]["ecs_traffic"]]
+    for role, actions, arn in managed:
+        primary = primaries.get(frozenset(action_target_groups(actions)))
+        if primary is not None:
+            out[primary]["%s_listener_rule" % role] = arn
+    return out

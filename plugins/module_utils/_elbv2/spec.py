@@ -33,7 +33,8 @@ _FIXED_RESPONSE = dict(type="dict", options=dict(
                       choices=["text/plain", "text/css", "text/html", "application/javascript", "application/json"]),
     message_body=dict(type="str"),
 ))
-_ACTION = dict(target_group=dict(type="str"), forward=_FORWARD, redirect=_REDIRECT, fixed_response=_FIXED_RESPONSE)
+_ACTION = dict(target_group=dict(type="str"), forward=_FORWARD, redirect=_REDIRECT, fixed_response=_FIXED_RESPONSE,
+               ecs_traffic=dict(type="str", choices=["production", "test"]))
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -65,6 +66,8 @@ ARGUMENT_SPEC = dict(
     )),
     target_groups=dict(type="list", elements="dict", options=dict(
         name=dict(type="str", required=True),
+        alternate=dict(type="bool", default=False),
+        alternate_name=dict(type="str"),
         port=dict(type="int", required=True),
         protocol=dict(type="str", choices=["HTTP", "HTTPS"], default="HTTP"),
         target_type=dict(type="str", choices=["ip", "instance"], default="ip"),

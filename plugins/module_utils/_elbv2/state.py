@@ -45,6 +45,7 @@ def read_state(api: Elbv2Api, name: str, tg_names: List[str], tg_attribute_keys:
     raw_lb = api.describe_load_balancer(name)
     raw_listeners: List[Dict[str, Any]] = []
     raw_rules: Dict[int, List[Dict[str, Any]]] = {}
+    default_rules: Dict[int, str] = {}
     if raw_lb:
         snap.lb = {
             "arn": raw_lb["LoadBalancerArn"],
@@ -62,8 +63,13 @@ def read_state(api: Elbv2Api, name: str, tg_names: List[str], tg_attribute_keys:
         snap.lb_attributes = api.describe_load_balancer_attributes(snap.lb["arn"])
         raw_listeners = api.describe_listeners(snap.lb["arn"])
         for listener in raw_listeners:
-            raw_rules[listener["Port"]] = [r for r in api.describe_rules(listener["ListenerArn"])
-                                           if not r.get("IsDefault")]
+            raw_rules[listener["Port"]] = []
+            for rule in api.describe_rules(listener["ListenerArn"]):
+                if rule.get("IsDefault"):
+                    # ECS takes the default rule's ARN as productionListenerRule / testListenerRule.
+                    default_rules[listener["Port"]] = rule["RuleArn"]
+                else:
+                    raw_rules[listener["Port"]].append(rule)
 
     referenced = set()
     for listener in raw_listeners:
@@ -105,6 +111,7 @@ def read_state(api: Elbv2Api, name: str, tg_names: List[str], tg_attribute_keys:
             "certificates": [c["CertificateArn"] for c in listener.get("Certificates") or []],
             "ssl_policy": listener.get("SslPolicy"),
             "default_actions": actions_from_aws(listener.get("DefaultActions"), tg_names_by_arn),
+            "default_rule_arn": default_rules.get(port),
             "tags": l_tags,
             "owner": owner_of(l_tags),
         }

@@ -20,7 +20,14 @@ import re
 from typing import Any, Dict, List, Optional
 
 from .api import Elbv2Error
-from .model import conditions_from_route, conditions_key
+from .model import (
+    alternate_name,
+    conditions_from_route,
+    conditions_key,
+    declared_partners,
+    pair_differences,
+    target_group_from_params,
+)
 from .priorities import MAX_PRIORITY, MIN_PRIORITY
 
 RULES_PER_LISTENER = 100
@@ -65,18 +72,35 @@ def validate_params(params: Dict[str, Any]) -> None:
     _validate_target_groups(params.get("target_groups") or [])
     _validate_listeners(params.get("listeners") or [])
     _validate_routes(params.get("routes") or [])
+    _validate_ecs_traffic(params)
+
+
+TG_NAME_RULE = "a target group name has 1 to 32 letters, digits and hyphens and does not start or end with a hyphen"
 
 
 def _validate_target_groups(groups: List[Dict[str, Any]]) -> None:
-    seen = set()
+    seen: Dict[str, str] = {}
     for i, tg in enumerate(groups):
         opt = "target_groups[%d]" % i
         if not NAME_RE.match(tg["name"]):
-            raise invalid(opt + ".name", tg["name"],
-                          "a target group name has 1 to 32 letters, digits and hyphens and does not start or end with a hyphen")
+            raise invalid(opt + ".name", tg["name"], TG_NAME_RULE)
         if tg["name"] in seen:
-            raise invalid(opt + ".name", tg["name"], "two target groups have this name")
-        seen.add(tg["name"])
+            raise invalid(opt + ".name", tg["name"], "two target groups have this name (%s)" % seen[tg["name"]])
+        seen[tg["name"]] = opt + ".name"
+    for i, tg in enumerate(groups):
+        alt = alternate_name(tg)
+        if alt is None:
+            continue
+        opt = "target_groups[%d].%s" % (i, "alternate_name" if tg.get("alternate_name") else "alternate")
+        value = alt if tg.get("alternate_name") else tg.get("alternate")
+        if not NAME_RE.match(alt):
+            raise invalid(opt, value, TG_NAME_RULE)
+        if alt in seen:
+            raise invalid(opt, value, "the alternate target group %s would have the name of %s; give "
+                                      "alternate_name another name" % (alt, seen[alt]))
+        seen[alt] = opt
+    for i, tg in enumerate(groups):
+        opt = "target_groups[%d]" % i
         _range(opt + ".port", tg["port"], 1, 65535)
         _range(opt + ".deregistration_delay", tg.get("deregistration_delay"), 0, 3600)
         slow = tg.get("slow_start")
@@ -233,6 +257,82 @@ def _validate_routes(routes: List[Dict[str, Any]]) -> None:
         seen[key] = i
 
 
+def _action_names(spec: Dict[str, Any]) -> List[str]:
+    if spec.get("target_group"):
+        return [spec["target_group"]]
+    return [g["name"] for g in (spec.get("forward") or {}).get("target_groups") or []]
+
+
+def _action_option(opt: str, spec: Dict[str, Any]) -> str:
+    return opt + (".target_group" if spec.get("target_group") else ".forward.target_groups")
+
+
+def _all_actions(params: Dict[str, Any]) -> List[Any]:
+    out = [("listeners[%d].default_action" % i, li.get("default_action") or {})
+           for i, li in enumerate(params.get("listeners") or [])]
+    return out + [("routes[%d]" % i, r) for i, r in enumerate(params.get("routes") or [])]
+
+
+def _validate_ecs_traffic(params: Dict[str, Any]) -> None:
+    """Routes and default actions whose weights ECS moves forward to a primary/alternate pair.
+
+    One production and at most one test listener rule per pair (ECS's advancedConfiguration
+    takes one of each), and no other route of this application forwards to either target group
+    of a pair: ECS would drain the target group under it after a deployment.
+    """
+    groups = params.get("target_groups") or []
+    partners = declared_partners(groups)
+    declared = {tg["name"]: target_group_from_params(tg, params["application"]) for tg in groups}
+    roles: Dict[Any, Dict[str, str]] = {}
+    plain = []
+    for opt, spec in _all_actions(params):
+        role = spec.get("ecs_traffic")
+        names = _action_names(spec)
+        if not role:
+            plain.append((opt, spec, names))
+            continue
+        if not names:
+            raise invalid(opt + ".ecs_traffic", role, "ECS moves the weights of a forward: give target_group or "
+                                                      "forward, not a redirect or fixed response")
+        if spec.get("target_group"):
+            if names[0] not in partners:
+                raise invalid(opt + ".target_group", names[0],
+                              "ecs_traffic needs a target group with an alternate: set alternate (or alternate_name) "
+                              "on target group %s, or forward to a primary and its alternate" % names[0])
+            pair = (names[0], partners[names[0]])
+        else:
+            if len(names) != 2:
+                raise invalid(opt + ".forward.target_groups", names, "with ecs_traffic a forward names two target "
+                                                                     "groups: a primary and its alternate")
+            first, second = names
+            if partners.get(first) != second and (first in partners or second in partners):
+                other = first if first in partners else second
+                raise invalid(opt + ".forward.target_groups", names,
+                              "%s and %s are not a primary/alternate pair: %s's partner is %s" % (
+                                  first, second, other, partners[other]))
+            if first in declared and second in declared and partners.get(first) != second:
+                diffs = pair_differences(declared[first], declared[second])
+                if diffs:
+                    raise invalid(opt + ".forward.target_groups", names,
+                                  "ECS moves traffic between %s and %s, so they need the same settings; they differ "
+                                  "in %s" % (first, second, ", ".join(diffs)))
+            pair = (first, second)
+        taken = roles.setdefault(frozenset(pair), {})
+        if role in taken:
+            raise invalid(opt + ".ecs_traffic", role,
+                          "%s already carries the %s traffic of %s and %s; ECS moves the weights of one %s listener "
+                          "rule per target group pair" % (taken[role], role, pair[0], pair[1], role))
+        taken[role] = opt
+    paired = set(partners) | {name for pair in roles for name in pair}
+    for opt, spec, names in plain:
+        for name in names:
+            if name in paired:
+                raise invalid(_action_option(opt, spec), name,
+                              "ECS moves the traffic of target group %s to and from its partner during a deployment; "
+                              "this route, without ecs_traffic, would not follow and would be left on a drained "
+                              "target group: give it ecs_traffic or forward it to another target group" % name)
+
+
 def validate_against_state(params: Dict[str, Any], snap: Any, application: str) -> None:
     """Checks that need the current state (still before any write call)."""
     if params["state"] != "present":
@@ -247,20 +347,25 @@ def validate_against_state(params: Dict[str, Any], snap: Any, application: str) 
         raise invalid("scheme", params["scheme"], "the load balancer is %s and AWS cannot change the scheme of a "
                                                   "load balancer; delete it first" % snap.lb["scheme"])
     declared_tgs = {tg["name"]: tg for tg in params.get("target_groups") or []}
-    for i, tg in enumerate(params.get("target_groups") or []):
-        cur = snap.target_groups.get(tg["name"])
+    declared_tgs.update({alternate_name(tg): tg for tg in params.get("target_groups") or [] if alternate_name(tg)})
+    checks = [("target_groups[%d]" % i, "target_groups[%d].name" % i, tg["name"], tg)
+              for i, tg in enumerate(params.get("target_groups") or [])]
+    checks += [("target_groups[%d]" % i, "target_groups[%d].alternate_name" % i, alternate_name(tg), tg)
+               for i, tg in enumerate(params.get("target_groups") or []) if alternate_name(tg)]
+    for opt, name_opt, name, tg in checks:
+        cur = snap.target_groups.get(name)
         if cur is None:
             continue
-        opt = "target_groups[%d]" % i
         if cur["owner"] != application:
-            raise invalid(opt + ".name", tg["name"], "a target group with this name exists and belongs to %s, not to "
-                                                     "application %s" % (_who(cur["owner"]), application))
+            raise invalid(name_opt, name, "a target group with this name exists and belongs to %s, not to "
+                                          "application %s" % (_who(cur["owner"]), application))
         for field_, wanted in (("port", tg["port"]), ("protocol", tg.get("protocol") or "HTTP"),
                                ("target_type", tg.get("target_type") or "ip"), ("vpc_id", tg.get("vpc_id"))):
             if wanted is not None and cur[field_] != wanted:
                 raise invalid("%s.%s" % (opt, field_), wanted,
                               "target group %s has %s %s; AWS cannot change it in place: give the target group a "
-                              "new name (and route to it), or delete it first" % (tg["name"], field_, cur[field_]))
+                              "new name (and route to it), or delete it first" % (name, field_, cur[field_]))
+    _validate_ecs_pairs_against_state(params, snap)
     declared_ports = {li["port"] for li in params.get("listeners") or []}
     for i, listener in enumerate(params.get("listeners") or []):
         cur = snap.listeners.get(listener["port"])
@@ -292,6 +397,26 @@ def validate_against_state(params: Dict[str, Any], snap: Any, application: str) 
         if count + foreign > RULES_PER_LISTENER:
             raise invalid("routes", count, "listener %s would have %d rules (%d of other owners); the default quota "
                                            "is %d" % (port, count + foreign, foreign, RULES_PER_LISTENER))
+
+
+def _validate_ecs_pairs_against_state(params: Dict[str, Any], snap: Any) -> None:
+    """A pair named in a forward with ecs_traffic, of target groups not both declared: same settings."""
+    declared = {tg["name"]: target_group_from_params(tg, params["application"])
+                for tg in params.get("target_groups") or []}
+    for opt, spec in _all_actions(params):
+        names = _action_names(spec)
+        if not spec.get("ecs_traffic") or spec.get("target_group") or len(names) != 2:
+            continue
+        if all(n in declared for n in names):
+            continue
+        docs = [declared.get(n) or snap.target_groups.get(n) for n in names]
+        if None in docs:
+            continue
+        diffs = pair_differences(docs[0], docs[1])
+        if diffs:
+            raise invalid(opt + ".forward.target_groups", names,
+                          "ECS moves traffic between %s and %s, so they need the same settings; they differ in %s" % (
+                              names[0], names[1], ", ".join(diffs)))
 
 
 def _who(owner: Optional[str]) -> str:
