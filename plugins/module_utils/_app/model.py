@@ -143,6 +143,14 @@ class Names:
         return "%s-instances" % self.stack
 
     @property
+    def security_group_descriptions(self) -> Dict[str, str]:
+        """The groups' descriptions, as the platform role creates them (a rule naming a group that does not exist
+        yet creates it with this description)."""
+        return {"alb": "%s load balancer: listener ports open to the world" % self.stack,
+                "tasks": "%s tasks: reachable only from the load balancer" % self.stack,
+                "instances": "%s ECS container instances" % self.stack}
+
+    @property
     def secret_prefix(self) -> str:
         """SSM parameter names of secret references that are not ARNs start with this."""
         return "/%s/%s/" % (self.application, self.environment)
@@ -533,18 +541,22 @@ class Definition:
                 group, ports = "instances", (spec["container_port"], spec["container_port"])
             else:
                 group, ports = "instances", EPHEMERAL_PORTS
-            callers = ["alb"] if spec["kind"] == WEB else ["tasks"] + (["instances"] if self.uses_ec2() else [])
+            # Backends are called by the other services' tasks: awsvpc ones from the tasks' group, bridge and host ones
+            # from their instances' group.
+            callers = ["alb"] if spec["kind"] == WEB else ["tasks"] + (["instances"] if self.uses_instance_network() else [])
             for caller in callers:
                 wanted[group].setdefault(ports + (caller,), []).append(svc)
         out: Dict[str, List[Dict[str, Any]]] = {}
         for group, rules in wanted.items():
             out[group] = [{"proto": "tcp", "from_port": low, "to_port": high, "group_name": sources[caller],
+                           "group_desc": self.names.security_group_descriptions[caller],
                            "rule_desc": "%s to %s" % (caller, ", ".join(svcs))}
                           for (low, high, caller), svcs in sorted(rules.items())]
         return out
 
-    def uses_ec2(self) -> bool:
-        return any(spec["placement"] == "ec2" for spec in self.services.values())
+    def uses_instance_network(self) -> bool:
+        """Whether a service's tasks use their instances' network (bridge or host mode)."""
+        return any(spec["network_mode"] != "awsvpc" for spec in self.services.values())
 
     def platform(self, region: str, account_id: str) -> Dict[str, Any]:
         """What the platform role is given."""

@@ -20,7 +20,14 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.shipyard.ecs.plugins.module_utils._app.api import AcmApi, Ec2Api, IamApi, Route53Api, tag_filters
+from ansible_collections.shipyard.ecs.plugins.module_utils._app.api import (
+    AcmApi,
+    AutoScalingPolicyApi,
+    Ec2Api,
+    IamApi,
+    Route53Api,
+    tag_filters,
+)
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.model import UNKNOWN, Context, Definition, partition_of
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.schema import MISSING, Problems
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi
@@ -63,6 +70,7 @@ class Apis:
         self.elbv2 = Elbv2Api(client("elbv2"))
         self.app_autoscaling = AppAutoscalingApi(client("application-autoscaling"))
         self.auto_scaling = AutoScalingApi(client("autoscaling"))
+        self.scaling_policies = AutoScalingPolicyApi(client("autoscaling"))
         self.namespaces = NamespaceReader(client("servicediscovery"))
         self.cloudwatch = CloudWatchApis(cloudwatch_api.CloudWatchApi(client("cloudwatch")), cloudwatch_api.LogsApi(client("logs")),
                                          cloudwatch_api.SnsApi(client("sns")), self.sts,
@@ -129,6 +137,7 @@ class EnvironmentPlanner:
         ctx.execution_role_arn = roles.get("execution", UNKNOWN)
         ctx.task_role_arn = roles.get("task", UNKNOWN)
         rendered = self.d.render(ctx)
+        scaling_policies = self._scaling_policies(ctx)
         self._cluster()
         self._repositories(images)
         self._cloudwatch(self.d.cloudwatch())
@@ -144,7 +153,9 @@ class EnvironmentPlanner:
             "context": {"region": self.region, "account_id": account, "partition": partition_of(self.region),
                         "vpc_id": ctx.vpc_id, "subnet_ids": ctx.subnet_ids, "private_subnet_ids": ctx.private_subnet_ids,
                         "certificate_arn": certificate_arn,
-                        "hosted_zone_id": zone_id, "images": images},
+                        "hosted_zone_id": zone_id, "images": images,
+                        # The EC2 capacity's scaling policies that are missing or differ (the platform role writes them).
+                        "scaling_policies_to_write": scaling_policies},
             "plan": self.entries,
             "warnings": self.warnings,
         }
@@ -362,6 +373,34 @@ class EnvironmentPlanner:
                 changes = ["read-secrets policy: + %s" % arn for arn in added] + \
                     ["read-secrets policy: - %s" % arn for arn in removed]
             self.entries.append(entry("iam_role", name, UPDATE if changes else UNCHANGED, changes))
+        return out
+
+    def _scaling_policies(self, ctx: Context) -> List[str]:
+        """The Auto Scaling group's target-tracking policies: the names of those to create or update."""
+        policies = self.d.platform(self.region, ctx.account_id)["ec2_capacity"].get("scaling_policies", [])
+        if not policies:
+            return []
+        group = self.d.names.stack
+        found = {p["PolicyName"]: p for p in self.apis.scaling_policies.describe_policies(group, [p["name"] for p in policies])}
+        out = []
+        for policy in policies:
+            current = found.get(policy["name"])
+            wanted = {"metric": policy["metric_type"], "target": float(policy["target"]), "disable_scale_in": policy["disable_scale_in"],
+                      "warmup": policy.get("warmup")}
+            if current is None:
+                self.entries.append(entry("asg_policy", policy["name"], CREATE, ["%s target %s" % (wanted["metric"], wanted["target"])]))
+                out.append(policy["name"])
+                continue
+            config = current.get("TargetTrackingConfiguration") or {}
+            have = {"metric": (config.get("PredefinedMetricSpecification") or {}).get("PredefinedMetricType"),
+                    "target": config.get("TargetValue"), "disable_scale_in": bool(config.get("DisableScaleIn")),
+                    "warmup": current.get("EstimatedInstanceWarmup") if policy.get("warmup") is not None else None}
+            changes = ["%s: %s -> %s" % (key, have[key], wanted[key]) for key in sorted(wanted) if have[key] != wanted[key]]
+            if current.get("PolicyType") != "TargetTrackingScaling":
+                changes.insert(0, "policy type: %s -> TargetTrackingScaling" % current.get("PolicyType"))
+            self.entries.append(entry("asg_policy", policy["name"], UPDATE if changes else UNCHANGED, changes))
+            if changes:
+                out.append(policy["name"])
         return out
 
     def _cluster(self) -> bool:

@@ -19,6 +19,7 @@ CTX = model.Context(region="us-east-1", account_id="123456789012", vpc_id="vpc-1
                     task_role_arn="arn:aws:iam::123456789012:role/x-task")
 EC2_CAPACITY = {"instance_type": "t3.small", "max_size": 2}
 NODE = "public.ecr.aws/docker/library/node:20"
+ALB_DESC = "flask-microservices-local load balancer: listener ports open to the world"
 
 
 def env_with(**changes):
@@ -120,9 +121,12 @@ def test_a_backend_service_is_reachable_from_the_tasks_on_its_port_only():
     users["kind"] = "backend"
     rules = model.load(app, local_env()).security_group_rules()
     assert rules["tasks"] == [
-        {"proto": "tcp", "from_port": 5000, "to_port": 5000, "group_name": "flask-microservices-local-tasks", "rule_desc": "tasks to users"},
-        {"proto": "tcp", "from_port": 8080, "to_port": 8080, "group_name": "flask-microservices-local-alb", "rule_desc": "alb to swagger"},
-        {"proto": "tcp", "from_port": 9000, "to_port": 9000, "group_name": "flask-microservices-local-alb", "rule_desc": "alb to client"}]
+        {"proto": "tcp", "from_port": 5000, "to_port": 5000, "group_name": "flask-microservices-local-tasks",
+         "group_desc": "flask-microservices-local tasks: reachable only from the load balancer", "rule_desc": "tasks to users"},
+        {"proto": "tcp", "from_port": 8080, "to_port": 8080, "group_name": "flask-microservices-local-alb",
+         "group_desc": ALB_DESC, "rule_desc": "alb to swagger"},
+        {"proto": "tcp", "from_port": 9000, "to_port": 9000, "group_name": "flask-microservices-local-alb",
+         "group_desc": ALB_DESC, "rule_desc": "alb to client"}]
     assert rules["instances"] == []
 
 
@@ -181,7 +185,9 @@ def test_seed_002_four_linked_containers_on_ec2_in_bridge_mode_with_dynamic_port
     # The load balancer reaches the instances on the ephemeral range; nothing opens the tasks' group.
     rules = definition.security_group_rules()
     assert rules == {"tasks": [], "instances": [{"proto": "tcp", "from_port": 32768, "to_port": 65535,
-                                                 "group_name": "ping-pong-local-alb", "rule_desc": "alb to client, node"}]}
+                                                 "group_name": "ping-pong-local-alb",
+                                                 "group_desc": "ping-pong-local load balancer: listener ports open to the world",
+                                                 "rule_desc": "alb to client, node"}]}
     # One log group per name the containers write to.
     assert [g["name"] for g in definition.cloudwatch()["log_groups"]] == ["microservice-ping-pong-client", "microservice-ping-pong-node"]
     # ecs_stack and alb_routes take these options; ECS gets what seed 002 registers by hand.
@@ -199,7 +205,8 @@ def test_host_mode_maps_the_container_port_on_the_instance_and_opens_it():
     service = definition.render(CTX)["stack_services"][0]
     assert service["task_definition"]["containers"][0]["port_mappings"] == [{"container_port": 8080, "host_port": 8080}]
     assert definition.security_group_rules()["instances"] == [
-        {"proto": "tcp", "from_port": 8080, "to_port": 8080, "group_name": "conference-local-alb", "rule_desc": "alb to talk-service"}]
+        {"proto": "tcp", "from_port": 8080, "to_port": 8080, "group_name": "conference-local-alb",
+         "group_desc": "conference-local load balancer: listener ports open to the world", "rule_desc": "alb to talk-service"}]
 
 
 def test_seed_004_container_name_container_sizes_and_its_own_log_group():
@@ -386,5 +393,6 @@ def test_existing_environments_render_as_before():
     assert "service_discovery_namespace" not in options["cluster"]
     assert {tg["target_type"] for tg in options["load_balancer"]["target_groups"]} == {"ip"}
     assert model.load(reference_app(), local_env()).security_group_rules()["tasks"] == [
-        {"proto": "tcp", "from_port": port, "to_port": port, "group_name": "flask-microservices-local-alb", "rule_desc": "alb to " + svc}
+        {"proto": "tcp", "from_port": port, "to_port": port, "group_name": "flask-microservices-local-alb",
+         "group_desc": ALB_DESC, "rule_desc": "alb to " + svc}
         for port, svc in ((5000, "users"), (8080, "swagger"), (9000, "client"))]
