@@ -332,6 +332,8 @@ class EnvironmentPlanner:
     def _security_groups(self, ctx: Context) -> Dict[str, str]:
         """The load balancer's, the tasks' and (with EC2 capacity) the instances' groups and their inbound rules."""
         names = dict(self.d.names.security_groups)
+        if not self.d.has_load_balancer:
+            del names["alb"]
         platform = self.d.platform(self.region, ctx.account_id)
         wanted = {"alb": ["tcp %d from 0.0.0.0/0" % port for port in sorted(set(self.d.listener_ports))],
                   "tasks": _rule_lines(platform["task_rules"])}
