@@ -227,7 +227,8 @@ SERVICE = Struct({
                 "through service discovery at `<name>.<namespace>`; `worker`: no port, no load balancer, no discovery.",
                 choices=list(KINDS), default="web"),
     "placement": Str("`fargate`, or `ec2`: the environment's EC2 capacity (`env_ec2_capacity`) through its capacity "
-                     "provider.", choices=list(PLACEMENTS), default="fargate"),
+                     "provider.", choices=list(PLACEMENTS),
+                     default_doc="`ec2` when `env_ec2_capacity.default` is true, otherwise `fargate`"),
     "network_mode": Str("`awsvpc` (each task its own address), `bridge` (dynamic host ports, `instance` target groups) "
                         "or `host`; the last two with placement `ec2` only.", choices=list(NETWORK_MODES), default="awsvpc"),
     "subnets": Str("The environment's `public` subnets (tasks get a public address on Fargate) or its `private` ones "
@@ -335,7 +336,8 @@ EC2_CAPACITY = Struct({
     "ami_parameter": Str("Public SSM parameter of the ECS-optimized AMI.", pattern=r"^/", pattern_doc="starts with /",
                          default="/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"),
     "target_capacity": Int("Managed scaling's target utilisation (percent).", minimum=1, maximum=100, default=100),
-    "default": Bool("Make the EC2 capacity provider the cluster's default strategy.", default=False),
+    "default": Bool("Make the EC2 capacity provider the cluster's default strategy, and `ec2` the services' default "
+                    "`placement`.", default=False),
     "root_volume_size": Int("Root volume size in GiB.", minimum=1, maximum=16384, default=30),
     "scaling_policies": ListOf(Struct({
         "name": Str("Policy name (the group's name is prefixed).", required=True, pattern=r"^[A-Za-z0-9_-]{1,64}$",

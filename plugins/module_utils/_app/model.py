@@ -648,6 +648,8 @@ def load(application: Any, environment: Dict[str, Any]) -> Definition:
     services = {}
     for name, spec in app["services"].items():
         services[name] = merge(spec, env["env_services"].get(name, {}))
+    for spec in services.values():
+        spec.setdefault("placement", "ec2" if env["env_ec2_capacity"].get("default") else "fargate")
     definition = Definition(app, env, services, warnings)
     # What a kind refuses is what the user wrote: checked before the kind's defaults are filled in.
     for name in sorted(services):

@@ -396,3 +396,12 @@ def test_existing_environments_render_as_before():
         {"proto": "tcp", "from_port": port, "to_port": port, "group_name": "flask-microservices-local-alb",
          "group_desc": ALB_DESC, "rule_desc": "alb to " + svc}
         for port, svc in ((5000, "users"), (8080, "swagger"), (9000, "client"))]
+
+
+def test_with_ec2_capacity_as_the_default_services_are_placed_on_it_unless_they_say_fargate():
+    app, env = reference_app(), local_env()
+    env["env_ec2_capacity"] = dict(EC2_CAPACITY, default=True)
+    app["services"]["swagger"]["placement"] = "fargate"
+    services = by_name(model.load(app, env).render(CTX)["stack_services"])
+    assert services["users"]["capacity_provider_strategy"][0]["capacity_provider"] == "flask-microservices-local-ec2"
+    assert services["swagger"]["launch_type"] == "FARGATE"
