@@ -14,6 +14,7 @@ container instances that the capacity's Auto Scaling group registers in the clus
 
 import base64
 import os
+import re
 
 import pytest
 import yaml
@@ -93,6 +94,23 @@ def test_an_application_without_a_web_service_deploys_without_a_load_balancer(aw
     status = ok(run_playbook(STATUS, extra_vars=extra))
     text = status.task("Show the status")["msg"]
     assert "nodejs" in text and "mailer" in text
+
+    # The backend gains a sidecar: --check --diff shows the new revision first, the deploy runs it, the next run is a no-op.
+    app = backend_and_worker()
+    app["services"]["nodejs"]["containers"] = {"metrics": {"image": IMAGE, "essential": False, "ports": [{"container_port": 9102}]}}
+    extra = write_app(tmp_path, app)
+    aws.clear_calls()
+    preview = ok(run_playbook(DEPLOY, check=True, diff=True, extra_vars=extra))
+    lines = "\n".join(preview.task("Show the plan")["msg"])
+    assert re.search(r"update +task_definition +ecsdemo-local-nodejs\n +containers.metrics: - -> ", lines), lines
+    assert aws.write_calls() == []
+    ok(run_playbook(DEPLOY, extra_vars=extra))
+    service = ecs.describe_services(cluster="ecsdemo-local", services=["nodejs"])["services"][0]
+    containers = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]["containerDefinitions"]
+    assert [(c["name"], c["essential"]) for c in containers] == [("nodejs", True), ("metrics", False)]
+    aws.clear_calls()
+    assert ok(run_playbook(DEPLOY, extra_vars=extra)).changed_tasks() == []
+    assert aws.write_calls() == []
 
 
 def backend_behind_a_web_service():
