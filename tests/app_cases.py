@@ -120,6 +120,7 @@ def _backend_only(app: Dict[str, Any], env: Dict[str, Any]) -> None:
     app["smoke_checks"] = []
     env["env_services"] = {"users": env["env_services"]["users"]}
 
+
 CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0000-0000-0000-000000000000"
 
 CASES: List[Case] = [
@@ -260,8 +261,9 @@ CASES: List[Case] = [
          ("env_network.private_subnet_ids=['subnet-0abc']", "not with create: true")),
     Case("ec2-task-without-memory", _both(USERS_ON_EC2, _del("services.users.cpu"), _del("services.users.memory")),
          ("services.users.container_memory", "the task has no memory", "memory_reservation")),
-    Case("ec2-scaling-policy-metric", _set("env_ec2_capacity", {"instance_type": "t3.small", "max_size": 2,
-                                                                 "scaling_policies": [{"name": "mem", "metric": "memory", "target": 50}]}, "env"),
+    Case("ec2-scaling-policy-metric",
+         _set("env_ec2_capacity", {"instance_type": "t3.small", "max_size": 2,
+                                   "scaling_policies": [{"name": "mem", "metric": "memory", "target": 50}]}, "env"),
          ("env_ec2_capacity.scaling_policies[0].metric='memory'", "cpu, network_in, network_out")),
     # Service discovery.
     Case("discovery-a-record-in-bridge-mode", _both(USERS_IN_BRIDGE, _set("services.users.discovery", {"dns_record_type": "A"})),

@@ -194,8 +194,8 @@ def container_instances_register(boto3_client):
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.0.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
     image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
     user_data = base64.b64encode(b"#!/bin/bash\necho ECS_CLUSTER=probe >> /etc/ecs/ecs.config\n").decode()
-    ec2.create_launch_template(LaunchTemplateName="probe", LaunchTemplateData={"ImageId": image, "InstanceType": "t3.small",
-                                                                                "UserData": user_data})
+    ec2.create_launch_template(LaunchTemplateName="probe",
+                               LaunchTemplateData={"ImageId": image, "InstanceType": "t3.small", "UserData": user_data})
     autoscaling.create_auto_scaling_group(AutoScalingGroupName="probe", MinSize=1, MaxSize=1, DesiredCapacity=1,
                                           LaunchTemplate={"LaunchTemplateName": "probe"}, VPCZoneIdentifier=subnet)
     return bool(ecs.list_container_instances(cluster="probe")["containerInstanceArns"])

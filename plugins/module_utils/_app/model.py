@@ -948,7 +948,8 @@ def _check_containers(d: Definition, svc: str, spec: Dict[str, Any], containers:
     for name, cspec, _key in containers:
         for key in ("links", "depends_on"):
             for other in (cspec.get(key) or []):
-                where = "%s.%s" % (d.container_where(svc, name, key), other) if key == "depends_on" else                     d.container_where(svc, name, key)
+                where = "%s.%s" % (d.container_where(svc, name, key), other) if key == "depends_on" \
+                    else d.container_where(svc, name, key)
                 if other not in names:
                     problems.add(where, other, "no such container in the task (%s)%s" % (", ".join(names), _near(other, names)))
                 elif other == name:

@@ -518,8 +518,8 @@ def _first_revision(spec: Dict[str, Any]) -> List[str]:
     out = ["desired count %d, first revision of %s" % (spec["desired_count"], definition["family"])]
     placement = ("capacity provider %s" % ", ".join(s["capacity_provider"] for s in spec["capacity_provider_strategy"])
                  if spec.get("capacity_provider_strategy") else "launch type %s" % spec.get("launch_type"))
-    out.append("%s, network mode %s, containers %s" % (placement, definition["network_mode"],
-                                                        ", ".join(c["name"] for c in definition["containers"])))
+    names = ", ".join(c["name"] for c in definition["containers"])
+    out.append("%s, network mode %s, containers %s" % (placement, definition["network_mode"], names))
     if spec.get("load_balancers"):
         out.append("behind target group %s" % ", ".join(lb["target_group"] for lb in spec["load_balancers"]))
     if "autoscaling" in spec:
