@@ -956,6 +956,11 @@ def _check_containers(d: Definition, svc: str, spec: Dict[str, Any], containers:
                     problems.add(where, other, "a container cannot %s itself" % ("link to" if key == "links" else "depend on"))
                 else:
                     graph.setdefault(name, []).append(other)
+                    condition = cspec["depends_on"][other] if key == "depends_on" else ""
+                    target = dict((n, c) for n, c, _k in containers)[other]
+                    if condition in ("COMPLETE", "SUCCESS") and target.get("essential", True):
+                        problems.add(where, condition, "%s must exit for this condition: it cannot be essential (set its "
+                                     "essential: false)" % other)
         if cspec.get("links") and mode != "bridge":
             problems.add(d.container_where(svc, name, "links"), cspec["links"], "links need network_mode bridge (in %s mode "
                          "the containers of a task reach each other on localhost)" % mode)
