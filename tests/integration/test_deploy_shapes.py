@@ -185,7 +185,7 @@ def test_an_ec2_bridge_service_with_two_containers_is_planned_first(aws, run_pla
     assert aws.write_calls() == []
 
 
-def container_instances_register(boto3_client):
+def container_instances_register(aws, boto3_client):
     """Whether an instance of an Auto Scaling group with ECS_CLUSTER user data joins the cluster (the emulator's EC2
     placement)."""
     ec2, autoscaling, ecs = boto3_client("ec2"), boto3_client("autoscaling"), boto3_client("ecs")
@@ -198,12 +198,14 @@ def container_instances_register(boto3_client):
                                LaunchTemplateData={"ImageId": image, "InstanceType": "t3.small", "UserData": user_data})
     autoscaling.create_auto_scaling_group(AutoScalingGroupName="probe", MinSize=1, MaxSize=1, DesiredCapacity=1,
                                           LaunchTemplate={"LaunchTemplateName": "probe"}, VPCZoneIdentifier=subnet)
+    # The ECS agent registers an instance some time after it starts.
+    aws.advance_time(120)
     return bool(ecs.list_container_instances(cluster="probe")["containerInstanceArns"])
 
 
 @pytest.mark.slow
 def test_seed_002_web_service_on_ec2_bridge_mode_with_two_linked_containers_deploys(aws, run_playbook, boto3_client, tmp_path):
-    if not container_instances_register(boto3_client):
+    if not container_instances_register(aws, boto3_client):
         pytest.skip("the emulator registers no container instances from an Auto Scaling group yet")
     aws.reset()
     extra = dict(write_app(tmp_path, ping_pong()), env_ec2_capacity=EC2_CAPACITY)
