@@ -103,6 +103,24 @@ def _long_service(app: Dict[str, Any], env: Dict[str, Any]) -> None:
 
 
 USERS_ROUTE = "services.users.routes"
+EC2 = _set("env_ec2_capacity", {"instance_type": "t3.small", "max_size": 2}, "env")
+USERS_ON_EC2 = _both(EC2, _set("services.users.placement", "ec2"))
+USERS_IN_BRIDGE = _both(USERS_ON_EC2, _set("services.users.network_mode", "bridge"))
+SIDECAR = "services.users.containers.sidecar"
+
+
+def _backend_only(app: Dict[str, Any], env: Dict[str, Any]) -> None:
+    """The users service alone, as a backend (no listeners, no load balancer)."""
+    users = app["services"]["users"]
+    for key in ("routes", "health_check"):
+        users.pop(key)
+    users["kind"] = "backend"
+    app["services"] = {"users": users}
+    app["listeners"] = []
+    app["smoke_checks"] = []
+    env["env_services"] = {"users": env["env_services"]["users"]}
+
+
 CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0000-0000-0000-000000000000"
 
 CASES: List[Case] = [
@@ -188,7 +206,7 @@ CASES: List[Case] = [
     Case("route-priority-used-twice", _both(_set(USERS_ROUTE + "[0].priority", 5), _set(USERS_ROUTE + "[1].priority", 5)),
          ("services.users.routes[1].priority=5", "already used")),
     Case("duplicate-listener-port", _set("listeners[1].port", 80), ("listeners[1].port=80", "duplicate")),
-    Case("no-listeners", _set("listeners", []), ("listeners=[]", "at least 1")),
+    Case("no-listeners-with-web-services", _set("listeners", []), ("listeners=[]", "web services (client, swagger, users)", "add a listener")),
     Case("no-services", _set("services", {}), ("services={}", "at least 1")),
     Case("smoke-check-on-an-unknown-listener", _set("smoke_checks[0].listener", 81), ("smoke_checks[0].listener=81", "no such listener")),
     Case("variable-both-plain-and-secret", _set("services.users.environment.SECRET_KEY", "x"),
@@ -212,6 +230,95 @@ CASES: List[Case] = [
                                             _set(USERS_ROUTE, [{"listener": 81, "path_patterns": ["/users"]}]),
                                             _set("smoke_checks", [])),
          ("env_domain='app.example.com'", "no listener is on port 80")),
+    # Service kinds.
+    Case("backend-with-routes-and-health-check", _set("services.users.kind", "backend"),
+         ("services.users.routes=", "services.users.health_check={'path': '/ping'", "only web services have it")),
+    Case("worker-with-container-port", _both(_set("services.users.kind", "worker"), _del(USERS_ROUTE), _del("services.users.health_check")),
+         ("services.users.container_port=5000", "a worker has no port")),
+    Case("worker-with-discovery", _both(_set("services.users.kind", "worker"), _del(USERS_ROUTE), _del("services.users.health_check"),
+                                        _del("services.users.container_port"), _set("services.users.discovery", {"name": "users"})),
+         ("services.users.discovery={'name': 'users'", "a worker has no port")),
+    Case("worker-with-grace-period", _both(_set("services.users.kind", "worker"), _del(USERS_ROUTE), _del("services.users.health_check"),
+                                           _del("services.users.container_port"), _set("services.users.health_check_grace_period", 30)),
+         ("services.users.health_check_grace_period=30", "only web services")),
+    Case("web-without-container-port", _del("services.users.container_port"), ("services.users.container_port", "required for kind web")),
+    Case("backend-without-container-port", _both(_backend_only, _del("services.users.container_port")),
+         ("services.users.container_port", "required for kind backend")),
+    Case("default-service-is-a-backend", _both(_set("services.client.kind", "backend"), _del("services.client.health_check")),
+         ("listeners[0].default_service='client'", "is kind backend", "forwards to a web service")),
+    Case("unknown-kind", _set("services.users.kind", "frontend"), ("services.users.kind='frontend'", "web, backend, worker")),
+    # Placement and network.
+    Case("ec2-placement-without-capacity", _set("services.users.placement", "ec2"),
+         ("services.users.placement='ec2'", "no EC2 capacity", "env_ec2_capacity")),
+    Case("bridge-on-fargate", _set("services.users.network_mode", "bridge"), ("services.users.network_mode='bridge'", "Fargate runs awsvpc only")),
+    Case("unknown-network-mode", _set("services.users.network_mode", "nat"), ("services.users.network_mode='nat'", "awsvpc, bridge, host")),
+    Case("private-subnets-not-configured", _set("services.users.subnets", "private"),
+         ("services.users.subnets='private'", "no private subnets", "private_subnet_ids")),
+    Case("private-subnets-in-bridge-mode", _both(USERS_IN_BRIDGE, _set("services.users.subnets", "private"),
+                                                 _set("env_network", {"vpc_id": "vpc-0abc", "private_subnet_ids": ["subnet-0a"]}, "env")),
+         ("services.users.subnets='private'", "bridge tasks use their instances' network")),
+    Case("private-subnets-with-create", _set("env_network.private_subnet_ids", ["subnet-0abc"], "env"),
+         ("env_network.private_subnet_ids=['subnet-0abc']", "not with create: true")),
+    Case("ec2-task-without-memory", _both(USERS_ON_EC2, _del("services.users.cpu"), _del("services.users.memory")),
+         ("services.users.container_memory", "the task has no memory", "memory_reservation")),
+    Case("ec2-scaling-policy-metric",
+         _set("env_ec2_capacity", {"instance_type": "t3.small", "max_size": 2,
+                                   "scaling_policies": [{"name": "mem", "metric": "memory", "target": 50}]}, "env"),
+         ("env_ec2_capacity.scaling_policies[0].metric='memory'", "cpu, network_in, network_out")),
+    # Service discovery.
+    Case("discovery-a-record-in-bridge-mode", _both(USERS_IN_BRIDGE, _set("services.users.discovery", {"dns_record_type": "A"})),
+         ("services.users.discovery.dns_record_type='A'", "SRV")),
+    Case("discovery-name-not-a-dns-label", _set("services.users.discovery", {"name": "Users_1"}),
+         ("services.users.discovery.name='Users_1'", "DNS label")),
+    Case("namespace-not-a-dns-name", _set("env_service_discovery", {"namespace": "Bad_NS"}, "env"),
+         ("env_service_discovery.namespace='Bad_NS'", "DNS name")),
+    # Logging.
+    Case("syslog-on-fargate", _set("services.users.logging", {"driver": "syslog"}),
+         ("services.users.logging.driver='syslog'", "Fargate supports awslogs, splunk, awsfirelens")),
+    Case("unknown-log-driver", _set("services.users.logging", {"driver": "splunkk"}), ("services.users.logging.driver='splunkk'", "did you mean splunk")),
+    Case("awslogs-group-with-another-driver", _both(USERS_ON_EC2, _set("services.users.logging", {"driver": "syslog", "group": "x"})),
+         ("services.users.logging.group='x'", "an awslogs option")),
+    Case("log-secret-option-not-a-secret", _set("services.users.logging", {"driver": "splunk", "secret_options": {"splunk-token": "arn:aws:s3:::b/k"}}),
+         ("services.users.logging.secret_options.splunk-token='arn:aws:s3:::b/k'", "not an SSM parameter")),
+    # Several containers.
+    Case("container-named-as-the-main-one", _set("services.users.containers.users", {"image": IMAGES["users"]}),
+         ("services.users.containers.users", "duplicate container name")),
+    Case("container-name-invalid", _set("services.users.containers", {"side car": {"image": IMAGES["users"]}}),
+         ("services.users.containers.side car", "letters, digits")),
+    Case("link-to-an-unknown-container", _both(USERS_IN_BRIDGE, _set(SIDECAR, {"image": IMAGES["users"]}), _set("services.users.links", ["sidecra"])),
+         ("services.users.links", "'sidecra'", "no such container in the task", "did you mean sidecar")),
+    Case("links-outside-bridge-mode", _both(_set(SIDECAR, {"image": IMAGES["users"]}), _set("services.users.links", ["sidecar"])),
+         ("services.users.links=['sidecar']", "links need network_mode bridge")),
+    Case("depends-on-an-unknown-container", _set("services.users.depends_on", {"migrate": "SUCCESS"}),
+         ("services.users.depends_on.migrate='migrate'", "no such container")),
+    Case("depends-on-an-unknown-condition", _both(_set(SIDECAR, {"image": IMAGES["users"]}), _set("services.users.depends_on", {"sidecar": "STARTED"})),
+         ("services.users.depends_on.sidecar='STARTED'", "START, COMPLETE, SUCCESS, HEALTHY")),
+    Case("dependency-cycle", _both(_set(SIDECAR, {"image": IMAGES["users"], "depends_on": {"users": "START"}}),
+                                   _set("services.users.depends_on", {"sidecar": "HEALTHY"})),
+         ("sidecar -> users -> sidecar", "form a cycle")),
+    Case("depends-on-an-essential-container-exiting", _both(_set(SIDECAR, {"image": IMAGES["users"], "command": ["migrate"]}),
+                                                            _set("services.users.depends_on", {"sidecar": "SUCCESS"})),
+         ("services.users.depends_on.sidecar='SUCCESS'", "cannot be essential")),
+    Case("no-essential-container", _set("services.users.essential", False), ("services.users.essential=False", "at least one essential container")),
+    Case("host-port-clash-in-a-task", _set(SIDECAR, {"image": IMAGES["users"], "ports": [{"container_port": 5000}]}),
+         ("services.users.containers.sidecar.ports[0].container_port=5000", "host port 5000/tcp is already taken", "by users")),
+    Case("container-image-and-archive", _set(SIDECAR, {"image": IMAGES["users"], "archive": "/tmp/side.tar"}),
+         ("services.users.containers.sidecar.archive='/tmp/side.tar'", "exclusive")),
+    Case("container-reservation-above-its-memory", _set(SIDECAR, {"image": IMAGES["users"], "memory": 64, "memory_reservation": 128}),
+         ("services.users.containers.sidecar.memory_reservation=128", "<= the container's memory (64)")),
+    Case("containers-above-the-task-memory", _set(SIDECAR, {"image": IMAGES["users"], "memory": 1024}),
+         ("services.users.memory=512", "add up to 1024 MiB")),
+    # References to deployed values.
+    Case("unknown-reference", _set("services.users.environment.BASE", "http://${load_balancer.dns}/"),
+         ("services.users.environment.BASE='http://${load_balancer.dns}/'", "unknown reference")),
+    Case("reference-to-an-unknown-service", _set("services.users.environment.API", "${services.userz.discovery_name}"),
+         ("services.users.environment.API='${services.userz.discovery_name}'", "no such service", "did you mean users")),
+    Case("reference-to-a-service-without-discovery", _set("services.users.environment.API", "${services.client.discovery_name}"),
+         ("services.users.environment.API=", "service client has no service discovery")),
+    Case("reference-to-a-load-balancer-the-application-has-not", _both(_backend_only, _set("services.users.environment.URL", "${load_balancer.url}")),
+         ("services.users.environment.URL='${load_balancer.url}'", "no load balancer")),
+    Case("reference-in-a-container", _set(SIDECAR, {"image": IMAGES["users"], "environment": {"X": "${nope}"}}),
+         ("services.users.containers.sidecar.environment.X='${nope}'", "unknown reference")),
     # What only the account can tell.
     Case("secret-that-does-not-exist", _set("services.users.secrets.MISSING", "users/MISSING"),
          ("services.users.secrets.MISSING", "/flask-microservices/local/users/MISSING", "no such SSM parameter"), account=True),

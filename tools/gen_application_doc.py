@@ -36,6 +36,41 @@ log groups `/ecs/<name>-<env_name>/<service>`, task definition families
 `<name>-<env_name>-<service>`, ECR repositories `<name>/<service>`, secret references that are
 not ARNs SSM parameters under `/<name>/<env_name>/`.
 
+## Service kinds, placement and containers
+
+Each service has a `kind`, in the words of the AWS console and Copilot:
+
+- `web` (the default): a load-balanced web service. It has a `container_port`, a target group with
+  its `health_check`, `routes`, and may be a listener's `default_service`.
+- `backend`: no load balancer; other services reach it through service discovery at
+  `<discovery name>.<namespace>` (`discovery` is on by default; `discovery: {enabled: false}` turns
+  it off). It has a `container_port`; the tasks' security group is opened to the tasks on it.
+- `worker`: no port, no load balancer, no discovery.
+
+A kind refuses what it has no use for (routes or a health check on a backend, a port on a worker,
+...). Without a web service, `listeners` stays empty and no load balancer is created.
+
+`placement: ec2` runs a service on the environment's EC2 capacity (`env_ec2_capacity`) through its
+capacity provider `<name>-<env_name>-ec2`; `network_mode` is then `awsvpc`, `bridge` (dynamic host
+ports: the load balancer's target groups are of type `instance` and the instances' security group
+is opened to the load balancer on the ephemeral range 32768-65535) or `host` (the container port on
+the instance). On Fargate the task needs `cpu` and `memory` (256 and 512 unless given); on EC2 the
+containers may be sized instead (`container_cpu`, `container_memory`, `memory_reservation`).
+
+The service's container keys (`image`, `container_port`, `environment`, `secrets`, `command`,
+`logging`, `links`, `depends_on`, ...) describe its main container, called `container_name` (the
+service's name by default), the one the load balancer targets. `containers` adds further
+containers to the task (sidecars, linked containers); a container without `image` runs
+`<name>/<service>-<container>` from this account's ECR at `env_image_tag`, pushed from its
+`archive` when given.
+
+Environment values may name what the deploy creates: `${load_balancer.dns_name}`,
+`${load_balancer.url}` (`http://<dns name>`, or `https://<env_domain>`) and
+`${services.<name>.discovery_name}`; they are resolved at deploy time (in check mode on a new
+account they show `(known after apply)`). A changed value is a new task definition revision.
+
+## The format
+
 The file format is versioned: `format: 1`. A file without `format` written in the layout before it
 (top-level `app_name`, `app_listeners`, `app_services`, `app_smoke_checks`) is read as that layout,
 with a warning saying how to migrate it.

@@ -69,6 +69,10 @@ options:
         description: Subnets of the load balancer and the tasks.
         type: list
         elements: str
+      private_subnet_ids:
+        description: The environment's private subnets (tasks of services with C(subnets=private)).
+        type: list
+        elements: str
       alb_security_group_id:
         description: The load balancer's security group.
         type: str
@@ -82,7 +86,9 @@ options:
         description: The task role.
         type: str
       images:
-        description: Image per service, pinned by digest where known.
+        description:
+          - Image per container, pinned by digest where known, by image key - the service's name for its main
+            container, C(<service>.<container>) for its further containers.
         type: dict
       certificate_arn:
         description: The HTTPS listener's certificate.
@@ -93,6 +99,11 @@ options:
       target_group_arns:
         description: Target group ARNs by target group name, once they exist (as alb_routes returns them).
         type: dict
+      load_balancer_dns_name:
+        description:
+          - The load balancer's DNS name, once it exists; environment values that refer to
+            C(${load_balancer.dns_name}) or C(${load_balancer.url}) are rendered with it.
+        type: str
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -138,7 +149,18 @@ model:
       type: str
       sample: flask-microservices-production
     names:
-      description: Every AWS name the environment uses (target groups, log groups, families, repositories, roles).
+      description:
+        - Every AWS name the environment uses (target groups of the web services, log groups, families, repositories,
+          roles, the EC2 capacity provider).
+      type: dict
+    kinds:
+      description: Each service's kind (V(web), V(backend), V(worker)).
+      type: dict
+    load_balancer:
+      description: Whether the application has a load balancer (a service is a web service).
+      type: bool
+    service_discovery:
+      description: The Cloud Map namespace (empty when no service uses discovery) and each service's name in it.
       type: dict
     platform:
       description: The platform role's variables.
@@ -173,8 +195,9 @@ context:
   type: dict
 options:
   description:
-    - The options of alb_routes (load_balancer), ecs_stack (stack_services), ecs_rolling_deploy (release_services) and
-      cloudwatch_stack's load balancer side (cloudwatch_load_balancer).
+    - The options of alb_routes (load_balancer; has_load_balancer says whether there is one), ecs_stack (cluster,
+      stack_services), ecs_rolling_deploy (release_services) and cloudwatch_stack's load balancer side
+      (cloudwatch_load_balancer).
   returned: when context is given
   type: dict
 api_calls:
@@ -195,6 +218,7 @@ ARGUMENT_SPEC = dict(
         account_id=dict(type="str"),
         vpc_id=dict(type="str"),
         subnet_ids=dict(type="list", elements="str"),
+        private_subnet_ids=dict(type="list", elements="str"),
         alb_security_group_id=dict(type="str"),
         task_security_group_id=dict(type="str"),
         execution_role_arn=dict(type="str"),
@@ -203,6 +227,7 @@ ARGUMENT_SPEC = dict(
         certificate_arn=dict(type="str"),
         load_balancer_arn=dict(type="str"),
         target_group_arns=dict(type="dict"),
+        load_balancer_dns_name=dict(type="str"),
     )),
 )
 

@@ -120,3 +120,15 @@ class Route53Api(AwsApi):
         dns = name.rstrip(".").lower() + "."
         zones = self.call("list_hosted_zones_by_name", DNSName=dns, MaxItems="10").get("HostedZones", [])
         return [zone for zone in zones if zone["Name"].lower() == dns]
+
+
+class AutoScalingPolicyApi(AwsApi):
+    """The EC2 capacity's scaling policies (community.aws.autoscaling_policy writes them)."""
+
+    error = PlanApiError
+    service = "autoscaling"
+
+    def describe_policies(self, group: str, names: List[str]) -> List[Dict[str, Any]]:
+        if not names:
+            return []
+        return list(self.paginate("describe_policies", "ScalingPolicies", AutoScalingGroupName=group, PolicyNames=names))

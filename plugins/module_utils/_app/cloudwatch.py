@@ -14,7 +14,7 @@ per target group, the environment's dashboard), written once the load balancer e
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch.model import UNKNOWN
 
@@ -32,18 +32,24 @@ DASHBOARD = "dashboard"
 PENDING = ("", UNKNOWN)
 
 
-def alarm_names(services: List[str]) -> List[str]:
-    """Every alarm's name below the environment's prefix (``<service>-<kind>``), for teardown."""
-    kinds = [kind + "-high" for kind, _metric, _label, _percent in SERVICE_ALARMS] + ["unhealthy-hosts", "target-5xx"]
-    return ["%s-%s" % (svc, kind) for svc in services for kind in kinds]
+def alarm_names(services: List[str], web_services: Optional[List[str]] = None) -> List[str]:
+    """Every alarm's name below the environment's prefix (``<service>-<kind>``), for teardown: the load balancer's
+    alarms of the web services only (all services when ``web_services`` is not given)."""
+    web = services if web_services is None else web_services
+    kinds = [kind + "-high" for kind, _metric, _label, _percent in SERVICE_ALARMS]
+    return ["%s-%s" % (svc, kind) for svc in services
+            for kind in kinds + (["unhealthy-hosts", "target-5xx"] if svc in web else [])]
 
 
-def service_side(stack: str, services: List[str], log_groups: Dict[str, str], retention_days: int, kms_key_id: str,
+def service_side(stack: str, services: List[str], log_groups: Dict[str, List[str]], retention_days: int, kms_key_id: str,
                  alarm_email: str, alarm_https_endpoint: str) -> Dict[str, Any]:
-    """Log groups and their error filters, the alarm topic, CPU and memory alarms per service."""
+    """Log groups (every awslogs group of the services' containers, once) and their error filters, the alarm
+    topic, CPU and memory alarms per service."""
     groups = []
+    unique: List[str] = []
     for svc in services:
-        group = log_groups[svc]
+        unique.extend(group for group in log_groups[svc] if group not in unique)
+    for group in unique:
         groups.append({
             "name": group, "retention_days": retention_days, "kms_key_id": kms_key_id or None,
             "metric_filters": [{"name": "errors", "pattern": ERROR_PATTERN,
@@ -78,8 +84,9 @@ def _suffix(arn: str, kind: str) -> str:
 
 
 def load_balancer_side(stack: str, region: str, services: List[str], load_balancer_arn: str,
-                       target_group_arns: Dict[str, str]) -> Dict[str, Any]:
-    """Unhealthy-hosts and target-5xx alarms per target group, and the environment's dashboard.
+                       target_group_arns: Dict[str, str], web_services: Optional[List[str]] = None) -> Dict[str, Any]:
+    """Unhealthy-hosts and target-5xx alarms per target group (web services only), and the environment's
+    dashboard: every service's CPU and memory, the web services' targets and 5xx.
 
     ARNs not known yet (check mode on a new account) are passed as ``(known after apply)``: the
     module plans them as such.
@@ -94,7 +101,7 @@ def load_balancer_side(stack: str, region: str, services: List[str], load_balanc
                                        "period": SERVICE_ALARM_PERIOD, "view": "timeSeries",
                                        "metrics": [["AWS/ECS", metric, "ClusterName", stack, "ServiceName", svc]
                                                    for svc in services]}})
-    for index, svc in enumerate(services):
+    for index, svc in enumerate(services if web_services is None else web_services):
         group = target_group_arns.get(svc, "")
         group = UNKNOWN if group in PENDING else group
         dimensions = {"TargetGroup": group, "LoadBalancer": balancer}

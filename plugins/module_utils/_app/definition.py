@@ -42,6 +42,8 @@ ENV_VAR_NAME = Str("variable", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
 PATH = Str(pattern=r"^/", pattern_doc="starts with /", max_len=1024)
 MATCHER = Str(pattern=r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$", pattern_doc="HTTP codes such as 200, 200-299 or 200,302")
 LABEL_KEY = Str("label", min_len=1, max_len=255)
+# Target tracking metrics of an Auto Scaling group (PredefinedMetricType).
+ASG_METRICS = {"cpu": "ASGAverageCPUUtilization", "network_in": "ASGAverageNetworkIn", "network_out": "ASGAverageNetworkOut"}
 
 
 def _health_check_fields() -> Dict[str, Any]:
@@ -74,6 +76,10 @@ def _check_sizes(value: Dict[str, Any], path: str, problems: Problems) -> None:
 def _check_network(value: Dict[str, Any], path: str, problems: Problems) -> None:
     existing = [key for key in ("vpc_id", "vpc_tags", "subnet_ids", "subnet_tags") if key in value]
     if value["create"]:
+        private = [key for key in ("private_subnet_ids", "private_subnet_tags") if key in value]
+        if private:
+            problems.add(join(path, private[0]), value[private[0]], "existing private subnets are in an existing VPC: "
+                         "not with create: true (creating private subnets with a NAT gateway is not supported yet)")
         if existing:
             problems.add(join(path, existing[0]), value[existing[0]], "not with create: true (that creates the VPC and subnets)")
         if "cidr" not in value:
@@ -95,6 +101,9 @@ def _check_network(value: Dict[str, Any], path: str, problems: Problems) -> None
                      "give exactly one of vpc_id and vpc_tags of the existing VPC (or create: true)")
     if "subnet_ids" in value and "subnet_tags" in value:
         problems.add(join(path, "subnet_ids"), value["subnet_ids"], "give subnet_ids or subnet_tags, not both")
+    if "private_subnet_ids" in value and "private_subnet_tags" in value:
+        problems.add(join(path, "private_subnet_ids"), value["private_subnet_ids"],
+                     "give private_subnet_ids or private_subnet_tags, not both")
 
 
 HEALTH_CHECK = Struct(_health_check_fields(), doc="The target group's health check (HTTP).", check_all=_check_health,
@@ -137,37 +146,144 @@ AUTOSCALING = Struct({
                                                   "must be >= min_capacity (%d)" % v["min_capacity"])
     if v["max_capacity"] < v["min_capacity"] else None)
 
+KINDS = ("web", "backend", "worker")
+PLACEMENTS = ("fargate", "ec2")
+NETWORK_MODES = ("awsvpc", "bridge", "host")
+DEPENDENCY_CONDITIONS = ("START", "COMPLETE", "SUCCESS", "HEALTHY")
+LOG_DRIVERS = ("awslogs", "syslog", "fluentd", "gelf", "json-file", "journald", "splunk", "awsfirelens")
+# ECS container names: up to 255 letters, numbers, underscores and hyphens.
+CONTAINER_NAME = Str("container", pattern=r"^[A-Za-z0-9_-]{1,255}$",
+                     pattern_doc="letters, digits, hyphens and underscores, at most 255 characters")
+# A Cloud Map service name is one DNS label.
+DNS_LABEL_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+DNS_LABEL_DOC = "a DNS label (lower-case letters, digits, hyphens)"
+
+PORT_MAPPING = Struct({
+    "container_port": Int("Port the container listens on.", required=True, **PORT),
+    "host_port": Int("Port on the EC2 instance (bridge: `0` or absent for a dynamic port; host: the container port; "
+                     "awsvpc: the container port).", minimum=0, maximum=65535),
+    "protocol": Str("Transport protocol.", choices=["tcp", "udp"], default="tcp"),
+}, doc="A port mapping of the container.")
+
+LOGGING = Struct({
+    "driver": Str("Log driver (`awslogs` on Fargate and EC2; `splunk` and `awsfirelens` too on Fargate; the others "
+                  "on EC2 only).", choices=list(LOG_DRIVERS), default="awslogs"),
+    "group": Str("awslogs: the log group (created and owned by the logging role).", min_len=1, max_len=512,
+                 pattern=r"^[.\-_/#A-Za-z0-9]+$", pattern_doc="a log group name", default_doc="`/ecs/<name>-<env_name>/<service>`"),
+    "stream_prefix": Str("awslogs: prefix of the log streams (`<prefix>/<container>/<task id>`).", min_len=1,
+                         pattern=r"^[^:*]*$", pattern_doc="no `:` or `*`", default_doc="the service's name"),
+    "options": MapOf(Str(), "Options of the driver (the other drivers; for awslogs, options beside group and prefix "
+                     "such as `mode`).", key=Str("option", min_len=1)),
+    "secret_options": MapOf(Str(min_len=1), "Options whose values are secrets, as references (as `secrets`).",
+                            key=Str("option", min_len=1)),
+}, doc="Where the container's output goes (ECS `logConfiguration`).")
+
+DISCOVERY = Struct({
+    "enabled": Bool("Register the tasks in Cloud Map (`false` turns a backend service's discovery off).", default=True),
+    "name": Str("Name in the environment's namespace: the service is found at `<name>.<namespace>`.",
+                pattern=DNS_LABEL_PATTERN, pattern_doc=DNS_LABEL_DOC, default_doc="the service's name"),
+    "dns_record_type": Str("`A` (awsvpc: the task's address) or `SRV` (address and port; needed in bridge and host modes).",
+                           choices=["A", "SRV"], default_doc="`A` (awsvpc), `SRV` (bridge, host)"),
+    "ttl": Int("Seconds resolvers cache the records.", minimum=0, maximum=2147483647, default=60),
+}, doc="Service discovery: a Cloud Map service in the environment's private DNS namespace, in which ECS "
+    "registers the tasks (on by default for backend services).")
+
+
+def _container_fields() -> Dict[str, Any]:
+    """The keys a container has, whether the service's main one or one of its `containers`."""
+    return {
+        "image": Str("The image (`registry/repository:tag` or `...@sha256:...`).", min_len=1, max_len=1024),
+        "archive": Str("An image archive pushed to the container's ECR repository as `env_image_tag`.", min_len=1),
+        "essential": Bool("The task stops when this container stops.", default_doc="`true`"),
+        "ports": ListOf(PORT_MAPPING, "Port mappings."),
+        "links": ListOf(CONTAINER_NAME, "Containers of the task this one reaches by name (bridge network mode only).",
+                        unique=True),
+        "depends_on": MapOf(Str(choices=list(DEPENDENCY_CONDITIONS)), "Containers of the task that must reach a "
+                            "condition (`START`, `COMPLETE`, `SUCCESS`, `HEALTHY`) before this one starts.",
+                            key=CONTAINER_NAME),
+        "command": ListOf(Str(), "Overrides the image's CMD."),
+        "entry_point": ListOf(Str(), "Overrides the image's ENTRYPOINT."),
+        "environment": MapOf(Scalar(), "Environment variables (values are strings; `${load_balancer.dns_name}`, "
+                             "`${load_balancer.url}` and `${services.<name>.discovery_name}` are replaced by the "
+                             "deployed values; `$${` stands for `${`).", key=ENV_VAR_NAME),
+        "secrets": MapOf(Str(min_len=1, max_len=2048), "Secrets, as references (as the service's `secrets`).", key=ENV_VAR_NAME),
+        "logging": LOGGING,
+        "working_directory": Str("Working directory of the command.", min_len=1),
+        "user": Str("User (and group) the command runs as.", min_len=1),
+        "memory_reservation": Int("Soft memory limit in MiB.", minimum=6),
+    }
+
+
+CONTAINER = Struct(dict(_container_fields(), **{
+    "cpu": Int("CPU units reserved for the container.", minimum=0, maximum=196608),
+    "memory": Int("Hard memory limit in MiB (the container is killed above it).", minimum=6),
+    "health_check": CONTAINER_HEALTH_CHECK,
+}), doc="A container of the service's task beside the main one (a sidecar, or one of several linked containers). "
+    "Without `image` it runs `<app>/<service>-<container>` from this account's ECR at `env_image_tag`.")
+
+_MAIN = _container_fields()
 SERVICE = Struct({
-    "image": Str("The image to run (`registry/repository:tag` or `...@sha256:...`). Without it the service runs "
+    "kind": Str("`web`: a load-balanced web service (target group, routes); `backend`: no load balancer, reachable "
+                "through service discovery at `<name>.<namespace>`; `worker`: no port, no load balancer, no discovery.",
+                choices=list(KINDS), default="web"),
+    "placement": Str("`fargate`, or `ec2`: the environment's EC2 capacity (`env_ec2_capacity`) through its capacity "
+                     "provider.", choices=list(PLACEMENTS),
+                     default_doc="`ec2` when `env_ec2_capacity.default` is true, otherwise `fargate`"),
+    "network_mode": Str("`awsvpc` (each task its own address), `bridge` (dynamic host ports, `instance` target groups) "
+                        "or `host`; the last two with placement `ec2` only.", choices=list(NETWORK_MODES), default="awsvpc"),
+    "subnets": Str("The environment's `public` subnets (tasks get a public address on Fargate) or its `private` ones "
+                   "(`env_network.private_subnet_ids` / `private_subnet_tags`); awsvpc only.",
+                   choices=["public", "private"], default="public"),
+    "image": Str("The main container's image (`registry/repository:tag` or `...@sha256:...`). Without it the service runs "
                  "`<app>/<service>` from this account's ECR at the environment's `env_image_tag` (pushed from `archive` "
                  "when given, otherwise it must already be there).", min_len=1, max_len=1024),
     "archive": Str("An image archive (docker-archive or OCI layout tar) to push to the service's ECR repository as "
                    "`env_image_tag`; usually set per environment.", min_len=1),
-    "container_port": Int("The port the container listens on; the load balancer forwards to it.", required=True, **PORT),
-    "health_check": HEALTH_CHECK,
-    "cpu": Int("Task CPU units (Fargate: 256, 512, 1024, 2048, 4096, 8192, 16384).", default=256),
-    "memory": Int("Task memory in MiB (Fargate: the sizes the CPU allows).", default=512),
+    "container_name": Str("The main container's name.", pattern=CONTAINER_NAME.pattern.pattern,
+                          pattern_doc=CONTAINER_NAME.pattern_doc, default_doc="the service's name"),
+    "container_port": Int("The port the main container listens on; the load balancer (web) or discovery (backend) "
+                          "reaches it. Required for web and backend services, refused for workers.", **PORT),
+    "health_check": Struct(_health_check_fields(), doc="The target group's health check (HTTP; web services).",
+                           check_all=_check_health, default_doc="`{path: /, matcher: '200'}` (web)"),
+    "cpu": Int("Task CPU units (Fargate: 256, 512, 1024, 2048, 4096, 8192, 16384; optional on EC2).", minimum=128,
+               maximum=196608, default_doc="`256` (Fargate)"),
+    "memory": Int("Task memory in MiB (Fargate: the sizes the CPU allows; optional on EC2 when every container has "
+                  "`memory` or `memory_reservation`).", minimum=6, default_doc="`512` (Fargate)"),
+    "container_cpu": Int("CPU units reserved for the main container.", minimum=0, maximum=196608),
+    "container_memory": Int("Hard memory limit of the main container in MiB.", minimum=6),
     "desired_count": Int("Tasks to run (autoscaling moves it between its bounds).", minimum=0, maximum=5000, default=1),
-    "environment": MapOf(Scalar(), "Environment variables of the container (values are strings).", key=ENV_VAR_NAME),
+    "environment": MapOf(Scalar(), "Environment variables of the main container (values are strings; "
+                         "`${load_balancer.dns_name}`, `${load_balancer.url}` and `${services.<name>.discovery_name}` "
+                         "are replaced by the deployed values; `$${` stands for `${`).", key=ENV_VAR_NAME),
     "secrets": MapOf(Str(min_len=1, max_len=2048),
-                     "Secrets of the container, as references: an SSM parameter name relative to `/<app>/<env>/`, "
+                     "Secrets of the main container, as references: an SSM parameter name relative to `/<app>/<env>/`, "
                      "or an SSM parameter or Secrets Manager secret ARN. ECS reads the value when a task starts.",
                      key=ENV_VAR_NAME),
-    "routes": ListOf(ROUTE, "Listener rules forwarding to the service (ELBv2 allows at most five condition values per rule)."),
+    "ports": ListOf(PORT_MAPPING, "Port mappings of the main container beside `container_port`."),
+    "essential": _MAIN["essential"],
+    "links": _MAIN["links"],
+    "depends_on": _MAIN["depends_on"],
+    "logging": LOGGING,
+    "routes": ListOf(ROUTE, "Listener rules forwarding to the service (ELBv2 allows at most five condition values per rule; "
+                     "web services)."),
     "autoscaling": AUTOSCALING,
-    "deregistration_delay": Int("Seconds the load balancer drains a stopping task.", minimum=0, maximum=3600, default=30),
-    "health_check_grace_period": Int("Seconds ECS ignores failing load balancer health checks of a new task.",
-                                     minimum=0, maximum=2147483647, default=60),
+    "deregistration_delay": Int("Seconds the load balancer drains a stopping task (web services).", minimum=0, maximum=3600,
+                                default_doc="`30` (web)"),
+    "health_check_grace_period": Int("Seconds ECS ignores failing load balancer health checks of a new task (web services).",
+                                     minimum=0, maximum=2147483647, default_doc="`60` (web)"),
+    "discovery": DISCOVERY,
+    "containers": MapOf(CONTAINER, "Further containers of the task, by name.", key=CONTAINER_NAME),
     "command": ListOf(Str(), "Overrides the image's CMD."),
     "entry_point": ListOf(Str(), "Overrides the image's ENTRYPOINT."),
     "working_directory": Str("Working directory of the command.", min_len=1),
     "user": Str("User (and group) the command runs as.", min_len=1),
-    "memory_reservation": Int("Soft memory limit of the container in MiB.", minimum=6),
+    "memory_reservation": Int("Soft memory limit of the main container in MiB.", minimum=6),
     "stop_timeout": Int("Seconds between SIGTERM and SIGKILL when the task stops.", minimum=0, maximum=120),
     "readonly_root_filesystem": Bool("Mount the container's root filesystem read-only."),
     "docker_labels": MapOf(Str(), "Docker labels of the container.", key=LABEL_KEY),
     "container_health_check": CONTAINER_HEALTH_CHECK,
-}, doc="A load-balanced service: one Fargate task definition with one container, a target group, routes.")
+}, doc="A service: its kind, placement, its task definition's main container and further containers, and "
+    "(web) its target group and routes.")
 
 LISTENER = Struct({
     "port": Int("Listener port of the load balancer.", required=True, **PORT),
@@ -184,7 +300,8 @@ APPLICATION = Struct({
     "format": Int("Version of this file's format.", required=True, choices=[FORMAT]),
     "name": Str("The application's name: prefix of every name in AWS (`<name>-<env_name>`).", required=True,
                 pattern=r"^[a-z][a-z0-9-]*[a-z0-9]$", pattern_doc="lower-case letters, digits and hyphens", max_len=28),
-    "listeners": ListOf(LISTENER, "The load balancer's listeners.", min_items=1, max_items=50),
+    "listeners": ListOf(LISTENER, "The load balancer's listeners; none (and no load balancer) when no service is `web`.",
+                        max_items=50),
     "services": MapOf(SERVICE, "The services, by name.", key=SERVICE_NAME, min_items=1),
     "smoke_checks": ListOf(SMOKE_CHECK, "HTTP requests deploy.yml makes at the end (with `env_smoke_http`)."),
 }, doc="The application file (inventories/app.yml).", allow_null=False)
@@ -202,6 +319,10 @@ NETWORK = Struct({
     "vpc_tags": MapOf(Str(), "Tags that find exactly one existing VPC.", min_items=1),
     "subnet_ids": ListOf(Str(pattern=r"^subnet-[0-9a-f]+$", pattern_doc="subnet-..."), "Ids of existing subnets.", min_items=1),
     "subnet_tags": MapOf(Str(), "Tags that find the existing subnets (in the VPC).", min_items=1),
+    "private_subnet_ids": ListOf(Str(pattern=r"^subnet-[0-9a-f]+$", pattern_doc="subnet-..."),
+                                 "Ids of existing private subnets (with a route to a NAT gateway), for services with "
+                                 "`subnets: private`.", min_items=1),
+    "private_subnet_tags": MapOf(Str(), "Tags that find the existing private subnets (in the VPC).", min_items=1),
 }, doc="Where the environment runs: `create: true` with `cidr` and `public_subnets`, or an existing VPC "
     "(`vpc_id` or `vpc_tags`) and its subnets (`subnet_ids`, `subnet_tags`, or all of the VPC's).",
     check_all=_check_network, required=True)
@@ -215,8 +336,19 @@ EC2_CAPACITY = Struct({
     "ami_parameter": Str("Public SSM parameter of the ECS-optimized AMI.", pattern=r"^/", pattern_doc="starts with /",
                          default="/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"),
     "target_capacity": Int("Managed scaling's target utilisation (percent).", minimum=1, maximum=100, default=100),
-    "default": Bool("Make the EC2 capacity provider the cluster's default strategy.", default=False),
+    "default": Bool("Make the EC2 capacity provider the cluster's default strategy, and `ec2` the services' default "
+                    "`placement`.", default=False),
     "root_volume_size": Int("Root volume size in GiB.", minimum=1, maximum=16384, default=30),
+    "scaling_policies": ListOf(Struct({
+        "name": Str("Policy name (the group's name is prefixed).", required=True, pattern=r"^[A-Za-z0-9_-]{1,64}$",
+                    pattern_doc="letters, digits, hyphens and underscores"),
+        "metric": Str("`cpu` (ASGAverageCPUUtilization), `network_in` (ASGAverageNetworkIn, bytes), `network_out` "
+                      "(ASGAverageNetworkOut, bytes).", choices=list(ASG_METRICS), required=True),
+        "target": Number("The value the group keeps the metric at.", minimum=0, required=True),
+        "disable_scale_in": Bool("Only scale out.", default=False),
+        "warmup": Int("Seconds before a new instance's metrics count.", minimum=0, maximum=86400),
+    }), "Target-tracking scaling policies of the Auto Scaling group, beside ECS managed scaling.", max_items=10,
+        default=[]),
 }, doc="EC2 container instances beside Fargate (launch template, Auto Scaling group, capacity provider); "
     "`{}` for Fargate only.", empty_means_off=True, default={},
     check_all=_check_sizes)
@@ -254,6 +386,11 @@ ENVIRONMENT = Struct({
     "env_hosted_zone": Str("Public Route 53 zone in which to point `env_domain` at the load balancer.", default="",
                            pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$", pattern_doc="a DNS zone name"),
     "env_ec2_capacity": EC2_CAPACITY,
+    "env_service_discovery": Struct({
+        "namespace": Str("The Cloud Map private DNS namespace (in the environment's VPC) the services with discovery "
+                         "register in.", pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+                         pattern_doc="a lower-case DNS name", max_len=253, default_doc="`<name>-<env_name>.local`"),
+    }, doc="Service discovery of the environment (created when a service uses discovery).", default={}),
     "env_container_insights": Bool("CloudWatch Container Insights on the cluster.", default=False),
     "env_smoke_http": Bool("Smoke-check over HTTP (the load balancer must be reachable from Ansible); false checks the "
                            "targets' health instead.", default=True),

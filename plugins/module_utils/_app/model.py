@@ -17,8 +17,9 @@ subnets, security groups, roles, pushed images, certificate), onto the options o
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._app import cloudwatch
 from ansible_collections.shipyard.ecs.plugins.module_utils._app import definition as schema
@@ -44,6 +45,21 @@ HTTPS_REDIRECT = {"protocol": "HTTPS", "port": str(HTTPS_PORT), "host": "#{host}
 ROUTE_CONDITIONS = ("path_patterns", "host_headers", "http_headers", "methods", "query_strings", "source_ips")
 # Stands for a value AWS assigns when the resource is created (check mode on a new account).
 UNKNOWN = "(known after apply)"
+
+# Dynamic host ports (bridge network mode) come from the instance's ephemeral range: the kernel's
+# ip_local_port_range on the ECS-optimized AMI (32768-60999), or Docker's fallback 49153-65535 (ECS
+# PortMapping.hostPort). 32768-65535 covers both and nothing below, where static ports live.
+EPHEMERAL_PORTS = (32768, 65535)
+# Log drivers ECS supports on Fargate (the others need EC2 instances).
+FARGATE_LOG_DRIVERS = ("awslogs", "splunk", "awsfirelens")
+WEB, BACKEND, WORKER = "web", "backend", "worker"
+# What only a web service (behind the load balancer) has, and its defaults.
+WEB_ONLY = ("routes", "health_check", "deregistration_delay", "health_check_grace_period")
+WEB_DEFAULTS = {"deregistration_delay": 30, "health_check_grace_period": 60}
+FARGATE_DEFAULTS = {"cpu": 256, "memory": 512}
+# ``${load_balancer.dns_name}``, ``${services.users.discovery_name}``; ``$${`` is a literal ``${``.
+REFERENCE = re.compile(r"\$(\$?)\{([^}]*)\}")
+LOAD_BALANCER_REFERENCES = ("load_balancer.dns_name", "load_balancer.url")
 
 # The application file before ``format: 1`` defined the application as top-level variables.
 LEGACY_KEYS = {"app_name": "name", "app_listeners": "listeners", "app_services": "services",
@@ -97,8 +113,18 @@ class Names:
     def family(self, service: str) -> str:
         return "%s-%s" % (self.stack, service)
 
-    def repository(self, service: str) -> str:
-        return "%s/%s" % (self.application, service)
+    def repository(self, service: str, container: str = "") -> str:
+        """ECR repository of a service's main image, or of one of its further containers."""
+        return "%s/%s-%s" % (self.application, service, container) if container else "%s/%s" % (self.application, service)
+
+    @property
+    def ec2_capacity_provider(self) -> str:
+        """The capacity provider of the environment's EC2 capacity (the platform role creates it)."""
+        return "%s-ec2" % self.stack
+
+    @property
+    def default_namespace(self) -> str:
+        return "%s.local" % self.stack
 
     @property
     def execution_role(self) -> str:
@@ -111,6 +137,18 @@ class Names:
     @property
     def security_groups(self) -> Dict[str, str]:
         return {"alb": "%s-alb" % self.stack, "tasks": "%s-tasks" % self.stack}
+
+    @property
+    def instance_security_group(self) -> str:
+        return "%s-instances" % self.stack
+
+    @property
+    def security_group_descriptions(self) -> Dict[str, str]:
+        """The groups' descriptions, as the platform role creates them (a rule naming a group that does not exist
+        yet creates it with this description)."""
+        return {"alb": "%s load balancer: listener ports open to the world" % self.stack,
+                "tasks": "%s tasks: reachable only from the load balancer" % self.stack,
+                "instances": "%s ECS container instances" % self.stack}
 
     @property
     def secret_prefix(self) -> str:
@@ -130,16 +168,20 @@ class Context:
     account_id: str = UNKNOWN
     vpc_id: str = ""
     subnet_ids: List[str] = field(default_factory=list)
+    private_subnet_ids: List[str] = field(default_factory=list)
     alb_security_group_id: str = ""
     task_security_group_id: str = ""
     execution_role_arn: str = ""
     task_role_arn: str = ""
-    # Service name -> image reference (pinned by digest once pushed).
+    # Image key (the service's name; ``<service>.<container>`` for further containers) -> image reference
+    # (pinned by digest once pushed).
     images: Dict[str, str] = field(default_factory=dict)
     certificate_arn: str = ""
     # Once the load balancer exists: its ARN and the target groups' ARNs by name (as alb_routes reports them).
     load_balancer_arn: str = ""
     target_group_arns: Dict[str, str] = field(default_factory=dict)
+    # The load balancer's DNS name once alb_routes ran (what ``${load_balancer.dns_name}`` becomes).
+    load_balancer_dns_name: str = ""
 
 
 @dataclass
@@ -157,9 +199,54 @@ class Definition:
 
     @property
     def listener_ports(self) -> List[int]:
-        """The load balancer's ports (443 added when the environment has a domain)."""
-        ports = [listener["port"] for listener in self.application["listeners"]]
-        return ports + [HTTPS_PORT] if self.environment["env_domain"] else ports
+        """The load balancer's ports (443 added when the environment has a domain); none without a load balancer."""
+        ports = [listener["port"] for listener in self.application.get("listeners", [])]
+        return ports + [HTTPS_PORT] if self.environment["env_domain"] and ports else ports
+
+    # -- shapes ------------------------------------------------------------------------------
+
+    def kind(self, svc: str) -> str:
+        return self.services[svc]["kind"]
+
+    def web_services(self) -> List[str]:
+        return [svc for svc in sorted(self.services) if self.kind(svc) == WEB]
+
+    @property
+    def has_load_balancer(self) -> bool:
+        """A load balancer exists exactly when a service is a web service (listeners are checked to match)."""
+        return bool(self.web_services())
+
+    def container_name(self, svc: str) -> str:
+        return self.services[svc].get("container_name") or svc
+
+    def container_specs(self, svc: str) -> List[Tuple[str, Dict[str, Any], str]]:
+        """``(container name, its keys, image key)`` of each container of the service's task, the main one first."""
+        spec = self.services[svc]
+        out = [(self.container_name(svc), spec, svc)]
+        for name, container in spec.get("containers", {}).items():
+            out.append((name, container, "%s.%s" % (svc, name)))
+        return out
+
+    def discovery(self, svc: str) -> Optional[Dict[str, Any]]:
+        """The service's Cloud Map registration (name, record type, TTL), or None."""
+        spec = self.services[svc]
+        found = spec.get("discovery")
+        if not found or not found.get("enabled", True):
+            return None
+        bridge_or_host = spec["network_mode"] != "awsvpc"
+        return {"name": found.get("name") or svc, "dns_record_type": found.get("dns_record_type") or ("SRV" if bridge_or_host else "A"),
+                "ttl": found.get("ttl", 60)}
+
+    @property
+    def namespace(self) -> str:
+        return self.environment["env_service_discovery"].get("namespace") or self.names.default_namespace
+
+    def discovery_name(self, svc: str) -> str:
+        found = self.discovery(svc)
+        return "%s.%s" % (found["name"], self.namespace) if found else ""
+
+    def uses_discovery(self) -> bool:
+        return any(self.discovery(svc) for svc in self.services)
 
     # -- references --------------------------------------------------------------------------
 
@@ -173,9 +260,13 @@ class Definition:
     def secret_references(self, region: str, account_id: str) -> Dict[str, str]:
         """Where each secret is written (option path) -> its ARN."""
         out = {}
-        for name, service in sorted(self.services.items()):
-            for var, ref in sorted(service.get("secrets", {}).items()):
-                out["%s.secrets.%s" % (self.where(name), var)] = self.secret_arn(ref, region, account_id)
+        for name in sorted(self.services):
+            for container, spec, _key in self.container_specs(name):
+                base = self.container_where(name, container)
+                for var, ref in sorted(spec.get("secrets", {}).items()):
+                    out["%s.secrets.%s" % (base, var)] = self.secret_arn(ref, region, account_id)
+                for option, ref in sorted((spec.get("logging") or {}).get("secret_options", {}).items()):
+                    out["%s.logging.secret_options.%s" % (base, option)] = self.secret_arn(ref, region, account_id)
         return out
 
     def where(self, service: str, key: str = "") -> str:
@@ -184,30 +275,71 @@ class Definition:
         base = "env_services.%s" % service if key and key in override else "services.%s" % service
         return join(base, key) if key else base
 
-    def repositories(self) -> List[Dict[str, Any]]:
-        """ecr_image_push's repositories: one per service without ``image``, with the archive it pushes."""
+    def container_where(self, service: str, container: str, key: str = "") -> str:
+        """The option path of a container's key (the main container's keys are the service's)."""
+        if container == self.container_name(service) and container not in self.services[service].get("containers", {}):
+            return self.where(service, key)
+        override = self.environment["env_services"].get(service, {}).get("containers", {}).get(container, {})
+        base = "%s.%s.containers.%s" % ("env_services" if key and key in override else "services", service, container)
+        return join(base, key) if key else base
+
+    def resolve(self, value: str, ctx: "Context") -> str:
+        """An environment value with its references replaced by the deployed values."""
+        def replace(match: "re.Match[str]") -> str:
+            if match.group(1):
+                return "${%s}" % match.group(2)
+            ref = match.group(2).strip()
+            if ref in LOAD_BALANCER_REFERENCES:
+                if not ctx.load_balancer_dns_name or ctx.load_balancer_dns_name == UNKNOWN:
+                    return UNKNOWN
+                if ref == "load_balancer.dns_name":
+                    return ctx.load_balancer_dns_name
+                domain = self.environment["env_domain"]
+                return "https://%s" % domain if domain else "http://%s" % ctx.load_balancer_dns_name
+            return self.discovery_name(ref.split(".")[1])
+        return REFERENCE.sub(replace, value)
+
+    def image_keys(self) -> List[Tuple[str, str, Dict[str, Any], str]]:
+        """``(image key, service, container keys, option path)`` of every container."""
         out = []
-        for name, service in sorted(self.services.items()):
-            if "image" in service:
+        for svc in sorted(self.services):
+            for container, spec, key in self.container_specs(svc):
+                out.append((key, svc, spec, self.container_where(svc, container)))
+        return out
+
+    def image_where(self, key: str, option: str = "") -> str:
+        """The option path of an image key's container (of ``option`` in it)."""
+        svc, _dot, container = key.partition(".")
+        return self.container_where(svc, container or self.container_name(svc), option)
+
+    def _repository_of(self, key: str) -> str:
+        svc, _dot, container = key.partition(".")
+        return self.names.repository(svc, container)
+
+    def repositories(self) -> List[Dict[str, Any]]:
+        """ecr_image_push's repositories: one per container without ``image``, with the archive it pushes."""
+        out = []
+        for key, _svc, spec, _where in self.image_keys():
+            if "image" in spec:
                 continue
-            repo = {"name": self.names.repository(name)}
-            if "archive" in service:
-                repo["archive"] = service["archive"]
+            repo = {"name": self._repository_of(key)}
+            if "archive" in spec:
+                repo["archive"] = spec["archive"]
             out.append(repo)
         return out
 
     def repository_names(self) -> Dict[str, str]:
-        """Service -> its ECR repository, for the services without ``image``."""
-        return {svc: self.names.repository(svc) for svc in sorted(self.services) if "image" not in self.services[svc]}
+        """Image key -> its ECR repository, for the containers without ``image``."""
+        return {key: self._repository_of(key) for key, _svc, spec, _where in self.image_keys() if "image" not in spec}
 
-    def image_of(self, service: str, region: str, account_id: str) -> str:
-        """The image reference a service runs before any push pins it by digest."""
-        spec = self.services[service]
+    def image_of(self, key: str, region: str, account_id: str) -> str:
+        """The image reference a container runs before any push pins it by digest (key: service or service.container)."""
+        spec = {k: s for k, _svc, s, _w in self.image_keys()}[key]
         if "image" in spec:
             return spec["image"]
         suffix = ".com.cn" if region.startswith("cn-") else ".com"
-        repository = self.names.repository(service)
-        return "%s.dkr.ecr.%s.amazonaws%s/%s:%s" % (account_id, region, suffix, repository, self.environment["env_image_tag"])
+        return "%s.dkr.ecr.%s.amazonaws%s/%s:%s" % (account_id, region, suffix, self._repository_of(key),
+                                                    self.environment["env_image_tag"])
 
     # -- rendering ----------------------------------------------------------------------------
 
@@ -215,56 +347,78 @@ class Definition:
         """The options of every module and role, for this environment and what AWS knows."""
         names = self.names
         tags = names.tags
-        images = {svc: ctx.images.get(svc) or self.image_of(svc, ctx.region, ctx.account_id) for svc in self.services}
-        target_groups, routes, stack_services, release_services, log_groups = [], [], [], [], []
+        images = {key: ctx.images.get(key) or self.image_of(key, ctx.region, ctx.account_id)
+                  for key, _svc, _spec, _where in self.image_keys()}
+        target_groups, routes, stack_services, release_services = [], [], [], []
         for svc in sorted(self.services):
             spec = self.services[svc]
-            tg_name = names.target_group(svc)
-            health = spec["health_check"]
-            target_group = {
-                "name": tg_name, "port": spec["container_port"], "protocol": "HTTP", "target_type": "ip",
-                "vpc_id": ctx.vpc_id, "deregistration_delay": spec["deregistration_delay"], "tags": tags,
-                "health_check": dict(health),
-            }
-            target_groups.append(target_group)
-            for route in spec.get("routes", []):
-                rule = {"listener": route["listener"], "target_group": tg_name}
-                rule.update({key: route[key] for key in ROUTE_CONDITIONS + ("priority",) if route.get(key)})
-                routes.append(rule)
-            task_definition = self._task_definition(svc, images[svc], ctx)
-            log_groups.append(names.log_group(svc))
-            service = {
+            web = spec["kind"] == WEB
+            task_definition = self._task_definition(svc, images, ctx)
+            service: Dict[str, Any] = {
                 "name": svc,
                 "desired_count": spec["desired_count"],
-                "launch_type": "FARGATE",
                 "task_definition": task_definition,
-                "load_balancers": [{"target_group": tg_name, "container_name": svc, "container_port": spec["container_port"]}],
-                "health_check_grace_period": spec["health_check_grace_period"],
                 "deployment_configuration": {"minimum_healthy_percent": 100, "maximum_percent": 200,
                                              "circuit_breaker": {"enable": True, "rollback": True}},
                 "propagate_tags": "SERVICE",
                 "tags": tags,
-                "network_configuration": {"subnets": list(ctx.subnet_ids),
-                                          "security_groups": [ctx.task_security_group_id] if ctx.task_security_group_id else [],
-                                          "assign_public_ip": True},
             }
+            if spec["placement"] == "fargate":
+                service["launch_type"] = "FARGATE"
+            else:
+                service["capacity_provider_strategy"] = [{"capacity_provider": names.ec2_capacity_provider, "weight": 1, "base": 0}]
+            if spec["network_mode"] == "awsvpc":
+                private = spec["subnets"] == "private"
+                service["network_configuration"] = {
+                    "subnets": list(ctx.private_subnet_ids if private else ctx.subnet_ids),
+                    "security_groups": [ctx.task_security_group_id] if ctx.task_security_group_id else [],
+                    # Fargate tasks in public subnets need a public address to pull images; EC2 tasks cannot have one.
+                    "assign_public_ip": spec["placement"] == "fargate" and not private}
+            if web:
+                tg_name = names.target_group(svc)
+                target_groups.append({
+                    "name": tg_name, "port": spec["container_port"], "protocol": "HTTP",
+                    "target_type": "ip" if spec["network_mode"] == "awsvpc" else "instance",
+                    "vpc_id": ctx.vpc_id, "deregistration_delay": spec["deregistration_delay"], "tags": tags,
+                    "health_check": dict(spec["health_check"]),
+                })
+                for route in spec.get("routes", []):
+                    rule = {"listener": route["listener"], "target_group": tg_name}
+                    rule.update({key: route[key] for key in ROUTE_CONDITIONS + ("priority",) if route.get(key)})
+                    routes.append(rule)
+                service["load_balancers"] = [{"target_group": tg_name, "container_name": self.container_name(svc),
+                                              "container_port": spec["container_port"]}]
+                service["health_check_grace_period"] = spec["health_check_grace_period"]
+            found = self.discovery(svc)
+            if found:
+                registry = dict(found)
+                if found["dns_record_type"] == "SRV":
+                    registry.update(container_name=self.container_name(svc), container_port=spec["container_port"])
+                service["service_discovery"] = registry
             if "autoscaling" in spec:
                 service["autoscaling"] = self.autoscaling(svc)
             stack_services.append(service)
             release_services.append({"name": svc, "definition": task_definition})
         listeners = [{"port": lst["port"], "protocol": "HTTP", "default_action": {"target_group": names.target_group(lst["default_service"])}}
-                     for lst in self.application["listeners"]]
-        if self.environment["env_domain"]:
+                     for lst in self.application.get("listeners", [])]
+        if self.environment["env_domain"] and listeners:
             listeners, routes = _https(listeners, routes, ctx.certificate_arn or UNKNOWN)
+        cluster: Dict[str, Any] = {"name": names.stack}
+        if self.uses_discovery():
+            cluster["service_discovery_namespace"] = {
+                "name": self.namespace, "vpc": ctx.vpc_id or UNKNOWN,
+                "description": "%s: service discovery" % names.stack, "tags": tags}
         return {
             "name": names.stack,
             "application": names.application,
             "environment": names.environment,
             "tags": tags,
+            "has_load_balancer": self.has_load_balancer,
             "load_balancer": {"target_groups": target_groups, "listeners": listeners, "routes": routes},
+            "cluster": cluster,
             "stack_services": stack_services,
             "release_services": release_services,
-            "log_groups": log_groups,
+            "log_groups": self.log_groups(),
             "images": images,
             "cloudwatch_load_balancer": self.cloudwatch_load_balancer(ctx),
         }
@@ -279,63 +433,171 @@ class Definition:
                           "scale_out_cooldown": scaling["scale_out_cooldown"]}],
         }
 
-    def _task_definition(self, svc: str, image: str, ctx: Context) -> Dict[str, Any]:
-        spec = self.services[svc]
-        container: Dict[str, Any] = {
-            "name": svc,
-            "image": image,
-            "essential": True,
-            "port_mappings": [{"container_port": spec["container_port"]}],
-            "awslogs": {"group": self.names.log_group(svc), "region": ctx.region, "stream_prefix": svc},
-        }
+    def log_configuration(self, svc: str, spec: Dict[str, Any], region: str, account_id: str) -> Dict[str, Any]:
+        """A container's ``awslogs`` or ``log_configuration`` option of ecs_stack."""
+        logging = spec.get("logging") or {}
+        driver = logging.get("driver", "awslogs")
+        if driver == "awslogs" and not logging.get("secret_options") and not logging.get("options"):
+            return {"awslogs": {"group": logging.get("group") or self.names.log_group(svc), "region": region,
+                                "stream_prefix": logging.get("stream_prefix") or svc}}
+        options = dict(logging.get("options", {}))
+        if driver == "awslogs":
+            options.update({"awslogs-group": logging.get("group") or self.names.log_group(svc), "awslogs-region": region,
+                            "awslogs-stream-prefix": logging.get("stream_prefix") or svc})
+        out: Dict[str, Any] = {"log_driver": driver, "options": options}
+        if logging.get("secret_options"):
+            out["secret_options"] = {name: self.secret_arn(ref, region, account_id)
+                                     for name, ref in logging["secret_options"].items()}
+        return {"log_configuration": out}
+
+    def log_groups(self) -> Dict[str, List[str]]:
+        """The awslogs log groups each service writes to (custom groups included), by service."""
+        out: Dict[str, List[str]] = {}
+        for svc in sorted(self.services):
+            groups = []
+            for _name, spec, _key in self.container_specs(svc):
+                logging = spec.get("logging") or {}
+                if logging.get("driver", "awslogs") == "awslogs":
+                    group = logging.get("group") or self.names.log_group(svc)
+                    if group not in groups:
+                        groups.append(group)
+            out[svc] = groups
+        return out
+
+    def _port_mappings(self, svc: str, spec: Dict[str, Any], main: bool) -> List[Dict[str, Any]]:
+        mode = self.services[svc]["network_mode"]
+        ports = ([{"container_port": spec["container_port"]}] if main and "container_port" in spec else []) + \
+            [dict(p) for p in spec.get("ports", [])]
+        out = []
+        for port in ports:
+            mapping = {"container_port": port["container_port"]}
+            if mode == "bridge":
+                mapping["host_port"] = port.get("host_port") or 0
+            elif mode == "host":
+                mapping["host_port"] = port["container_port"]
+            if port.get("protocol", "tcp") != "tcp":
+                mapping["protocol"] = port["protocol"]
+            out.append(mapping)
+        return out
+
+    def _container(self, svc: str, name: str, spec: Dict[str, Any], image: str, main: bool, ctx: Context) -> Dict[str, Any]:
+        container: Dict[str, Any] = {"name": name, "image": image, "essential": spec.get("essential", True)}
+        ports = self._port_mappings(svc, spec, main)
+        if ports:
+            container["port_mappings"] = ports
+        container.update(self.log_configuration(svc, spec, ctx.region, ctx.account_id))
         if spec.get("environment"):
-            container["environment"] = dict(spec["environment"])
+            container["environment"] = {var: self.resolve(value, ctx) for var, value in spec["environment"].items()}
         if spec.get("secrets"):
             container["secrets"] = {var: self.secret_arn(ref, ctx.region, ctx.account_id) for var, ref in spec["secrets"].items()}
+        sizes = (("container_cpu", "cpu"), ("container_memory", "memory")) if main else (("cpu", "cpu"), ("memory", "memory"))
+        for key, option in sizes:
+            if key in spec:
+                container[option] = spec[key]
         for key in ("command", "entry_point", "working_directory", "user", "memory_reservation", "stop_timeout",
-                    "readonly_root_filesystem", "docker_labels"):
+                    "readonly_root_filesystem", "docker_labels", "links"):
             if key in spec:
                 container[key] = spec[key]
-        if "container_health_check" in spec:
-            container["health_check"] = dict(spec["container_health_check"])
-        out = {
+        if spec.get("depends_on"):
+            container["depends_on"] = [{"container_name": other, "condition": condition}
+                                       for other, condition in spec["depends_on"].items()]
+        health = spec.get("container_health_check" if main else "health_check")
+        if health:
+            container["health_check"] = dict(health)
+        return container
+
+    def _task_definition(self, svc: str, images: Dict[str, str], ctx: Context) -> Dict[str, Any]:
+        spec = self.services[svc]
+        containers = [self._container(svc, name, cspec, images[key], index == 0, ctx)
+                      for index, (name, cspec, key) in enumerate(self.container_specs(svc))]
+        out: Dict[str, Any] = {
             "family": self.names.family(svc),
-            "network_mode": "awsvpc",
-            "requires_compatibilities": ["FARGATE"],
-            "cpu": str(spec["cpu"]),
-            "memory": str(spec["memory"]),
-            "containers": [container],
+            "network_mode": spec["network_mode"],
+            "requires_compatibilities": ["FARGATE" if spec["placement"] == "fargate" else "EC2"],
+            "containers": containers,
         }
+        for key in ("cpu", "memory"):
+            if key in spec:
+                out[key] = str(spec[key])
         for key in ("execution_role_arn", "task_role_arn"):
             if getattr(ctx, key):
                 out[key] = getattr(ctx, key)
         return out
 
+    def security_group_rules(self) -> Dict[str, List[Dict[str, Any]]]:
+        """Inbound rules (amazon.aws.ec2_security_group's) of the tasks' and the instances' groups: from the load
+        balancer on exactly the ports each web service's placement needs, and from the tasks to backend services."""
+        groups = self.names.security_groups
+        sources = {"alb": groups["alb"], "tasks": groups["tasks"], "instances": self.names.instance_security_group}
+        wanted: Dict[str, Dict[Tuple[int, int, str], List[str]]] = {"tasks": {}, "instances": {}}
+        for svc in sorted(self.services):
+            spec = self.services[svc]
+            if spec["kind"] == WORKER or "container_port" not in spec:
+                continue
+            mode = spec["network_mode"]
+            if mode == "awsvpc":
+                group, ports = "tasks", (spec["container_port"], spec["container_port"])
+            elif mode == "host":
+                group, ports = "instances", (spec["container_port"], spec["container_port"])
+            else:
+                group, ports = "instances", EPHEMERAL_PORTS
+            # Backends are called by the other services' tasks: awsvpc ones from the tasks' group, bridge and host ones
+            # from their instances' group.
+            callers = ["alb"] if spec["kind"] == WEB else ["tasks"] + (["instances"] if self.uses_instance_network() else [])
+            for caller in callers:
+                wanted[group].setdefault(ports + (caller,), []).append(svc)
+        out: Dict[str, List[Dict[str, Any]]] = {}
+        for group, rules in wanted.items():
+            out[group] = [{"proto": "tcp", "from_port": low, "to_port": high, "group_name": sources[caller],
+                           "group_desc": self.names.security_group_descriptions[caller],
+                           "rule_desc": "%s to %s" % (caller, ", ".join(svcs))}
+                          for (low, high, caller), svcs in sorted(rules.items())]
+        return out
+
+    def uses_instance_network(self) -> bool:
+        """Whether a service's tasks use their instances' network (bridge or host mode)."""
+        return any(spec["network_mode"] != "awsvpc" for spec in self.services.values())
+
     def platform(self, region: str, account_id: str) -> Dict[str, Any]:
         """What the platform role is given."""
         env = self.environment
+        rules = self.security_group_rules()
+        capacity = dict(env["env_ec2_capacity"])
+        if capacity:
+            stack = self.names.stack
+            capacity["scaling_policies"] = [
+                {"name": "%s-%s" % (stack, policy["name"]), "metric_type": schema.ASG_METRICS[policy["metric"]],
+                 "target": policy["target"], "disable_scale_in": policy["disable_scale_in"],
+                 **({"warmup": policy["warmup"]} if "warmup" in policy else {})}
+                for policy in capacity.get("scaling_policies", [])]
         return {
             "name": self.names.stack,
             "tags": self.names.tags,
             "network": env["env_network"],
             "listener_ports": self.listener_ports,
-            "task_ports": sorted({svc["container_port"] for svc in self.services.values()}),
+            "task_ports": sorted({r["from_port"] for r in rules["tasks"] if r["group_name"] == self.names.security_groups["alb"]}),
+            "task_rules": rules["tasks"],
+            "instance_rules": rules["instances"],
+            "private_subnets": "private_subnet_ids" in env["env_network"] or "private_subnet_tags" in env["env_network"],
             "secret_arns": sorted(set(self.secret_references(region, account_id).values())),
             "container_insights": env["env_container_insights"],
-            "ec2_capacity": env["env_ec2_capacity"],
+            "ec2_capacity": capacity,
         }
 
     def cloudwatch(self) -> Dict[str, Any]:
         """cloudwatch_stack's options of the services' side (before the services start)."""
         env, services = self.environment, sorted(self.services)
-        return cloudwatch.service_side(self.names.stack, services, {svc: self.names.log_group(svc) for svc in services},
+        return cloudwatch.service_side(self.names.stack, services, self.log_groups(),
                                        env["env_log_retention_days"], env["env_log_kms_key_id"], env["env_alarm_email"],
                                        env["env_alarm_https_endpoint"])
 
     def cloudwatch_load_balancer(self, ctx: Context) -> Dict[str, Any]:
-        """cloudwatch_stack's options of the load balancer's side (alarms per target group, the dashboard)."""
-        arns = {svc: ctx.target_group_arns.get(self.names.target_group(svc), "") for svc in self.services}
-        return cloudwatch.load_balancer_side(self.names.stack, ctx.region, sorted(self.services), ctx.load_balancer_arn, arns)
+        """cloudwatch_stack's options of the load balancer's side (alarms per target group of the web services,
+        the dashboard of every service)."""
+        web = self.web_services()
+        arns = {svc: ctx.target_group_arns.get(self.names.target_group(svc), "") for svc in web}
+        return cloudwatch.load_balancer_side(self.names.stack, ctx.region, sorted(self.services), ctx.load_balancer_arn, arns,
+                                             web_services=web)
 
     def smoke_checks(self) -> List[Dict[str, Any]]:
         """deploy.yml's HTTP checks: listener 80's over HTTPS at the domain when there is one."""
@@ -386,10 +648,73 @@ def load(application: Any, environment: Dict[str, Any]) -> Definition:
     services = {}
     for name, spec in app["services"].items():
         services[name] = merge(spec, env["env_services"].get(name, {}))
+    for spec in services.values():
+        spec.setdefault("placement", "ec2" if env["env_ec2_capacity"].get("default") else "fargate")
     definition = Definition(app, env, services, warnings)
+    # What a kind refuses is what the user wrote: checked before the kind's defaults are filled in.
+    for name in sorted(services):
+        _check_kind(definition, name, services[name], problems)
+    problems.raise_if_any()
+    for name in sorted(services):
+        _fill_defaults(services[name])
     _check_references(definition, problems)
     problems.raise_if_any()
     return definition
+
+
+def _fill_defaults(spec: Dict[str, Any]) -> None:
+    """The defaults that depend on the service's kind and placement."""
+    if spec["kind"] == WEB:
+        if "health_check" not in spec:
+            spec["health_check"] = schema.HEALTH_CHECK.validate({}, "", Problems())
+        for key, value in WEB_DEFAULTS.items():
+            spec.setdefault(key, value)
+    if spec["placement"] == "fargate":
+        for key, value in FARGATE_DEFAULTS.items():
+            spec.setdefault(key, value)
+    if spec["kind"] == BACKEND and "discovery" not in spec:
+        spec["discovery"] = {"enabled": True, "ttl": 60}
+
+
+def _check_kind(d: Definition, svc: str, spec: Dict[str, Any], problems: Problems) -> None:
+    """Options that make no sense for the service's kind or placement, refused with their path."""
+    kind = spec["kind"]
+    if kind != WEB:
+        for key in WEB_ONLY:
+            if key in spec:
+                problems.add(d.where(svc, key), spec[key], "only web services have it (%s is kind %s: no load balancer)"
+                             % (svc, kind))
+    if kind == WORKER:
+        for key in ("container_port", "discovery"):
+            if key in spec:
+                problems.add(d.where(svc, key), spec[key], "a worker has no port and is not found by other services: "
+                             "make it kind backend or web")
+    elif "container_port" not in spec:
+        problems.add(d.where(svc, "container_port"), MISSING, "required for kind %s (the port %s reach it on)"
+                     % (kind, "the load balancer's targets" if kind == WEB else "other services"))
+    if spec["placement"] == "ec2" and not d.environment["env_ec2_capacity"]:
+        problems.add(d.where(svc, "placement"), "ec2", "the environment has no EC2 capacity: set env_ec2_capacity")
+    if spec["network_mode"] != "awsvpc":
+        if spec["placement"] != "ec2":
+            problems.add(d.where(svc, "network_mode"), spec["network_mode"], "Fargate runs awsvpc only: set placement: ec2")
+        if spec["subnets"] == "private":
+            problems.add(d.where(svc, "subnets"), "private", "%s tasks use their instances' network: subnets apply to "
+                         "awsvpc only" % spec["network_mode"])
+    if spec["subnets"] == "private":
+        network = d.environment["env_network"]
+        if "private_subnet_ids" not in network and "private_subnet_tags" not in network:
+            problems.add(d.where(svc, "subnets"), "private", "the environment has no private subnets: set "
+                         "env_network.private_subnet_ids or private_subnet_tags")
+    found = spec.get("discovery")
+    if found and found.get("enabled", True) and found.get("dns_record_type") == "A" and spec["network_mode"] != "awsvpc":
+        problems.add(d.where(svc, "discovery") + ".dns_record_type", "A", "%s network mode registers SRV records "
+                     "(address and port): A records need awsvpc" % spec["network_mode"])
+    if spec["placement"] == "fargate":
+        for name, cspec, _key in d.container_specs(svc):
+            driver = (cspec.get("logging") or {}).get("driver", "awslogs")
+            if driver not in FARGATE_LOG_DRIVERS:
+                problems.add(d.container_where(svc, name, "logging") + ".driver", driver,
+                             "Fargate supports %s only: use placement: ec2" % ", ".join(FARGATE_LOG_DRIVERS))
 
 
 def _near(name: str, known: List[str]) -> str:
@@ -407,8 +732,12 @@ def _check_overrides(known: List[str], overrides: Dict[str, Any], problems: Prob
 def _check_references(d: Definition, problems: Problems) -> None:
     app, env = d.application, d.environment
     known = sorted(app["services"])
+    web = d.web_services()
     ports: List[int] = []
-    for index, listener in enumerate(app["listeners"]):
+    if web and not app.get("listeners"):
+        problems.add("listeners", app.get("listeners", []), "web services (%s) are reached through the load balancer: add a "
+                     "listener, or make them kind backend or worker" % ", ".join(web))
+    for index, listener in enumerate(app.get("listeners", [])):
         where = "listeners[%d]" % index
         if listener["port"] in ports:
             problems.add(where + ".port", listener["port"], "duplicate listener port")
@@ -416,7 +745,10 @@ def _check_references(d: Definition, problems: Problems) -> None:
         if listener["default_service"] not in app["services"]:
             problems.add(where + ".default_service", listener["default_service"],
                          "no such service (%s)%s" % (", ".join(known), _near(listener["default_service"], known)))
-    if env["env_domain"]:
+        elif listener["default_service"] not in web:
+            problems.add(where + ".default_service", listener["default_service"], "is kind %s: a listener forwards to a "
+                         "web service (%s)" % (d.kind(listener["default_service"]), ", ".join(web) or "none"))
+    if env["env_domain"] and ports:
         if HTTP_PORT not in ports:
             problems.add("env_domain", env["env_domain"], "HTTPS moves listener 80 to 443, but no listener is on port 80 "
                          "(listeners: %s)" % ", ".join(str(p) for p in ports))
@@ -444,13 +776,13 @@ def _check_names(d: Definition, problems: Problems) -> None:
     if len(names.execution_role) > IAM_ROLE_NAME_MAX:
         problems.add("env_name", d.environment["env_name"], "the role name %s is longer than %d characters"
                      % (names.execution_role, IAM_ROLE_NAME_MAX))
-    for svc in sorted(d.services):
+    for svc in d.web_services():
         tg_name = names.target_group(svc)
         if len(tg_name) > TARGET_GROUP_NAME_MAX:
             problems.add("services.%s" % svc, MISSING, "its target group name %s is %d characters long; AWS allows %d: "
                          "shorten the service name or env_name" % (tg_name, len(tg_name), TARGET_GROUP_NAME_MAX))
-    if len(d.services) > TARGET_GROUPS_PER_LOAD_BALANCER:
-        problems.add("services", sorted(d.services), "a load balancer takes at most %d target groups"
+    if len(d.web_services()) > TARGET_GROUPS_PER_LOAD_BALANCER:
+        problems.add("services", d.web_services(), "a load balancer takes at most %d target groups"
                      % TARGET_GROUPS_PER_LOAD_BALANCER)
 
 
@@ -501,29 +833,188 @@ def _check_routes(d: Definition, ports: List[int], problems: Problems) -> None:
 
 
 def _check_service(d: Definition, svc: str, spec: Dict[str, Any], problems: Problems) -> None:
-    if "image" in spec and "archive" in spec:
-        problems.add(d.where(svc, "archive"), spec["archive"], "image and archive are exclusive: image names an image "
-                     "that exists, archive is pushed to the service's ECR repository")
-    allowed = FARGATE_SIZES.get(spec["cpu"])
-    if allowed is None:
-        problems.add(d.where(svc, "cpu"), spec["cpu"], "not a Fargate CPU size (one of %s)"
-                     % ", ".join(str(c) for c in FARGATE_SIZES))
-    elif spec["memory"] not in allowed:
-        problems.add(d.where(svc, "memory"), spec["memory"], "Fargate cpu %d allows memory %d..%d MiB%s" % (
-            spec["cpu"], allowed[0], allowed[-1],
-            "" if len(allowed) > 8 else " (one of %s)" % ", ".join(str(m) for m in allowed)))
-    if spec.get("memory_reservation", 0) > spec["memory"]:
-        problems.add(d.where(svc, "memory_reservation"), spec["memory_reservation"],
-                     "must be <= the task's memory (%d)" % spec["memory"])
+    containers = d.container_specs(svc)
+    for name, cspec, _key in containers:
+        if "image" in cspec and "archive" in cspec:
+            problems.add(d.container_where(svc, name, "archive"), cspec["archive"], "image and archive are exclusive: image "
+                         "names an image that exists, archive is pushed to the container's ECR repository")
+    if spec["placement"] == "fargate":
+        allowed = FARGATE_SIZES.get(spec["cpu"])
+        if allowed is None:
+            problems.add(d.where(svc, "cpu"), spec["cpu"], "not a Fargate CPU size (one of %s)"
+                         % ", ".join(str(c) for c in FARGATE_SIZES))
+        elif spec["memory"] not in allowed:
+            problems.add(d.where(svc, "memory"), spec["memory"], "Fargate cpu %d allows memory %d..%d MiB%s" % (
+                spec["cpu"], allowed[0], allowed[-1],
+                "" if len(allowed) > 8 else " (one of %s)" % ", ".join(str(m) for m in allowed)))
+    _check_sizes(d, svc, spec, containers, problems)
     scaling = spec.get("autoscaling")
     if scaling and scaling["max_capacity"] < scaling["min_capacity"]:
         problems.add(d.where(svc, "autoscaling") + ".max_capacity", scaling["max_capacity"],
                      "must be >= min_capacity (%d)" % scaling["min_capacity"])
-    for var, ref in sorted(spec.get("secrets", {}).items()):
-        if not is_secret_reference(ref if ref.startswith("arn:") else d.names.secret_prefix + ref.lstrip("/")):
-            problems.add("%s.%s" % (d.where(svc, "secrets"), var), ref,
-                         "not an SSM parameter name, SSM parameter ARN or Secrets Manager secret ARN")
-    clash = sorted(set(spec.get("environment", {})) & set(spec.get("secrets", {})))
-    for var in clash:
-        problems.add("%s.%s" % (d.where(svc, "secrets"), var), spec["secrets"][var],
-                     "also set in environment: a variable is either plain or secret")
+    for name, cspec, _key in containers:
+        base = d.container_where(svc, name)
+        refs = dict(("%s.%s" % (join(base, "secrets"), var), ref) for var, ref in cspec.get("secrets", {}).items())
+        refs.update(("%s.%s" % (join(base, "logging") + ".secret_options", option), ref)
+                    for option, ref in (cspec.get("logging") or {}).get("secret_options", {}).items())
+        for where, ref in sorted(refs.items()):
+            if not is_secret_reference(ref if ref.startswith("arn:") else d.names.secret_prefix + ref.lstrip("/")):
+                problems.add(where, ref, "not an SSM parameter name, SSM parameter ARN or Secrets Manager secret ARN")
+        clash = sorted(set(cspec.get("environment", {})) & set(cspec.get("secrets", {})))
+        for var in clash:
+            problems.add("%s.%s" % (d.container_where(svc, name, "secrets"), var), cspec["secrets"][var],
+                         "also set in environment: a variable is either plain or secret")
+        _check_logging(d, svc, name, cspec, problems)
+        for var, value in sorted(cspec.get("environment", {}).items()):
+            _check_value_references(d, "%s.%s" % (d.container_where(svc, name, "environment"), var), value, problems)
+    _check_containers(d, svc, spec, containers, problems)
+
+
+def _check_sizes(d: Definition, svc: str, spec: Dict[str, Any], containers: List[Tuple[str, Dict[str, Any], str]],
+                 problems: Problems) -> None:
+    """Memory: the task's, or each container's (ECS needs one of them); reservations below the limits."""
+    for index, (name, cspec, _key) in enumerate(containers):
+        limit_key = "container_memory" if index == 0 else "memory"
+        limit = cspec.get(limit_key)
+        reservation = cspec.get("memory_reservation")
+        if reservation is not None:
+            if limit is not None and reservation > limit:
+                problems.add(d.container_where(svc, name, "memory_reservation"), reservation,
+                             "must be <= the container's memory (%d)" % limit)
+            elif "memory" in spec and reservation > spec["memory"]:
+                problems.add(d.container_where(svc, name, "memory_reservation"), reservation,
+                             "must be <= the task's memory (%d)" % spec["memory"])
+        if "memory" not in spec and limit is None and reservation is None:
+            problems.add(d.container_where(svc, name, limit_key), MISSING, "the task has no memory: ECS needs the container's "
+                         "memory or memory_reservation (or set the service's memory)")
+    if "memory" in spec:
+        total = sum(cspec.get("container_memory" if index == 0 else "memory") or 0 for index, (_n, cspec, _k) in enumerate(containers))
+        if total > spec["memory"]:
+            problems.add(d.where(svc, "memory"), spec["memory"], "the containers' memory limits add up to %d MiB, more than "
+                         "the task's" % total)
+    if "cpu" in spec:
+        total = sum(cspec.get("container_cpu" if index == 0 else "cpu") or 0 for index, (_n, cspec, _k) in enumerate(containers))
+        if total > spec["cpu"]:
+            problems.add(d.where(svc, "cpu"), spec["cpu"], "the containers' cpu add up to %d units, more than the task's" % total)
+
+
+def _check_logging(d: Definition, svc: str, name: str, cspec: Dict[str, Any], problems: Problems) -> None:
+    logging = cspec.get("logging") or {}
+    driver = logging.get("driver", "awslogs")
+    if driver != "awslogs":
+        for key in ("group", "stream_prefix"):
+            if key in logging:
+                problems.add(d.container_where(svc, name, "logging") + "." + key, logging[key],
+                             "an awslogs option: driver is %s (give its options in options)" % driver)
+    else:
+        for option in ("awslogs-group", "awslogs-stream-prefix", "awslogs-region"):
+            if option in logging.get("options", {}):
+                problems.add("%s.options.%s" % (d.container_where(svc, name, "logging"), option), logging["options"][option],
+                             "set by group, stream_prefix and the environment's region")
+
+
+def _check_value_references(d: Definition, where: str, value: str, problems: Problems) -> None:
+    """``${...}`` in an environment value: a deployed value the application has."""
+    for match in REFERENCE.finditer(value):
+        if match.group(1):
+            continue
+        ref = match.group(2).strip()
+        parts = ref.split(".")
+        if ref in LOAD_BALANCER_REFERENCES:
+            if not d.has_load_balancer:
+                problems.add(where, value, "${%s}: the application has no load balancer (no web service)" % ref)
+        elif len(parts) == 3 and parts[0] == "services" and parts[2] == "discovery_name":
+            if parts[1] not in d.services:
+                known = sorted(d.services)
+                problems.add(where, value, "${%s}: no such service (%s)%s" % (ref, ", ".join(known), _near(parts[1], known)))
+            elif not d.discovery(parts[1]):
+                problems.add(where, value, "${%s}: service %s has no service discovery (give it discovery, or make it "
+                             "kind backend)" % (ref, parts[1]))
+        else:
+            problems.add(where, value, "${%s}: unknown reference (known: load_balancer.dns_name, load_balancer.url, "
+                         "services.<name>.discovery_name; write $${ for a literal ${)" % ref)
+
+
+def _check_containers(d: Definition, svc: str, spec: Dict[str, Any], containers: List[Tuple[str, Dict[str, Any], str]],
+                      problems: Problems) -> None:
+    """Names, links, dependencies, essential containers and host ports of the task's containers."""
+    main = d.container_name(svc)
+    names = [name for name, _spec, _key in containers]
+    if main in spec.get("containers", {}):
+        problems.add(d.where(svc, "containers") + "." + main, spec["containers"][main],
+                     "duplicate container name: the main container is called %s (container_name)" % main)
+    mode = spec["network_mode"]
+    graph: Dict[str, List[str]] = {}
+    for name, cspec, _key in containers:
+        for key in ("links", "depends_on"):
+            for other in (cspec.get(key) or []):
+                where = "%s.%s" % (d.container_where(svc, name, key), other) if key == "depends_on" \
+                    else d.container_where(svc, name, key)
+                if other not in names:
+                    problems.add(where, other, "no such container in the task (%s)%s" % (", ".join(names), _near(other, names)))
+                elif other == name:
+                    problems.add(where, other, "a container cannot %s itself" % ("link to" if key == "links" else "depend on"))
+                else:
+                    graph.setdefault(name, []).append(other)
+                    condition = cspec["depends_on"][other] if key == "depends_on" else ""
+                    target = dict((n, c) for n, c, _k in containers)[other]
+                    if condition in ("COMPLETE", "SUCCESS") and target.get("essential", True):
+                        problems.add(where, condition, "%s must exit for this condition: it cannot be essential (set its "
+                                     "essential: false)" % other)
+        if cspec.get("links") and mode != "bridge":
+            problems.add(d.container_where(svc, name, "links"), cspec["links"], "links need network_mode bridge (in %s mode "
+                         "the containers of a task reach each other on localhost)" % mode)
+    cycle = _cycle(graph)
+    if cycle:
+        problems.add(d.where(svc, "containers") if len(containers) > 1 else d.where(svc), " -> ".join(cycle),
+                     "the containers' links and depends_on form a cycle: none could start first")
+    if not any(cspec.get("essential", True) for _n, cspec, _k in containers):
+        problems.add(d.where(svc, "essential"), False, "a task needs at least one essential container")
+    seen: Dict[Tuple[int, str], str] = {}
+    for name, cspec, _key in containers:
+        ports = ([("container_port", {"container_port": spec["container_port"]})] if name == main and "container_port" in spec else []) + \
+            [("ports[%d]" % index, port) for index, port in enumerate(cspec.get("ports", []))]
+        for key, port in ports:
+            where = d.container_where(svc, name, key.split("[")[0]) + key[len(key.split("[")[0]):]
+            host = port.get("host_port")
+            if mode in ("awsvpc", "host"):
+                if host not in (None, port["container_port"]):
+                    problems.add(where + ".host_port", host, "in %s mode the host port is the container port (%d)"
+                                 % (mode, port["container_port"]))
+                host = port["container_port"]
+            if not host:
+                continue
+            taken = (host, port.get("protocol", "tcp"))
+            label = where if key == "container_port" else where + ".container_port"
+            if taken in seen:
+                problems.add(label, port["container_port"], "host port %d/%s is already taken in the task by %s"
+                             % (host, taken[1], seen[taken]))
+            else:
+                seen[taken] = name
+
+
+def _cycle(graph: Dict[str, List[str]]) -> List[str]:
+    """A cycle of the graph (as a path whose last node is its first), or []."""
+    state: Dict[str, int] = {}
+    path: List[str] = []
+
+    def visit(node: str) -> List[str]:
+        state[node] = 1
+        path.append(node)
+        for nxt in graph.get(node, []):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt):] + [nxt]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        state[node] = 2
+        path.pop()
+        return []
+
+    for node in sorted(graph):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return []

@@ -20,7 +20,14 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.shipyard.ecs.plugins.module_utils._app.api import AcmApi, Ec2Api, IamApi, Route53Api, tag_filters
+from ansible_collections.shipyard.ecs.plugins.module_utils._app.api import (
+    AcmApi,
+    AutoScalingPolicyApi,
+    Ec2Api,
+    IamApi,
+    Route53Api,
+    tag_filters,
+)
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.model import UNKNOWN, Context, Definition, partition_of
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.schema import MISSING, Problems
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi
@@ -63,6 +70,7 @@ class Apis:
         self.elbv2 = Elbv2Api(client("elbv2"))
         self.app_autoscaling = AppAutoscalingApi(client("application-autoscaling"))
         self.auto_scaling = AutoScalingApi(client("autoscaling"))
+        self.scaling_policies = AutoScalingPolicyApi(client("autoscaling"))
         self.namespaces = NamespaceReader(client("servicediscovery"))
         self.cloudwatch = CloudWatchApis(cloudwatch_api.CloudWatchApi(client("cloudwatch")), cloudwatch_api.LogsApi(client("logs")),
                                          cloudwatch_api.SnsApi(client("sns")), self.sts,
@@ -119,6 +127,7 @@ class EnvironmentPlanner:
         # sees as many zones as it will get.
         planned = self.d.environment["env_network"].get("public_subnets", [])
         ctx.subnet_ids = network.get("subnet_ids") or ["%s: subnet in %s" % (UNKNOWN, subnet["az"]) for subnet in planned]
+        ctx.private_subnet_ids = network.get("private_subnet_ids", [])
         ctx.images = images
         ctx.certificate_arn = certificate_arn
         groups = self._security_groups(ctx)
@@ -128,18 +137,25 @@ class EnvironmentPlanner:
         ctx.execution_role_arn = roles.get("execution", UNKNOWN)
         ctx.task_role_arn = roles.get("task", UNKNOWN)
         rendered = self.d.render(ctx)
+        scaling_policies = self._scaling_policies(ctx)
         self._cluster()
         self._repositories(images)
         self._cloudwatch(self.d.cloudwatch())
-        load_balancer = self._load_balancer(ctx, rendered)
+        load_balancer = self._load_balancer(ctx, rendered) if self.d.has_load_balancer else {}
         ctx.load_balancer_arn = load_balancer.get("load_balancer", {}).get("arn", "")
         ctx.target_group_arns = load_balancer.get("target_groups", {})
+        ctx.load_balancer_dns_name = load_balancer.get("load_balancer", {}).get("dns_name", "")
         self._cloudwatch(self.d.cloudwatch_load_balancer(ctx))
+        # Environment values that name the load balancer's DNS name are rendered with it once it is known.
+        rendered = self.d.render(ctx)
         self._services(ctx, rendered)
         return {
             "context": {"region": self.region, "account_id": account, "partition": partition_of(self.region),
-                        "vpc_id": ctx.vpc_id, "subnet_ids": ctx.subnet_ids, "certificate_arn": certificate_arn,
-                        "hosted_zone_id": zone_id, "images": images},
+                        "vpc_id": ctx.vpc_id, "subnet_ids": ctx.subnet_ids, "private_subnet_ids": ctx.private_subnet_ids,
+                        "certificate_arn": certificate_arn,
+                        "hosted_zone_id": zone_id, "images": images,
+                        # The EC2 capacity's scaling policies that are missing or differ (the platform role writes them).
+                        "scaling_policies_to_write": scaling_policies},
             "plan": self.entries,
             "warnings": self.warnings,
         }
@@ -215,29 +231,38 @@ class EnvironmentPlanner:
                          "the subnets found (%s) span %d Availability Zone(s); a load balancer needs two"
                          % (", ".join(sorted(s["SubnetId"] for s in subnets)) or "none", len(zones)))
         self.entries.append(entry("vpc", vpc_id, UNCHANGED, ["existing: not managed"]))
-        return {"vpc_id": vpc_id, "subnet_ids": sorted(s["SubnetId"] for s in subnets)}
+        out = {"vpc_id": vpc_id, "subnet_ids": sorted(s["SubnetId"] for s in subnets)}
+        if "private_subnet_ids" in net or "private_subnet_tags" in net:
+            private = ec2.describe_subnets(subnet_ids=net.get("private_subnet_ids"), filters=[
+                {"Name": "vpc-id", "Values": [vpc_id]}] + tag_filters(net.get("private_subnet_tags", {})))
+            key = "private_subnet_ids" if "private_subnet_ids" in net else "private_subnet_tags"
+            missing = sorted(set(net.get("private_subnet_ids", [])) - {s["SubnetId"] for s in private})
+            if missing or not private:
+                problems.add("env_network." + key, net[key], "not subnets of %s: %s" % (vpc_id, ", ".join(missing))
+                             if missing else "no subnet of %s matches" % vpc_id)
+            out["private_subnet_ids"] = sorted(s["SubnetId"] for s in private)
+        return out
 
     def _images(self, ctx: Context, problems: Problems) -> Dict[str, str]:
-        """Each service's image, pinned by digest where ECR already holds it."""
+        """Each container's image (by image key), pinned by digest where ECR already holds it."""
         out: Dict[str, str] = {}
         by_name = {repo["name"]: repo for repo in self.d.repositories()}
-        repos = {svc: by_name[name] for svc, name in self.d.repository_names().items()}
+        repos = {key: by_name[name] for key, name in self.d.repository_names().items()}
         tag = self.d.environment["env_image_tag"]
         existing = self._describe_repositories([r["name"] for r in repos.values()])
-        for svc in sorted(self.d.services):
-            spec = self.d.services[svc]
-            if svc not in repos:
-                out[svc] = spec["image"]
+        for key, _svc, spec, where in self.d.image_keys():
+            if key not in repos:
+                out[key] = spec["image"]
                 continue
-            repo = repos[svc]
+            repo = repos[key]
             if "archive" in repo:
-                self._check_archive(svc, repo["archive"], problems)
+                self._check_archive(self.d.image_where(key, "archive"), repo["archive"], problems)
             found = existing.get(repo["name"])
             digest = self._digest(repo["name"], tag) if found else None
             if digest:
-                out[svc] = "%s@%s" % (found["repositoryUri"], digest)
+                out[key] = "%s@%s" % (found["repositoryUri"], digest)
             elif "archive" not in repo:
-                problems.add(self.d.where(svc), MISSING, "no image %s:%s in ECR and no archive to push: push it first "
+                problems.add(where, MISSING, "no image %s:%s in ECR and no archive to push: push it first "
                              "(docs/ci.md), set env_image_tag, or give image or archive" % (repo["name"], tag))
         return out
 
@@ -251,8 +276,7 @@ class EnvironmentPlanner:
         images = self.apis.ecr.batch_get_image(repository, [{"imageTag": tag}]).get("images") or []
         return images[0]["imageId"].get("imageDigest") if images else None
 
-    def _check_archive(self, svc: str, path: str, problems: Problems) -> None:
-        where = self.d.where(svc, "archive")
+    def _check_archive(self, where: str, path: str, problems: Problems) -> None:
         if not os.path.exists(path):
             problems.add(where, path, "no such file")
             return
@@ -306,20 +330,30 @@ class EnvironmentPlanner:
     # -- the plan of each resource ------------------------------------------------------------
 
     def _security_groups(self, ctx: Context) -> Dict[str, str]:
-        names = self.d.names.security_groups
-        wanted = {"alb": sorted(set(self.d.listener_ports)), "tasks": self.d.platform(self.region, ctx.account_id)["task_ports"]}
-        found = {}
+        """The load balancer's, the tasks' and (with EC2 capacity) the instances' groups and their inbound rules."""
+        names = dict(self.d.names.security_groups)
+        if not self.d.has_load_balancer:
+            del names["alb"]
+        platform = self.d.platform(self.region, ctx.account_id)
+        wanted = {"alb": ["tcp %d from 0.0.0.0/0" % port for port in sorted(set(self.d.listener_ports))],
+                  "tasks": _rule_lines(platform["task_rules"])}
+        if self.d.environment["env_ec2_capacity"]:
+            names["instances"] = self.d.names.instance_security_group
+            wanted["instances"] = _rule_lines(platform["instance_rules"])
+        found: Dict[str, Dict[str, Any]] = {}
         if ctx.vpc_id != UNKNOWN:
             found = {g["GroupName"]: g for g in self.apis.ec2.describe_security_groups(ctx.vpc_id, list(names.values()))}
+        by_id = {g["GroupId"]: g["GroupName"] for g in found.values()}
         ids = {}
         for role, name in sorted(names.items()):
             group = found.get(name)
             if group is None:
-                self.entries.append(entry("security_group", name, CREATE, ["ingress ports: %s" % wanted[role]]))
+                self.entries.append(entry("security_group", name, CREATE, ["ingress: %s" % line for line in wanted[role]]))
                 continue
             ids[role] = group["GroupId"]
-            ports = sorted({p.get("FromPort") for p in group.get("IpPermissions") or [] if p.get("FromPort") == p.get("ToPort")})
-            changes = [] if ports == wanted[role] else ["ingress ports: %s -> %s" % (ports, wanted[role])]
+            current = _permission_lines(group.get("IpPermissions") or [], by_id)
+            changes = ["ingress: + %s" % line for line in wanted[role] if line not in current] + \
+                ["ingress: - %s" % line for line in current if line not in wanted[role]]
             self.entries.append(entry("security_group", name, UPDATE if changes else UNCHANGED, changes, id=group["GroupId"]))
         return ids
 
@@ -341,6 +375,34 @@ class EnvironmentPlanner:
                 changes = ["read-secrets policy: + %s" % arn for arn in added] + \
                     ["read-secrets policy: - %s" % arn for arn in removed]
             self.entries.append(entry("iam_role", name, UPDATE if changes else UNCHANGED, changes))
+        return out
+
+    def _scaling_policies(self, ctx: Context) -> List[str]:
+        """The Auto Scaling group's target-tracking policies: the names of those to create or update."""
+        policies = self.d.platform(self.region, ctx.account_id)["ec2_capacity"].get("scaling_policies", [])
+        if not policies:
+            return []
+        group = self.d.names.stack
+        found = {p["PolicyName"]: p for p in self.apis.scaling_policies.describe_policies(group, [p["name"] for p in policies])}
+        out = []
+        for policy in policies:
+            current = found.get(policy["name"])
+            wanted = {"metric": policy["metric_type"], "target": float(policy["target"]), "disable_scale_in": policy["disable_scale_in"],
+                      "warmup": policy.get("warmup")}
+            if current is None:
+                self.entries.append(entry("asg_policy", policy["name"], CREATE, ["%s target %s" % (wanted["metric"], wanted["target"])]))
+                out.append(policy["name"])
+                continue
+            config = current.get("TargetTrackingConfiguration") or {}
+            have = {"metric": (config.get("PredefinedMetricSpecification") or {}).get("PredefinedMetricType"),
+                    "target": config.get("TargetValue"), "disable_scale_in": bool(config.get("DisableScaleIn")),
+                    "warmup": current.get("EstimatedInstanceWarmup") if policy.get("warmup") is not None else None}
+            changes = ["%s: %s -> %s" % (key, have[key], wanted[key]) for key in sorted(wanted) if have[key] != wanted[key]]
+            if current.get("PolicyType") != "TargetTrackingScaling":
+                changes.insert(0, "policy type: %s -> TargetTrackingScaling" % current.get("PolicyType"))
+            self.entries.append(entry("asg_policy", policy["name"], UPDATE if changes else UNCHANGED, changes))
+            if changes:
+                out.append(policy["name"])
         return out
 
     def _cluster(self) -> bool:
@@ -408,18 +470,26 @@ class EnvironmentPlanner:
 
     def _services(self, ctx: Context, rendered: Dict[str, Any]) -> None:
         """ecs_stack's own planner, in check mode, where the cluster and what the services refer to exist;
-        otherwise (a new environment) every service is to be created."""
+        otherwise (a new environment) every service (and the Cloud Map namespace) is to be created."""
         wanted = {svc["name"]: svc for svc in rendered["stack_services"]}
-        known = UNKNOWN not in (ctx.task_security_group_id, ctx.execution_role_arn, ctx.task_role_arn) and \
+        known = UNKNOWN not in (ctx.task_security_group_id, ctx.execution_role_arn, ctx.task_role_arn, ctx.vpc_id) and \
             not any(UNKNOWN in subnet for subnet in ctx.subnet_ids)
         groups_exist = not any(e["resource"] == "target_group" and e["action"] == CREATE for e in self.entries)
         if not (self._cluster() and known and groups_exist):
+            namespace = rendered["cluster"].get("service_discovery_namespace")
+            if namespace:
+                self.entries.append(entry("cloud_map_namespace", namespace["name"], CREATE, ["private DNS namespace in %s"
+                                                                                             % namespace["vpc"]]))
             for name in sorted(wanted):
+                if "service_discovery" in wanted[name]:
+                    found = wanted[name]["service_discovery"]
+                    self.entries.append(entry("cloud_map_service", "%s.%s" % (found["name"], namespace["name"]), CREATE,
+                                              ["%s records, TTL %d s" % (found["dns_record_type"], found["ttl"])]))
                 self.entries.append(entry("service", name, CREATE, _first_revision(wanted[name])))
             return
         apis = self.apis
         entries, outcome = self._owner_plan(
-            ECS_STACK_SPEC, {"cluster": {"name": self.d.names.stack}, "services": rendered["stack_services"]}, "services",
+            ECS_STACK_SPEC, {"cluster": rendered["cluster"], "services": rendered["stack_services"]}, "services",
             lambda p: EcsStack(p, apis.ecs, apis.app_autoscaling, apis.elbv2, apis.namespaces, region=self.region, check_mode=True,
                                secrets=(apis.ssm, apis.secretsmanager, apis.sts), auto_scaling=apis.auto_scaling))
         self.entries.extend(entries)
@@ -444,12 +514,40 @@ class EnvironmentPlanner:
 
 def _first_revision(spec: Dict[str, Any]) -> List[str]:
     """What creating a service brings: its count, first revision and autoscaling."""
-    out = ["desired count %d, first revision of %s" % (spec["desired_count"], spec["task_definition"]["family"])]
+    definition = spec["task_definition"]
+    out = ["desired count %d, first revision of %s" % (spec["desired_count"], definition["family"])]
+    placement = ("capacity provider %s" % ", ".join(s["capacity_provider"] for s in spec["capacity_provider_strategy"])
+                 if spec.get("capacity_provider_strategy") else "launch type %s" % spec.get("launch_type"))
+    names = ", ".join(c["name"] for c in definition["containers"])
+    out.append("%s, network mode %s, containers %s" % (placement, definition["network_mode"], names))
+    if spec.get("load_balancers"):
+        out.append("behind target group %s" % ", ".join(lb["target_group"] for lb in spec["load_balancers"]))
     if "autoscaling" in spec:
         scaling = spec["autoscaling"]
         out.append("autoscaling %d..%d tasks, %s" % (scaling["min_capacity"], scaling["max_capacity"], ", ".join(
             "%s target %s" % (policy["metric"], policy["target"]) for policy in scaling["policies"])))
     return out
+
+
+def _ports(low: Any, high: Any) -> str:
+    return str(low) if low == high else "%s-%s" % (low, high)
+
+
+def _rule_lines(rules: List[Dict[str, Any]]) -> List[str]:
+    """The model's inbound rules as the plan shows them: ``tcp 32768-65535 from <group name>``."""
+    return sorted({"%s %s from %s" % (r["proto"], _ports(r["from_port"], r["to_port"]), r["group_name"]) for r in rules})
+
+
+def _permission_lines(permissions: List[Dict[str, Any]], group_names: Dict[str, str]) -> List[str]:
+    """A described group's inbound permissions in the same lines (other groups by name where known)."""
+    out = set()
+    for perm in permissions:
+        ports = _ports(perm.get("FromPort"), perm.get("ToPort"))
+        for ip_range in perm.get("IpRanges") or []:
+            out.add("%s %s from %s" % (perm.get("IpProtocol"), ports, ip_range.get("CidrIp")))
+        for pair in perm.get("UserIdGroupPairs") or []:
+            out.add("%s %s from %s" % (perm.get("IpProtocol"), ports, group_names.get(pair.get("GroupId"), pair.get("GroupId"))))
+    return sorted(out)
 
 
 def _as_list(value: Any) -> List[Any]:

@@ -27,20 +27,28 @@ def model_values(d: Definition, region: str, account_id: str) -> Dict[str, Any]:
         "region": region,
         "tags": names.tags,
         "services": sorted(d.services),
+        # Each service's kind (web, backend, worker); the load balancer exists when a service is a web service.
+        "kinds": {svc: d.kind(svc) for svc in sorted(d.services)},
+        "web_services": d.web_services(),
+        "load_balancer": d.has_load_balancer,
+        # Cloud Map: the namespace (when a service uses discovery) and each service's name in it.
+        "service_discovery": {"namespace": d.namespace if d.uses_discovery() else "",
+                              "names": {svc: d.discovery_name(svc) for svc in sorted(d.services) if d.discovery(svc)}},
         # ecs_stack's autoscaling option of each service that has autoscaling (scale.yml keeps its policy).
         "autoscaling": {svc: d.autoscaling(svc) for svc in sorted(d.services) if "autoscaling" in d.services[svc]},
         "names": {
             "cluster": names.stack,
             "load_balancer": names.stack,
-            "target_groups": {svc: names.target_group(svc) for svc in sorted(d.services)},
+            "target_groups": {svc: names.target_group(svc) for svc in d.web_services()},
             "log_groups": {svc: names.log_group(svc) for svc in sorted(d.services)},
+            "capacity_provider": names.ec2_capacity_provider,
             "families": {svc: names.family(svc) for svc in sorted(d.services)},
             "repositories": d.repository_names(),
             "security_groups": names.security_groups,
             "execution_role": names.execution_role,
             "task_role": names.task_role,
             "secret_prefix": names.secret_prefix,
-            "alarms": ["%s-%s" % (names.stack, alarm) for alarm in cloudwatch.alarm_names(sorted(d.services))],
+            "alarms": ["%s-%s" % (names.stack, alarm) for alarm in cloudwatch.alarm_names(sorted(d.services), d.web_services())],
             "dashboard": "%s-%s" % (names.stack, cloudwatch.DASHBOARD),
         },
         # cloudwatch_stack's options of the services' side (the logging role).
@@ -48,8 +56,8 @@ def model_values(d: Definition, region: str, account_id: str) -> Dict[str, Any]:
         "platform": d.platform(region, account_id),
         # What cloudwatch_stack state=absent deletes (teardown.yml).
         "cloudwatch_absent": {
-            "log_groups": [{"name": names.log_group(svc)} for svc in sorted(d.services)],
-            "alarms": [{"name": alarm} for alarm in cloudwatch.alarm_names(sorted(d.services))],
+            "log_groups": [{"name": group} for group in sorted({g for groups in d.log_groups().values() for g in groups})],
+            "alarms": [{"name": alarm} for alarm in cloudwatch.alarm_names(sorted(d.services), d.web_services())],
             "dashboards": [{"name": cloudwatch.DASHBOARD}],
         },
         "repositories": d.repositories(),

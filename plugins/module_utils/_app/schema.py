@@ -122,9 +122,12 @@ class Node:
     kind = "any"
 
     def __init__(self, doc: str = "", default: Any = MISSING, required: bool = False,
-                 check: Optional[Callable[[Any], Optional[str]]] = None, example: Any = MISSING) -> None:
+                 check: Optional[Callable[[Any], Optional[str]]] = None, example: Any = MISSING,
+                 default_doc: str = "") -> None:
         self.doc = doc
         self.default = default
+        # The default as the reference page states it, where the model fills it in (it depends on other keys).
+        self.default_doc = default_doc
         self.required = required
         self.extra_check = check
         self.example = example
@@ -473,6 +476,8 @@ def merge(base: Any, override: Any) -> Any:
 def _default_doc(node: Node) -> str:
     if node.required:
         return "required"
+    if node.default_doc:
+        return node.default_doc
     if node.default is MISSING:
         return ""
     if isinstance(node.default, bool):
