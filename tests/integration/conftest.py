@@ -48,8 +48,12 @@ def boto3_client(aws):
 
     session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1")
 
-    def make(service):
-        return session.client(service, endpoint_url=aws.endpoint)
+    def make(service, **config):
+        """A client of the emulator; ``config``: botocore Config keys (inject_host_prefix=False for the
+        data-plane calls whose host AWS prefixes, as DiscoverInstances' ``data-``)."""
+        from botocore.config import Config
+
+        return session.client(service, endpoint_url=aws.endpoint, config=Config(**config) if config else None)
 
     return make
 

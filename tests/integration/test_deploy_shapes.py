@@ -4,15 +4,11 @@
   balancer): planned first, deployed with no load balancer, no load balancer group and no alb_routes
   run, then a second run that writes nothing;
 * a backend service found through Cloud Map by a web service whose environment names the load
-  balancer's URL and the backend's discovery name (needs ecs_stack's Cloud Map options);
-* seed 002's shape: a web service on the EC2 capacity in bridge mode with two linked containers and
-  dynamic host ports (needs the emulator's container instances).
-
-The last two run once what they need is there: ecs_stack's ``services[].service_discovery`` option,
-container instances that the capacity's Auto Scaling group registers in the cluster.
+  balancer's URL and the backend's discovery name;
+* seed 002's shape on the EC2 capacity in bridge mode, planned (tests/integration/test_examples.py
+  deploys the seed systems themselves).
 """
 
-import base64
 import os
 import re
 
@@ -20,7 +16,6 @@ import pytest
 import yaml
 
 from integration.ansible_runner_helpers import REPO
-from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.spec import SERVICE_OPTIONS
 
 DEPLOY = os.path.join(REPO, "playbooks", "deploy.yml")
 STATUS = os.path.join(REPO, "playbooks", "status.yml")
@@ -126,7 +121,6 @@ def backend_behind_a_web_service():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif("service_discovery" not in SERVICE_OPTIONS, reason="ecs_stack has no services[].service_discovery option yet")
 def test_a_backend_service_is_registered_in_cloud_map_and_named_in_the_web_services_environment(aws, run_playbook, boto3_client, tmp_path):
     extra = write_app(tmp_path, backend_behind_a_web_service())
     aws.clear_calls()
@@ -182,49 +176,4 @@ def test_an_ec2_bridge_service_with_two_containers_is_planned_first(aws, run_pla
     assert "changes" not in plan[("security_group", "pingpong-local-tasks")], "bridge tasks use the instances' group"
     assert plan[("asg_policy", "pingpong-local-cpu")]["action"] == "create"
     assert ("log_group", "microservice-ping-pong-node") in plan
-    assert aws.write_calls() == []
-
-
-def container_instances_register(aws, boto3_client):
-    """Whether an instance of an Auto Scaling group with ECS_CLUSTER user data joins the cluster (the emulator's EC2
-    placement)."""
-    ec2, autoscaling, ecs = boto3_client("ec2"), boto3_client("autoscaling"), boto3_client("ecs")
-    ecs.create_cluster(clusterName="probe")
-    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.0.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
-    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-    user_data = base64.b64encode(b"#!/bin/bash\necho ECS_CLUSTER=probe >> /etc/ecs/ecs.config\n").decode()
-    ec2.create_launch_template(LaunchTemplateName="probe",
-                               LaunchTemplateData={"ImageId": image, "InstanceType": "t3.small", "UserData": user_data})
-    autoscaling.create_auto_scaling_group(AutoScalingGroupName="probe", MinSize=1, MaxSize=1, DesiredCapacity=1,
-                                          LaunchTemplate={"LaunchTemplateName": "probe"}, VPCZoneIdentifier=subnet)
-    # The ECS agent registers an instance some time after it starts.
-    aws.advance_time(120)
-    return bool(ecs.list_container_instances(cluster="probe")["containerInstanceArns"])
-
-
-@pytest.mark.slow
-def test_seed_002_web_service_on_ec2_bridge_mode_with_two_linked_containers_deploys(aws, run_playbook, boto3_client, tmp_path):
-    if not container_instances_register(aws, boto3_client):
-        pytest.skip("the emulator registers no container instances from an Auto Scaling group yet")
-    aws.reset()
-    extra = dict(write_app(tmp_path, ping_pong()), env_ec2_capacity=EC2_CAPACITY)
-    ok(run_playbook(DEPLOY, extra_vars=extra))
-    ecs, elbv2 = boto3_client("ecs"), boto3_client("elbv2")
-    service = ecs.describe_services(cluster="pingpong-local", services=["node"])["services"][0]
-    assert service["runningCount"] == 1 and service["capacityProviderStrategy"][0]["capacityProvider"] == "pingpong-local-ec2"
-    task_definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
-    assert task_definition["networkMode"] == "bridge"
-    john = task_definition["containerDefinitions"][0]
-    assert (john["name"], john["links"], john["portMappings"][0]["hostPort"]) == ("node-john", ["node-paul"], 0)
-    group = elbv2.describe_target_groups(Names=["local-node"])["TargetGroups"][0]
-    assert group["TargetType"] == "instance"
-    targets = elbv2.describe_target_health(TargetGroupArn=group["TargetGroupArn"])["TargetHealthDescriptions"]
-    assert len(targets) == 1 and 32768 <= targets[0]["Target"]["Port"] <= 65535
-    policies = boto3_client("autoscaling").describe_policies(AutoScalingGroupName="pingpong-local")["ScalingPolicies"]
-    assert [(p["PolicyName"], p["TargetTrackingConfiguration"]["TargetValue"]) for p in policies] == [("pingpong-local-cpu", 60.0)]
-
-    aws.clear_calls()
-    second = ok(run_playbook(DEPLOY, extra_vars=extra))
-    assert second.changed_tasks() == []
     assert aws.write_calls() == []

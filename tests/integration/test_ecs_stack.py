@@ -392,12 +392,10 @@ def test_teardown_prints_each_service_s_deletion_at_default_verbosity(aws, netwo
                                  progress[-1]), text
 
 
-# The emulator reports a deleted service INACTIVE at once; AWS keeps it DRAINING until its tasks
-# have stopped (and drained their targets), which is what this test watches.
-@pytest.mark.xfail(strict=True, reason="emulator: DeleteService answers INACTIVE at once, AWS says DRAINING until "
-                                       "the service's tasks have stopped")
-def test_a_slowed_teardown_prints_each_service_s_progress_at_least_every_15_seconds(aws, network, ansible, boto3_client,
-                                                                                      tmp_path):
+# AWS keeps a deleted service DRAINING until its tasks have stopped (and drained their targets),
+# which is what this test watches (the emulator does the same: tests/integration/emulator/).
+def test_a_slowed_teardown_prints_each_service_s_progress_at_least_every_15_seconds(
+        aws, network, ansible, boto3_client, tmp_path):
     running_fargate_service(network, boto3_client)
     # The target group's deregistration delay (300 s) keeps the service DRAINING: about 30 s of wall time at 10x.
     lines, text = teardown_output(aws, ansible, tmp_path, 10)

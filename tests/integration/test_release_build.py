@@ -29,7 +29,7 @@ TOP_LEVEL = {"COPYING", "README.md", "MANIFEST.json", "FILES.json", "requirement
              "inventories", "meta", "playbooks", "plugins", "policies", "roles"}
 CHECKOUT_ONLY = ["ansible.cfg", ".ansible-lint", "pytest.ini", "Makefile", "requirements-dev.txt", ".gitignore",
                  "execution-environment.yml", "collections/", "tests/", "extensions/", "bench/", "tools/", ".ci/",
-                 "inventories/local/", "changelogs/fragments/", "build/", ".venv/", ".collections/", ".local-aws/",
+                 "inventories/local/", "examples/", "changelogs/fragments/", "build/", ".venv/", ".collections/", ".local-aws/",
                  ".cache/"]
 
 

@@ -113,6 +113,9 @@ MODULE_ACTIONS: Dict[str, List[str]] = {
         "autoscaling:DescribeAutoScalingGroups", "autoscaling:CreateAutoScalingGroup",
         "autoscaling:UpdateAutoScalingGroup", "autoscaling:DeleteAutoScalingGroup", "autoscaling:CreateOrUpdateTags",
         "autoscaling:DeleteTags", "autoscaling:DisableMetricsCollection", "ec2:DescribeLaunchTemplates"],
+    # The instances' target tracking policies (the platform role, only for policies missing or different).
+    "community.aws.autoscaling_policy": [
+        "autoscaling:DescribePolicies", "autoscaling:PutScalingPolicy", "autoscaling:DeletePolicy"],
     # Lifecycle hooks are described for every group found.
     "amazon.aws.autoscaling_group_info": ["autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeLifecycleHooks"],
     # The instance profile is given by ARN (by name the module lists instance profiles).

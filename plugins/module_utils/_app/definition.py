@@ -189,11 +189,19 @@ DISCOVERY = Struct({
     "registers the tasks (on by default for backend services).")
 
 
+REPOSITORY = Str("The ECR repository (in this account) the container's image comes from at `env_image_tag`, instead of "
+                 "`<app>/<service>` (main container) or `<app>/<service>-<container>`; containers naming the same "
+                 "repository run the same image (at most one of them gives an `archive`).",
+                 pattern=r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$",
+                 pattern_doc="an ECR repository name (lower-case letters, digits, `._-` and `/`)", min_len=2, max_len=256)
+
+
 def _container_fields() -> Dict[str, Any]:
     """The keys a container has, whether the service's main one or one of its `containers`."""
     return {
         "image": Str("The image (`registry/repository:tag` or `...@sha256:...`).", min_len=1, max_len=1024),
         "archive": Str("An image archive pushed to the container's ECR repository as `env_image_tag`.", min_len=1),
+        "repository": REPOSITORY,
         "essential": Bool("The task stops when this container stops.", default_doc="`true`"),
         "ports": ListOf(PORT_MAPPING, "Port mappings."),
         "links": ListOf(CONTAINER_NAME, "Containers of the task this one reaches by name (bridge network mode only).",
@@ -239,6 +247,7 @@ SERVICE = Struct({
                  "when given, otherwise it must already be there).", min_len=1, max_len=1024),
     "archive": Str("An image archive (docker-archive or OCI layout tar) to push to the service's ECR repository as "
                    "`env_image_tag`; usually set per environment.", min_len=1),
+    "repository": _MAIN["repository"],
     "container_name": Str("The main container's name.", pattern=CONTAINER_NAME.pattern.pattern,
                           pattern_doc=CONTAINER_NAME.pattern_doc, default_doc="the service's name"),
     "container_port": Int("The port the main container listens on; the load balancer (web) or discovery (backend) "

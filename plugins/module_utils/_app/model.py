@@ -314,19 +314,20 @@ class Definition:
 
     def _repository_of(self, key: str) -> str:
         svc, _dot, container = key.partition(".")
-        return self.names.repository(svc, container)
+        spec = {k: s for k, _svc, s, _w in self.image_keys()}[key]
+        return spec.get("repository") or self.names.repository(svc, container)
 
     def repositories(self) -> List[Dict[str, Any]]:
-        """ecr_image_push's repositories: one per container without ``image``, with the archive it pushes."""
-        out = []
+        """ecr_image_push's repositories: one per repository a container without ``image`` runs from, with the
+        archive pushed to it (containers sharing a repository share the one entry)."""
+        out: Dict[str, Dict[str, Any]] = {}
         for key, _svc, spec, _where in self.image_keys():
             if "image" in spec:
                 continue
-            repo = {"name": self._repository_of(key)}
+            repo = out.setdefault(self._repository_of(key), {"name": self._repository_of(key)})
             if "archive" in spec:
                 repo["archive"] = spec["archive"]
-            out.append(repo)
-        return out
+        return list(out.values())
 
     def repository_names(self) -> Dict[str, str]:
         """Image key -> its ECR repository, for the containers without ``image``."""
@@ -762,10 +763,25 @@ def _check_references(d: Definition, problems: Problems) -> None:
     _check_routes(d, ports, problems)
     for name, spec in sorted(d.services.items()):
         _check_service(d, name, spec, problems)
+    _check_shared_repositories(d, problems)
     for index, check in enumerate(app.get("smoke_checks", [])):
         if check["listener"] not in ports and not (env["env_domain"] and check["listener"] == HTTPS_PORT):
             problems.add("smoke_checks[%d].listener" % index, check["listener"],
                          "no such listener (%s)" % ", ".join(str(p) for p in ports))
+
+
+def _check_shared_repositories(d: Definition, problems: Problems) -> None:
+    """Containers sharing an ECR repository run one image: two archives for it would race for one tag."""
+    archives: Dict[str, Tuple[str, str]] = {}
+    names = d.repository_names()
+    for key, _svc, spec, _where in d.image_keys():
+        if "image" in spec or "archive" not in spec:
+            continue
+        repo = names[key]
+        if repo in archives and archives[repo][1] != spec["archive"]:
+            problems.add(d.image_where(key, "archive"), spec["archive"], "%s also pushes %s to %s: containers sharing "
+                         "a repository run one image; give the archive once" % (archives[repo][0], archives[repo][1], repo))
+        archives.setdefault(repo, (d.image_where(key, "archive"), spec["archive"]))
 
 
 def _check_names(d: Definition, problems: Problems) -> None:
@@ -835,9 +851,11 @@ def _check_routes(d: Definition, ports: List[int], problems: Problems) -> None:
 def _check_service(d: Definition, svc: str, spec: Dict[str, Any], problems: Problems) -> None:
     containers = d.container_specs(svc)
     for name, cspec, _key in containers:
-        if "image" in cspec and "archive" in cspec:
-            problems.add(d.container_where(svc, name, "archive"), cspec["archive"], "image and archive are exclusive: image "
-                         "names an image that exists, archive is pushed to the container's ECR repository")
+        for other in ("archive", "repository"):
+            if "image" in cspec and other in cspec:
+                problems.add(d.container_where(svc, name, other), cspec[other], "image and %s are exclusive: image "
+                             "names an image that exists, %s" % (other, "archive is pushed to the container's ECR repository"
+                                                                 if other == "archive" else "repository names where one is"))
     if spec["placement"] == "fargate":
         allowed = FARGATE_SIZES.get(spec["cpu"])
         if allowed is None:

@@ -105,6 +105,7 @@ class EnvironmentPlanner:
         self.entries: List[Dict[str, Any]] = []
         self.warnings: List[str] = list(definition.warnings)
         self._repositories_found: Optional[Dict[str, Dict[str, Any]]] = None
+        self._digests: Dict[Tuple[str, str], Optional[str]] = {}
         self._cluster_active: Optional[bool] = None
 
     # -- the whole run ---------------------------------------------------------------------
@@ -273,8 +274,11 @@ class EnvironmentPlanner:
         return self._repositories_found
 
     def _digest(self, repository: str, tag: str) -> Optional[str]:
-        images = self.apis.ecr.batch_get_image(repository, [{"imageTag": tag}]).get("images") or []
-        return images[0]["imageId"].get("imageDigest") if images else None
+        """The tag's digest, asked once per repository and tag (containers may share a repository)."""
+        if (repository, tag) not in self._digests:
+            images = self.apis.ecr.batch_get_image(repository, [{"imageTag": tag}]).get("images") or []
+            self._digests[(repository, tag)] = images[0]["imageId"].get("imageDigest") if images else None
+        return self._digests[(repository, tag)]
 
     def _check_archive(self, where: str, path: str, problems: Problems) -> None:
         if not os.path.exists(path):

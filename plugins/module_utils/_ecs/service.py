@@ -221,11 +221,16 @@ def plan_service_update(name: str, current: Mapping[str, Any], desired: Mapping[
     actions: List[Action] = []
     for key, label in NOT_UPDATABLE.items():
         if key in desired and desired[key] != current.get(key):
+            if key == "launchType" and not current.get(key):
+                raise EcsError("service %s runs on the capacity provider strategy %s: ECS moves a service back to a "
+                               "launch type only when it was created with that launch type; give a capacity provider "
+                               "strategy instead (for Fargate: FARGATE), or delete the service (state=absent) and "
+                               "create it again" % (name, _strategy_text(current.get("capacityProviderStrategy"))))
             raise EcsError("service %s: the %s cannot change in place (%s -> %s); delete the service (state=absent) "
                            "and create it again" % (name, label, current.get(key), desired[key]))
-    if "capacityProviderStrategy" in desired and current.get("launchType") and desired["capacityProviderStrategy"]:
-        raise EcsError("service %s uses launch type %s: a capacity provider strategy cannot replace it in place"
-                       % (name, current["launchType"]))
+    # A service created with a launch type moves to a capacity provider strategy in place (UpdateService's
+    # documented transitions: Fargate launch type to an Auto Scaling group provider, EC2 launch type to
+    # Fargate's); the release that follows starts its tasks there.
     body_before = {k: current.get(k) for k in UPDATABLE if k in desired}
     body_after = {k: after.get(k) for k in UPDATABLE if k in desired}
     changes = differences(body_before, body_after)
@@ -238,6 +243,11 @@ def plan_service_update(name: str, current: Mapping[str, Any], desired: Mapping[
         actions.append(Action("tag", "service", name, reason="tags differ", before=current.get("tags", {}),
                               after=desired["tags"], changes=differences(current.get("tags", {}), desired["tags"])))
     return actions
+
+
+def _strategy_text(strategy: Optional[List[Mapping[str, Any]]]) -> str:
+    return "[%s]" % ", ".join("%s weight %s base %s" % (s.get("capacityProvider"), s.get("weight"), s.get("base"))
+                              for s in strategy or [])
 
 
 def update_kwargs(after: Mapping[str, Any]) -> Dict[str, Any]:

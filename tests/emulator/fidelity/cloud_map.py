@@ -168,4 +168,3 @@ def _port(task: Any, registry: Dict[str, Any]) -> Optional[int]:
         if container.get("networkInterfaces"):
             return int(container_port)
     return None
-

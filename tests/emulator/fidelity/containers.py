@@ -61,7 +61,7 @@ def dependencies(definition: Dict[str, Any]) -> List[Tuple[str, str]]:
     result = [(d.get("containerName"), (d.get("condition") or "START").upper()) for d in definition.get("dependsOn") or []]
     for link in definition.get("links") or []:
         name = link.split(":", 1)[0]
-        if all(name != other for other, _ in result):
+        if all(name != other for other, _condition in result):
             result.append((name, "START"))
     return result
 

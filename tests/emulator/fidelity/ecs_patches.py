@@ -256,6 +256,9 @@ def _delete_service(sim: Simulation, original: Callable, handler: Any) -> Any:
     if service_sim is not None:
         service_sim.deleted = True
         service_sim.service.desired_count = 0
+        # AWS: DRAINING while the scheduler stops the tasks, INACTIVE once none is left (ecs_sim).
+        if any(t.status != "STOPPED" for t in service_sim.all_tasks()):
+            service_sim.service.status = "DRAINING"
         sim._schedule(service_sim)
         service_sim.render()
     return result

@@ -756,6 +756,8 @@ class Simulation:
             stopping = [t for t in service.all_tasks() if t.live]
             for sim in stopping:
                 self._begin_stop(sim, "ServiceSchedulerInitiated", "Service deleted")
+            if service.service.status == "DRAINING" and all(t.status == "STOPPED" for t in service.all_tasks()):
+                service.service.status = "INACTIVE"
             return
         primary = service.primary
         self._circuit_breaker(service)

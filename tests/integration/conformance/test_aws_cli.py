@@ -54,6 +54,22 @@ def test_services_stable_fails_for_a_deleted_service(cli, fast_stack):
     assert TERMINAL in waited.stderr
 
 
+def test_a_deleted_service_drains_then_services_inactive_returns_once_its_tasks_have_stopped(cli, fast_stack):
+    """AWS: DeleteService answers DRAINING while the tasks stop; INACTIVE (the waiter's success) after."""
+    fast_stack.create_service(desired=2)
+    fast_stack.settle()
+    deleted = fast_stack.ecs.delete_service(cluster=CLUSTER, service="users", force=True)["service"]
+    [draining] = cli.aws_json("ecs", "describe-services", "--cluster", CLUSTER, "--services", "users")["services"]
+
+    waited = cli.wait("ecs", "services-inactive", "--cluster", CLUSTER, "--services", "users")
+    [service] = cli.aws_json("ecs", "describe-services", "--cluster", CLUSTER, "--services", "users")["services"]
+    tasks = fast_stack.ecs.list_tasks(cluster=CLUSTER, serviceName="users", desiredStatus="RUNNING")["taskArns"]
+
+    assert (deleted["status"], draining["status"]) == ("DRAINING", "DRAINING")
+    assert waited.returncode == 0, waited.stderr
+    assert service["status"] == "INACTIVE" and tasks == []
+
+
 def test_tasks_stopped_then_describe_tasks_gives_the_one_off_exit_code(cli, fast_stack):
     fast_stack.aws.set_behaviour("migrate:3", "exit", exit_code=3, after_seconds=5)
     definition = fast_stack.task_definition("migrate:3", family="migrate")

@@ -36,8 +36,9 @@ def _logged(stack, group, stream_prefix):
 
 
 def _logs(group):
-    return {"logDriver": "awslogs", "options": {"awslogs-group": group, "awslogs-region": "us-east-1",
-                                               "awslogs-stream-prefix": "app", "awslogs-create-group": "true"}}
+    options = {"awslogs-group": group, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "app",
+               "awslogs-create-group": "true"}
+    return {"logDriver": "awslogs", "options": options}
 
 
 def test_container_waits_pending_until_its_dependency_is_healthy(stack):
@@ -84,7 +85,7 @@ def test_init_container_that_fails_stops_the_task_before_the_app_starts(stack):
          "dependsOn": [{"containerName": "migrate", "condition": "SUCCESS"}]}])
     stack.advance(PULLED + 10)
 
-    [task] = [t for t in stack.tasks(name="app", desired_status="STOPPED")]
+    [task] = list(stack.tasks(name="app", desired_status="STOPPED"))
     assert task["stopCode"] == "TaskFailedToStart"
     assert "dependency SUCCESS of container migrate" in task["stoppedReason"]
     assert [c.get("exitCode") for c in task["containers"] if c["name"] == "migrate"] == [3]

@@ -3,11 +3,14 @@ logging and references to deployed values, as the seed systems need them (001 to
 
 import copy
 
+import pytest
+
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from app_cases import IMAGES, local_env, reference_app
 from ansible_collections.shipyard.ecs.plugins.module_utils._app import model
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.runner import model_values
+from ansible_collections.shipyard.ecs.plugins.module_utils._app.schema import DefinitionError
 from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch.spec import ARGUMENT_SPEC as CLOUDWATCH_SPEC
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.spec import ARGUMENT_SPEC as ECS_STACK_SPEC
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.taskdef import task_definition_from_options
@@ -262,6 +265,40 @@ def test_a_sidecar_runs_beside_the_main_container_with_its_own_image_repository(
     task = by_name(definition.render(ctx)["stack_services"])["users"]["task_definition"]
     assert by_name(task["containers"])["envoy"]["image"].endswith("@sha256:" + "a" * 64)
     valid(ECS_STACK_SPEC, {"cluster": {"name": "x"}, "services": [by_name(definition.render(CTX)["stack_services"])["users"]]})
+
+
+def test_containers_naming_one_repository_share_its_image_and_its_one_archive():
+    """Seed 002: node-john, node-paul, node-george and node-ringo run the one image microservice-ping-pong/node."""
+    app = ping_pong()
+    node = app["services"]["node"]
+    del node["image"]
+    for container in node["containers"].values():
+        del container["image"]
+        container["repository"] = "ping-pong/node"
+    env = env_with(env_services={"node": {"archive": "/tmp/node.tar"}}, env_ec2_capacity=EC2_CAPACITY)
+    definition = model.load(app, env)
+    assert definition.repositories() == [{"name": "ping-pong/node", "archive": "/tmp/node.tar"}]
+    assert set(definition.repository_names().values()) == {"ping-pong/node"}
+    task = by_name(definition.render(CTX)["stack_services"])["node"]["task_definition"]
+    assert {c["image"] for c in task["containers"]} == {"123456789012.dkr.ecr.us-east-1.amazonaws.com/ping-pong/node:local"}
+
+    node["containers"]["node-paul"]["archive"] = "/tmp/other.tar"
+    with pytest.raises(DefinitionError) as raised:
+        model.load(app, env)
+    assert "services.node.containers.node-paul.archive='/tmp/other.tar'" in raised.value.msg
+    assert "containers sharing a repository run one image" in raised.value.msg
+
+    del node["containers"]["node-paul"]["archive"]
+    node["containers"]["node-ringo"]["image"] = NODE
+    with pytest.raises(DefinitionError) as raised:
+        model.load(app, env)
+    assert "services.node.containers.node-ringo.repository='ping-pong/node': image and repository are exclusive" \
+        in raised.value.msg
+    node["containers"]["node-george"]["repository"] = "Ping-Pong/node"
+    with pytest.raises(DefinitionError) as raised:
+        model.load(app, env)
+    assert "services.node.containers.node-george.repository='Ping-Pong/node': must match an ECR repository name" \
+        in raised.value.msg
 
 
 def test_ec2_tasks_may_size_their_containers_instead_of_the_task():

@@ -97,9 +97,22 @@ def test_launch_type_change_fails_with_a_clear_message():
         _plan({"name": "users", "launch_type": "FARGATE"})
 
 
-def test_capacity_provider_strategy_on_a_launch_type_service_fails():
-    with pytest.raises(EcsError, match="capacity provider strategy cannot replace"):
-        _plan({"name": "users", "capacity_provider_strategy": [{"capacity_provider": "FARGATE", "weight": 1, "base": 0}]})
+def test_a_launch_type_service_moves_to_a_capacity_provider_strategy_in_place():
+    """UpdateService's documented transitions: EC2 launch type to Fargate's provider, Fargate to an ASG provider."""
+    actions = _plan({"name": "users", "capacity_provider_strategy": [{"capacity_provider": "FARGATE", "weight": 1, "base": 0}]})
+    assert [(a.verb, a.kind) for a in actions] == [("update", "service")]
+    assert actions[0].after == {"capacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]}
+    fargate = dict(DESCRIBED, launchType="FARGATE")
+    actions = _plan({"name": "users", "capacity_provider_strategy": [{"capacity_provider": "app-ec2", "weight": 1}]}, fargate)
+    assert actions[0].after == {"capacityProviderStrategy": [{"capacityProvider": "app-ec2", "weight": 1, "base": 0}]}
+
+
+def test_a_capacity_provider_service_does_not_move_to_a_launch_type_it_was_not_created_with():
+    on_provider = dict(DESCRIBED, capacityProviderStrategy=[{"capacityProvider": "app-ec2", "weight": 1, "base": 0}])
+    del on_provider["launchType"]
+    with pytest.raises(EcsError, match=r"runs on the capacity provider strategy \[app-ec2 weight 1 base 0\]: ECS moves "
+                                       r"a service back to a launch type only when it was created with"):
+        _plan({"name": "users", "launch_type": "FARGATE"}, on_provider)
 
 
 def test_network_configuration_is_order_free_and_public_ip_defaults_to_disabled():
