@@ -31,7 +31,9 @@ and the account id. Every problem is reported at once with its option path and v
     services.users.contianer_port=5000: unknown key; did you mean container_port?
 
 Names in AWS derive from `name` and `env_name`: the load balancer, cluster and topic are
-`<name>-<env_name>` (at most 32 characters), target groups `<env_name>-<service>` (at most 32),
+`<name>-<env_name>` (at most 32 characters), target groups `<env_name>-<service>` (at most 32;
+`<env_name>-<service>-instance` for `bridge` and `host` services, whose targets are instances: a
+service moving between network modes gets the other group, which the load balancer then routes to),
 log groups `/ecs/<name>-<env_name>/<service>`, task definition families
 `<name>-<env_name>-<service>`, ECR repositories `<name>/<service>`, secret references that are
 not ARNs SSM parameters under `/<name>/<env_name>/`.

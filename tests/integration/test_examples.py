@@ -8,9 +8,11 @@ deploy changes nothing and writes nothing, and status.yml shows every service he
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import pytest
+import yaml
 
 from integration.ansible_runner_helpers import REPO
 
@@ -21,6 +23,10 @@ EXAMPLES = os.path.join(REPO, "examples")
 sys.path.insert(0, os.path.join(REPO, "tools"))
 import build_demo_images  # noqa: E402  pylint: disable=wrong-import-position
 import seed_local_secrets  # noqa: E402  pylint: disable=wrong-import-position
+
+
+# An image that exists without a push (the emulator runs any reference; AWS would pull it).
+WORKER_IMAGE = "public.ecr.aws/docker/library/busybox:1.36"
 
 
 def ok(run):
@@ -37,9 +43,6 @@ def deploy_twice_and_status(example, aws, run_playbook, reference_secrets=False)
         build_demo_images.build(images, os.path.join(EXAMPLES, example, "app.yml"))
     env = {"SHIPYARD_EXAMPLE_IMAGES": images}
     inventory = os.path.join(EXAMPLES, example, "local")
-    base = os.path.join(EXAMPLES, example, "base-platform.yml")
-    if os.path.exists(base):  # what the seed had before its first deploy (seed 001's VPC)
-        ok(run_playbook(base, inventory=inventory, env=env))
     ok(run_playbook(DEPLOY, inventory=inventory, env=env))
     aws.clear_calls()
     second = ok(run_playbook(DEPLOY, inventory=inventory, env=env))
@@ -110,17 +113,39 @@ def test_ping_pong_four_linked_containers_in_bridge_mode_on_ec2(aws, run_playboo
 
 
 @pytest.mark.slow
-def test_ecsdemo_nodejs_backend_found_through_cloud_map(aws, run_playbook, boto3_client):
+def test_ecsdemo_nodejs_backend_found_through_cloud_map_then_a_sidecar_and_a_worker(aws, run_playbook, boto3_client,
+                                                                                  tmp_path):
+    inventory = os.path.join(EXAMPLES, "ecsdemo-nodejs", "local")
+    images = os.path.join(REPO, "build", "examples", "ecsdemo-nodejs")
+    build_demo_images.build(images, os.path.join(EXAMPLES, "ecsdemo-nodejs", "app.yml"))
+    env = {"SHIPYARD_EXAMPLE_IMAGES": images}
+    ok(run_playbook(os.path.join(EXAMPLES, "ecsdemo-nodejs", "base-platform.yml"), inventory=inventory, env=env))
+    # --check --diff on the new environment: everything planned, nothing of a load balancer, no write.
+    aws.clear_calls()
+    check = ok(run_playbook(DEPLOY, inventory=inventory, env=env, check=True, diff=True))
+    plan = check.task("Validate the application and plan the environment")["plan"]
+    resources = {(e["resource"], e["name"]) for e in plan}
+    assert ("service", "ecsdemo-nodejs") in resources and ("cloud_map_namespace", "service") in resources, plan
+    assert not [e for e in plan if e["resource"] in ("load_balancer", "target_group", "listener", "rule")], plan
+    assert aws.write_calls() == []
+
     deploy_twice_and_status("ecsdemo-nodejs", aws, run_playbook)
     cluster = "ecsworkshop-local"
-    ecs, sd, elbv2 = boto3_client("ecs"), boto3_client("servicediscovery"), boto3_client("elbv2")
+    ecs, sd, elbv2, ec2 = boto3_client("ecs"), boto3_client("servicediscovery"), boto3_client("elbv2"), boto3_client("ec2")
     assert elbv2.describe_load_balancers()["LoadBalancers"] == [], "a backend application has no load balancer"
+    groups = {g["GroupName"]: g for g in ec2.describe_security_groups()["SecurityGroups"]}
+    assert cluster + "-alb" not in groups
+    # The backend's port is open to the tasks' own group, and nothing else is.
+    tasks_group = groups[cluster + "-tasks"]
+    assert [(p["FromPort"], p["ToPort"], [pair["GroupId"] for pair in p["UserIdGroupPairs"]])
+            for p in tasks_group["IpPermissions"]] == [(3000, 3000, [tasks_group["GroupId"]])]
     service = service_of(ecs, cluster, "ecsdemo-nodejs")
     assert service["loadBalancers"] == [] and service["runningCount"] == 1
     registry = service["serviceRegistries"][0]["registryArn"]
     namespaces = {n["Name"]: n for n in sd.list_namespaces()["Namespaces"]}
     assert namespaces["service"]["Type"] == "DNS_PRIVATE"
-    discovered = boto3_client("servicediscovery", inject_host_prefix=False).discover_instances(NamespaceName="service", ServiceName="ecsdemo-nodejs")["Instances"]
+    discovered = boto3_client("servicediscovery", inject_host_prefix=False).discover_instances(
+        NamespaceName="service", ServiceName="ecsdemo-nodejs")["Instances"]
     task = running_tasks(ecs, cluster, "ecsdemo-nodejs")[0]
     assert [i["InstanceId"] for i in discovered] == [task["taskArn"].rsplit("/", 1)[1]]
     assert registry.endswith(sd.list_services()["Services"][0]["Id"])
@@ -129,12 +154,39 @@ def test_ecsdemo_nodejs_backend_found_through_cloud_map(aws, run_playbook, boto3
     assert (definition["cpu"], definition["memory"], container["memoryReservation"]) == ("256", "512", 512)
     assert container["logConfiguration"]["options"]["awslogs-stream-prefix"] == "ecsworkshop-nodejs"
     network = service["networkConfiguration"]["awsvpcConfiguration"]
-    ec2 = boto3_client("ec2")
     subnets = ec2.describe_subnets(SubnetIds=network["subnets"])["Subnets"]
     assert all(not s["MapPublicIpOnLaunch"] for s in subnets) and network["assignPublicIp"] == "DISABLED"
     policies = boto3_client("application-autoscaling").describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]
     tracking = policies[0]["TargetTrackingScalingPolicyConfiguration"]
     assert (tracking["TargetValue"], tracking["ScaleInCooldown"], tracking["ScaleOutCooldown"]) == (50.0, 30, 30)
+    alarms = [a["AlarmName"] for a in boto3_client("cloudwatch").describe_alarms(AlarmNamePrefix=cluster)["MetricAlarms"]]
+    assert sorted(alarms) == [cluster + "-ecsdemo-nodejs-cpu-high", cluster + "-ecsdemo-nodejs-memory-high"]
+
+    # Editing the application file: the backend gains a sidecar and the application a worker. --check --diff
+    # shows both first, the deploy runs them, the next run writes nothing.
+    with open(os.path.join(EXAMPLES, "ecsdemo-nodejs", "app.yml"), encoding="utf-8") as handle:
+        app = yaml.safe_load(handle)
+    app["services"]["ecsdemo-nodejs"]["containers"] = {"metrics": {"image": WORKER_IMAGE, "essential": False,
+                                                                   "ports": [{"container_port": 9102}]}}
+    app["services"]["mailer"] = {"kind": "worker", "image": WORKER_IMAGE, "command": ["sleep", "infinity"]}
+    (tmp_path / "app.yml").write_text(yaml.safe_dump(app))
+    edited = {"app_definition_file": str(tmp_path / "app.yml")}
+    aws.clear_calls()
+    preview = ok(run_playbook(DEPLOY, inventory=inventory, env=env, check=True, diff=True, extra_vars=edited))
+    lines = "\n".join(preview.task("Show the plan")["msg"])
+    assert re.search(r"update +task_definition +ecsworkshop-local-ecsdemo-nodejs\n +containers.metrics: - -> ", lines), lines
+    assert re.search(r"create +service +mailer", lines), lines
+    assert aws.write_calls() == []
+    ok(run_playbook(DEPLOY, inventory=inventory, env=env, extra_vars=edited))
+    service = service_of(ecs, cluster, "ecsdemo-nodejs")
+    containers = task_definition_of(ecs, service)["containerDefinitions"]
+    assert [(c["name"], c["essential"]) for c in containers] == [("ecsdemo-nodejs", True), ("metrics", False)]
+    mailer = service_of(ecs, cluster, "mailer")
+    assert (mailer["status"], mailer["runningCount"], mailer["loadBalancers"]) == ("ACTIVE", 1, [])
+    assert not task_definition_of(ecs, mailer)["containerDefinitions"][0].get("portMappings")
+    aws.clear_calls()
+    assert ok(run_playbook(DEPLOY, inventory=inventory, env=env, extra_vars=edited)).changed_tasks() == []
+    assert aws.write_calls() == []
 
 
 @pytest.mark.slow
@@ -173,7 +225,8 @@ def test_hypertrack_services_on_an_ec2_cluster_with_instance_scaling(aws, run_pl
 
 
 @pytest.mark.slow
-def test_flask_microservices_on_ec2_with_dynamic_host_ports(aws, run_playbook, boto3_client):
+def test_flask_microservices_on_ec2_with_dynamic_host_ports_then_one_service_moved_to_fargate(aws, run_playbook,
+                                                                                               boto3_client):
     deploy_twice_and_status("flask-microservices-ec2", aws, run_playbook, reference_secrets=True)
     cluster = "flask-microservices-local"
     ecs = boto3_client("ecs")
@@ -183,3 +236,24 @@ def test_flask_microservices_on_ec2_with_dynamic_host_ports(aws, run_playbook, b
         assert task_definition_of(ecs, service)["networkMode"] == "bridge"
         assert {t["capacityProviderName"] for t in running_tasks(ecs, cluster, name)} == {cluster + "-ec2"}
     assert sum(i["runningTasksCount"] for i in container_instances(ecs, cluster)) == 3
+
+    # users moves to Fargate by editing its placement: --check --diff shows it first, the deploy moves it
+    # (the EC2 capacity provider to Fargate's, awsvpc), the next run writes nothing.
+    images = os.environ["SHIPYARD_DEMO_IMAGES"]
+    moved = {"env_services": {
+        name: dict({"placement": "ec2", "network_mode": "bridge"} if name != "users" else {"placement": "fargate"},
+                   archive=os.path.join(images, name + ".tar")) for name in ("client", "users", "swagger")}}
+    inventory = os.path.join(EXAMPLES, "flask-microservices-ec2", "local")
+    aws.clear_calls()
+    preview = ok(run_playbook(DEPLOY, inventory=inventory, check=True, diff=True, extra_vars=moved))
+    plan = {(e["resource"], e["name"]): e for e in preview.task("Validate the application and plan the environment")["plan"]}
+    assert plan[("service", "users")]["action"] == "update", plan[("service", "users")]
+    assert aws.write_calls() == []
+    ok(run_playbook(DEPLOY, inventory=inventory, extra_vars=moved))
+    users = service_of(ecs, cluster, "users")
+    assert users["capacityProviderStrategy"] == [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]
+    assert task_definition_of(ecs, users)["networkMode"] == "awsvpc"
+    assert [t["launchType"] for t in running_tasks(ecs, cluster, "users")] == ["FARGATE"]
+    aws.clear_calls()
+    assert ok(run_playbook(DEPLOY, inventory=inventory, extra_vars=moved)).changed_tasks() == []
+    assert aws.write_calls() == []

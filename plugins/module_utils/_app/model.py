@@ -219,6 +219,17 @@ class Definition:
     def container_name(self, svc: str) -> str:
         return self.services[svc].get("container_name") or svc
 
+    def target_type(self, svc: str) -> str:
+        """A web service's targets: its tasks' addresses (awsvpc) or the instances' dynamic ports."""
+        return "ip" if self.services[svc]["network_mode"] == "awsvpc" else "instance"
+
+    def target_group_name(self, svc: str) -> str:
+        """A web service's target group: ``<env>-<service>``, with ``-instance`` for instance targets. AWS cannot
+        change a target group's type, so a service moving between awsvpc and bridge or host gets the other
+        group (created, routed to, then the old one deleted) rather than a refusal."""
+        base = self.names.target_group(svc)
+        return base + "-instance" if self.target_type(svc) == "instance" else base
+
     def container_specs(self, svc: str) -> List[Tuple[str, Dict[str, Any], str]]:
         """``(container name, its keys, image key)`` of each container of the service's task, the main one first."""
         spec = self.services[svc]
@@ -376,10 +387,10 @@ class Definition:
                     # Fargate tasks in public subnets need a public address to pull images; EC2 tasks cannot have one.
                     "assign_public_ip": spec["placement"] == "fargate" and not private}
             if web:
-                tg_name = names.target_group(svc)
+                tg_name = self.target_group_name(svc)
                 target_groups.append({
                     "name": tg_name, "port": spec["container_port"], "protocol": "HTTP",
-                    "target_type": "ip" if spec["network_mode"] == "awsvpc" else "instance",
+                    "target_type": self.target_type(svc),
                     "vpc_id": ctx.vpc_id, "deregistration_delay": spec["deregistration_delay"], "tags": tags,
                     "health_check": dict(spec["health_check"]),
                 })
@@ -400,7 +411,7 @@ class Definition:
                 service["autoscaling"] = self.autoscaling(svc)
             stack_services.append(service)
             release_services.append({"name": svc, "definition": task_definition})
-        listeners = [{"port": lst["port"], "protocol": "HTTP", "default_action": {"target_group": names.target_group(lst["default_service"])}}
+        listeners = [{"port": lst["port"], "protocol": "HTTP", "default_action": {"target_group": self.target_group_name(lst["default_service"])}}
                      for lst in self.application.get("listeners", [])]
         if self.environment["env_domain"] and listeners:
             listeners, routes = _https(listeners, routes, ctx.certificate_arn or UNKNOWN)
@@ -596,7 +607,7 @@ class Definition:
         """cloudwatch_stack's options of the load balancer's side (alarms per target group of the web services,
         the dashboard of every service)."""
         web = self.web_services()
-        arns = {svc: ctx.target_group_arns.get(self.names.target_group(svc), "") for svc in web}
+        arns = {svc: ctx.target_group_arns.get(self.target_group_name(svc), "") for svc in web}
         return cloudwatch.load_balancer_side(self.names.stack, ctx.region, sorted(self.services), ctx.load_balancer_arn, arns,
                                              web_services=web)
 
@@ -793,7 +804,7 @@ def _check_names(d: Definition, problems: Problems) -> None:
         problems.add("env_name", d.environment["env_name"], "the role name %s is longer than %d characters"
                      % (names.execution_role, IAM_ROLE_NAME_MAX))
     for svc in d.web_services():
-        tg_name = names.target_group(svc)
+        tg_name = d.target_group_name(svc)
         if len(tg_name) > TARGET_GROUP_NAME_MAX:
             problems.add("services.%s" % svc, MISSING, "its target group name %s is %d characters long; AWS allows %d: "
                          "shorten the service name or env_name" % (tg_name, len(tg_name), TARGET_GROUP_NAME_MAX))

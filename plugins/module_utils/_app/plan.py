@@ -478,8 +478,8 @@ class EnvironmentPlanner:
         wanted = {svc["name"]: svc for svc in rendered["stack_services"]}
         known = UNKNOWN not in (ctx.task_security_group_id, ctx.execution_role_arn, ctx.task_role_arn, ctx.vpc_id) and \
             not any(UNKNOWN in subnet for subnet in ctx.subnet_ids)
-        groups_exist = not any(e["resource"] == "target_group" and e["action"] == CREATE for e in self.entries)
-        if not (self._cluster() and known and groups_exist):
+        # Target groups alb_routes is to create are taken as created (ecs_stack's check mode does so).
+        if not (self._cluster() and known):
             namespace = rendered["cluster"].get("service_discovery_namespace")
             if namespace:
                 self.entries.append(entry("cloud_map_namespace", namespace["name"], CREATE, ["private DNS namespace in %s"

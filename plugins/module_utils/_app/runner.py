@@ -39,7 +39,7 @@ def model_values(d: Definition, region: str, account_id: str) -> Dict[str, Any]:
         "names": {
             "cluster": names.stack,
             "load_balancer": names.stack,
-            "target_groups": {svc: names.target_group(svc) for svc in d.web_services()},
+            "target_groups": {svc: d.target_group_name(svc) for svc in d.web_services()},
             "log_groups": {svc: names.log_group(svc) for svc in sorted(d.services)},
             "capacity_provider": names.ec2_capacity_provider,
             "families": {svc: names.family(svc) for svc in sorted(d.services)},

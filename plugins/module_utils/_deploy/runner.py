@@ -243,7 +243,8 @@ class ReleaseRunner:
                 raise ValidationError(where + ".task_definition", request.task_definition, exc.msg) from exc
             return choose_revision(current, None, [], explicit)
         if request.definition is not None:
-            rendered = self._whole_definition(request, service, where + ".definition")
+            rendered = self._whole_definition(request, service, where + ".definition", self.options.check_mode,
+                                              self.warnings)
         elif request.has_changes:
             rendered = self._overridden_definition(request, current, where)
         else:
@@ -258,9 +259,22 @@ class ReleaseRunner:
         return choose_revision(current, rendered, candidates)
 
     @staticmethod
-    def _whole_definition(request: Any, service: Dict[str, Any], where: str) -> Dict[str, Any]:
-        """``services[].definition``: the revision is exactly that definition (its own tags, no others)."""
-        check_fits_service(request.definition, service, where)
+    def _whole_definition(request: Any, service: Dict[str, Any], where: str, check_mode: bool = False,
+                          warnings: Optional[List[str]] = None) -> Dict[str, Any]:
+        """``services[].definition``: the revision is exactly that definition (its own tags, no others).
+
+        In check mode a definition that does not fit the service as it is now is a warning: an earlier task
+        of the run (ecs_stack moving the service to other subnets, placement or target groups) may not have
+        changed it yet; the real run refuses it before any write.
+        """
+        try:
+            check_fits_service(request.definition, service, where)
+        except ValidationError as exc:
+            if not check_mode:
+                raise
+            if warnings is not None:
+                warnings.append("check mode: %s=%r: %s (unless an earlier task changes the service first)"
+                                % (exc.option, exc.value, exc.reason))
         rendered = copy.deepcopy(request.definition)
         rendered["tags"] = [t for t in rendered.get("tags") or [] if t.get("key") != RELEASED_TAG]
         return prune(rendered)

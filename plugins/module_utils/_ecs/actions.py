@@ -178,6 +178,9 @@ class UpdateService(StackAction):
     name: str = ""
     changes: Dict[str, Any] = field(default_factory=dict)
     discovery: Optional[Dict[str, Any]] = None
+    # The service moves (network mode, placement): the update carries the service's new revision, which
+    # ECS checks the new load balancers, network configuration and capacity against.
+    with_revision: bool = False
 
 
 @dataclass(frozen=True)

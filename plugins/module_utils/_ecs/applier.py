@@ -161,6 +161,8 @@ class Applier:
 
     def update_service(self, action: act.UpdateService) -> None:
         kwargs = self._with_registry(action.name, update_kwargs(action.changes))
+        if action.with_revision:
+            kwargs["taskDefinition"] = self.registered[action.name]
         self.described[action.name] = self.ecs.update_service(cluster=self.cluster_name, service=action.name, **kwargs)
 
     def tag_service(self, action: act.TagService) -> None:

@@ -138,8 +138,11 @@ def _validate_autoscaling(svc: Mapping[str, Any], where: str) -> None:
 
 
 def validate_against(params: Mapping[str, Any], current: Current, taskdefs: Mapping[str, Mapping[str, Any]],
-                     can_protect: bool) -> Dict[str, str]:
+                     can_protect: bool, check_mode: bool = False) -> Dict[str, str]:
     """Checks that need what was read; still before any write.
+
+    In check mode a target group that does not exist yet is taken as one that an earlier task of
+    the same run creates (alb_routes owns target groups): the real run checks it before writing.
 
     Returns the secret references of the services to create (option path -> reference), which
     the runner checks against SSM and Secrets Manager.
@@ -174,7 +177,7 @@ def validate_against(params: Mapping[str, Any], current: Current, taskdefs: Mapp
                                       strategy["capacity_provider"], "not a capacity provider of cluster %s (%s)" % (
                                           cluster_name, ", ".join(sorted(cluster_providers)) or "none"))
         described = current.services.get(svc["name"])
-        _validate_target_groups(svc, where, current, described)
+        _validate_target_groups(svc, where, current, described, check_mode)
         if is_live(described):
             continue
         kwargs = taskdefs.get(svc["name"])
@@ -192,7 +195,7 @@ def validate_against(params: Mapping[str, Any], current: Current, taskdefs: Mapp
 
 
 def _validate_target_groups(svc: Mapping[str, Any], where: str, current: Current,
-                            described: Optional[Mapping[str, Any]]) -> None:
+                            described: Optional[Mapping[str, Any]], check_mode: bool = False) -> None:
     """Target groups exist and, where ECS is about to bind them, belong to a load balancer.
 
     CreateService and UpdateService reject a target group no listener or rule forwards to.
@@ -201,6 +204,8 @@ def _validate_target_groups(svc: Mapping[str, Any], where: str, current: Current
         if is_live(described) else set()
     for j, lb in enumerate(svc.get("load_balancers") or []):
         group = current.target_groups.get(lb["target_group"])
+        if group is None and check_mode:
+            continue
         if group is None:
             raise ValidationError("%s.load_balancers[%d].target_group" % (where, j), lb["target_group"],
                                   "no such target group in this region")
@@ -214,7 +219,9 @@ def _validate_target_types(svc: Mapping[str, Any], where: str, current: Current,
     """awsvpc tasks register by IP address, bridge and host tasks by instance (CreateService rejects a mismatch)."""
     wanted = "ip" if network_mode == "awsvpc" else "instance"
     for j, lb in enumerate(svc.get("load_balancers") or []):
-        found = (current.target_groups.get(lb["target_group"]) or {}).get("TargetType") or "instance"
+        if lb["target_group"] not in current.target_groups:
+            continue  # check mode: created earlier in the run (_validate_target_groups)
+        found = current.target_groups[lb["target_group"]].get("TargetType") or "instance"
         if found != wanted:
             raise ValidationError("%s.load_balancers[%d].target_group" % (where, j), lb["target_group"],
                                   "target type %s does not fit network_mode %s (needs target type %s)" % (

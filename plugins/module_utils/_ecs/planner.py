@@ -209,21 +209,21 @@ def _plan_service(plan: StackPlan, cluster_name: str, svc: Mapping[str, Any], cu
         for report in plan_service_update(name, current_service(described), desired):  # type: ignore[arg-type]
             if report.verb == "update":
                 changes = dict(report.after or {})
+                moving = _moves(taskdefs.get(name), described, current, changes)  # type: ignore[arg-type]
+                if moving:
+                    _plan_revision(plan, name, taskdefs[name], current)
+                    report.changes.append({"path": "taskDefinition", "before": described.get("taskDefinition"),  # type: ignore[union-attr]
+                                           "after": "a revision of %s with %s" % (taskdefs[name]["family"], moving)})
                 plan.actions.append(act.UpdateService(report, name=name, changes=changes,
-                                                      discovery=discovery if "serviceRegistries" in changes else None))
+                                                      discovery=discovery if "serviceRegistries" in changes else None,
+                                                      with_revision=bool(moving)))
             else:
                 plan.actions.append(act.TagService(report, name=name, arn=described["serviceArn"],  # type: ignore[index]
                                                    before=dict(report.before or {}), after=dict(report.after or {})))
         plan.drift[name] = _drift(taskdefs.get(name), described, current)  # type: ignore[arg-type]
     else:
         kwargs = taskdefs[name]
-        latest = current.latest_revisions.get(kwargs["family"])
-        if latest is not None and normalise_task_definition(latest) == normalise_task_definition(kwargs):
-            plan.reused[name] = latest["taskDefinitionArn"]
-        else:
-            report = Action("create", "task_definition", kwargs["family"], reason="no ACTIVE revision of family %s "
-                            "matches the definition" % kwargs["family"], after=normalise_task_definition(kwargs))
-            plan.actions.append(act.RegisterTaskDefinition(report, service=name, definition=kwargs))
+        _plan_revision(plan, name, kwargs, current)
         count = svc.get("desired_count")
         if count is None:
             count = auto["min_capacity"] if auto else 1
@@ -235,6 +235,43 @@ def _plan_service(plan: StackPlan, cluster_name: str, svc: Mapping[str, Any], cu
         labels = _resource_labels(svc, current)
         for report in plan_autoscaling(name, before, desired_autoscaling(auto, labels)):
             plan.actions.append(_autoscaling_action(report, rid))
+
+
+def _plan_revision(plan: StackPlan, name: str, kwargs: Mapping[str, Any], current: Current) -> None:
+    """The service's revision: the family's latest when it matches the definition, otherwise a new one."""
+    latest = current.latest_revisions.get(kwargs["family"])
+    if latest is not None and normalise_task_definition(latest) == normalise_task_definition(kwargs):
+        plan.reused[name] = latest["taskDefinitionArn"]
+    else:
+        report = Action("create", "task_definition", kwargs["family"], reason="no ACTIVE revision of family %s "
+                        "matches the definition" % kwargs["family"], after=normalise_task_definition(kwargs))
+        plan.actions.append(act.RegisterTaskDefinition(report, service=name, definition=dict(kwargs)))
+
+
+# What UpdateService checks against the service's revision: its load balancers' target types and its
+# network configuration against the network mode, its capacity against the compatibilities.
+MOVING_KEYS = ("capacityProviderStrategy", "networkConfiguration", "loadBalancers")
+
+
+def _moves(kwargs: Optional[Mapping[str, Any]], described: Mapping[str, Any], current: Current,
+           changes: Mapping[str, Any]) -> str:
+    """What moves when a service changes placement or network mode ('' when nothing does).
+
+    ECS validates an UpdateService's load balancers, network configuration and capacity against the
+    revision the service runs after the update: a move between network modes or launch types gives the
+    new revision in the same call (a deployment of it starts; the release then follows it)."""
+    running = current.task_definitions.get(described.get("taskDefinition") or "")
+    if kwargs is None or running is None or not any(key in changes for key in MOVING_KEYS):
+        return ""
+    moved = []
+    before, after = running.get("networkMode") or "bridge", kwargs.get("networkMode") or "bridge"
+    if before != after:
+        moved.append("network mode %s (was %s)" % (after, before))
+    compat_before = sorted(running.get("requiresCompatibilities") or [])
+    compat_after = sorted(kwargs.get("requiresCompatibilities") or [])
+    if compat_before != compat_after:
+        moved.append("compatibilities %s (was %s)" % ("/".join(compat_after) or "-", "/".join(compat_before) or "-"))
+    return ", ".join(moved)
 
 
 def _resource_labels(svc: Mapping[str, Any], current: Current) -> Dict[str, str]:

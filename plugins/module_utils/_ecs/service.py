@@ -217,6 +217,7 @@ def plan_service_update(name: str, current: Mapping[str, Any], desired: Mapping[
 
     Raises ``EcsError`` when a difference cannot be applied in place.
     """
+    desired = on_fargate_provider(current, desired)
     after = merge(current, desired)
     actions: List[Action] = []
     for key, label in NOT_UPDATABLE.items():
@@ -243,6 +244,24 @@ def plan_service_update(name: str, current: Mapping[str, Any], desired: Mapping[
         actions.append(Action("tag", "service", name, reason="tags differ", before=current.get("tags", {}),
                               after=desired["tags"], changes=differences(current.get("tags", {}), desired["tags"])))
     return actions
+
+
+FARGATE_STRATEGY = [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]
+
+
+def on_fargate_provider(current: Mapping[str, Any], desired: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``desired`` for a service that runs on a capacity provider strategy: the Fargate launch type is asked
+    of it as the FARGATE capacity provider, which runs its tasks the same way.
+
+    ECS moves such a service back to a launch type only when it was created with that launch type, but it
+    moves it to Fargate's capacity provider in place (UpdateService: "Update the Amazon EC2 capacity provider
+    to a Fargate capacity provider"). Once it is there, launch type FARGATE and that strategy compare equal.
+    """
+    if desired.get("launchType") != "FARGATE" or current.get("launchType") or not current.get("capacityProviderStrategy"):
+        return desired
+    out = {k: v for k, v in desired.items() if k != "launchType"}
+    out["capacityProviderStrategy"] = copy.deepcopy(FARGATE_STRATEGY)
+    return out
 
 
 def _strategy_text(strategy: Optional[List[Mapping[str, Any]]]) -> str:

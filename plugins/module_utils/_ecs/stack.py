@@ -83,7 +83,8 @@ class EcsStack:
         """Validate, read, plan and (unless in check mode) apply; the result reports the plan."""
         taskdefs = validate_options(self.params, self.region)
         current = read_state(self.apis, self.params, taskdefs)
-        references = validate_against(self.params, current, taskdefs, self.apis.auto_scaling is not None)
+        references = validate_against(self.params, current, taskdefs, self.apis.auto_scaling is not None,
+                                      self.check_mode)
         if references and self.secret_apis is not None:
             unchecked = check_secret_references(references, *self.secret_apis, region=self.region)
             if unchecked:

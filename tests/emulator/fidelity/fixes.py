@@ -31,6 +31,8 @@ def install() -> None:
     _logs_filter_by_stream_name_prefix()
     _iam_cheap_account_lookup()
     _acm_dns_validation()
+    _ec2_rule_description_updates_return()
+    _elbv2_target_group_load_balancers()
 
 
 def patch_method(cls: Any, name: str, replacement: Callable) -> None:
@@ -401,3 +403,84 @@ def _acm_dns_validation() -> None:
         original(self)
 
     patch_method(models.CertBundle, "check", check)
+
+
+# EC2 -------------------------------------------------------------------------------------------
+def _ec2_rule_description_updates_return() -> None:
+    """UpdateSecurityGroupRuleDescriptionsIngress/Egress answer ``Return: true`` (EC2 API reference).
+
+    moto answers nothing; amazon.aws.ec2_security_group reads ``Return`` and fails with KeyError
+    when a rule's description changes.
+    """
+    from moto.core.responses import ActionResult
+    from moto.ec2.responses.security_groups import SecurityGroups
+
+    def returning(original: Callable, self: Any) -> Any:
+        original(self)
+        return ActionResult({"Return": True})
+
+    for name in ("update_security_group_rule_descriptions_ingress", "update_security_group_rule_descriptions_egress"):
+        patch_method(SecurityGroups, name, returning)
+    _ec2_rule_description_updates_of_group_pairs()
+
+
+def _ec2_rule_description_updates_of_group_pairs() -> None:
+    """UpdateSecurityGroupRuleDescriptions* change the description of a rule whose source is a security group.
+
+    moto finds the rule to update by comparing whole source groups, description included, so a rule
+    from another group never matches and keeps its old description (amazon.aws.ec2_security_group
+    then sees the difference again on every run).
+    """
+    from moto.ec2.models.security_groups import SecurityGroupBackend
+
+    def updating(egress: bool) -> Callable:
+        def replacement(original: Callable, self: Any, *args: Any, **kwargs: Any) -> Any:
+            group = original(self, *args, **kwargs)
+            low, high = kwargs.get("from_port"), kwargs.get("to_port")
+            for pair in kwargs.get("source_groups") or []:
+                if "Description" not in pair or "GroupId" not in pair:
+                    continue
+                for rule in group.egress_rules if egress else group.ingress_rules:
+                    if rule.source_group.get("GroupId") == pair["GroupId"] and \
+                            (rule.from_port, rule.to_port) == (int(low), int(high)):
+                        rule.source_group["Description"] = pair["Description"]
+            return group
+        return replacement
+
+    patch_method(SecurityGroupBackend, "update_security_group_rule_descriptions_ingress", updating(False))
+    patch_method(SecurityGroupBackend, "update_security_group_rule_descriptions_egress", updating(True))
+
+
+def _elbv2_target_group_load_balancers() -> None:
+    """A target group's ``LoadBalancerArns`` are the load balancers whose listeners or rules forward to it now.
+
+    moto adds a load balancer when a listener or rule is created and never updates the list: after
+    ModifyRule or ModifyListener moves traffic to another group, the new group says no load balancer
+    forwards to it (and ECS then refuses to bind it) while the old one still claims one.
+    """
+    from moto.elbv2.models import ELBv2Backend
+
+    def recompute(backend: Any) -> None:
+        used: Dict[str, List[str]] = {arn: [] for arn in backend.target_groups}
+        for lb_arn, balancer in backend.load_balancers.items():
+            for listener in balancer.listeners.values():
+                actions = list(listener.default_actions)
+                for rule in listener._non_default_rules.values():  # pylint: disable=protected-access
+                    actions.extend(rule.actions)
+                for action in actions:
+                    if action.type != "forward":
+                        continue
+                    for arn in backend._get_target_group_arns_from(action_data=action.data):  # pylint: disable=protected-access
+                        if arn in used and lb_arn not in used[arn]:
+                            used[arn].append(lb_arn)
+        for arn, group in backend.target_groups.items():
+            group.load_balancer_arns = used[arn]
+
+    def recomputing(original: Callable, self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original(self, *args, **kwargs)
+        recompute(self)
+        return result
+
+    for name in ("create_rule", "modify_rule", "delete_rule", "create_listener", "modify_listener", "delete_listener",
+                 "delete_load_balancer"):
+        patch_method(ELBv2Backend, name, recomputing)

@@ -131,7 +131,9 @@ def launch_service_tasks(sim: "Simulation", service: "ServiceSim", deployment: "
                     raise Unplaceable(decision.sentence())
             else:
                 instance = sim.fleet.by_arn(decision.instance.arn)
-        task = new_task(sim, backend, cluster, td, group, instance, launch_type=service.launch_type or "",
+        # AWS gives every service task a launch type, through a capacity provider too (FARGATE or EC2).
+        launch_type = service.launch_type or ("FARGATE" if service.fargate else "EC2")
+        task = new_task(sim, backend, cluster, td, group, instance, launch_type=launch_type,
                         started_by=deployment.id, network=network,
                         platform_version="1.4.0" if service.fargate else None, provider=provider)
         started.append(sim.adopt_task(task, td, service, deployment, instance=instance,

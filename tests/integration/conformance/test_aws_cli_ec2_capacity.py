@@ -55,6 +55,10 @@ def test_services_stable_once_managed_scaling_has_launched_instances_for_a_bridg
     ids = {i["ec2InstanceId"] for i in instances}
     assert {t["Target"]["Id"] for t in targets["TargetHealthDescriptions"]} == ids
     assert {t["TargetHealth"]["State"] for t in targets["TargetHealthDescriptions"]} == {"healthy"}
+    # A task placed through a capacity provider still has a launch type (EC2 for an Auto Scaling group's).
+    task_arns = cli.aws_json("ecs", "list-tasks", "--cluster", CLUSTER, "--service-name", "web")["taskArns"]
+    tasks = cli.aws_json("ecs", "describe-tasks", "--cluster", CLUSTER, "--tasks", *task_arns)["tasks"]
+    assert {(t["launchType"], t["capacityProviderName"]) for t in tasks} == {("EC2", "ec2")}
 
 
 def test_tasks_running_for_a_task_placed_on_a_container_instance(cli, fast_stack, boto3_client):

@@ -172,3 +172,60 @@ def test_filter_log_events_reads_only_the_streams_with_the_name_prefix(clients):
     assert [e["message"] for e in events] == ["from users/users/task-1"]
     assert none == []
     assert _code(both) == "InvalidParameterException"
+
+
+def test_a_rule_description_update_answers_return_true_as_amazon_aws_ec2_security_group_reads_it(clients):
+    vpc = clients.ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    group = clients.ec2.create_security_group(GroupName="described", Description="d", VpcId=vpc)["GroupId"]
+
+    def rule(description):
+        return [{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
+                 "IpRanges": [{"CidrIp": "10.0.0.0/8", "Description": description}]}]
+
+    clients.ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=rule("old"))
+    clients.ec2.authorize_security_group_egress(GroupId=group, IpPermissions=rule("old"))
+    ingress = clients.ec2.update_security_group_rule_descriptions_ingress(GroupId=group, IpPermissions=rule("new"))
+    egress = clients.ec2.update_security_group_rule_descriptions_egress(GroupId=group, IpPermissions=rule("new"))
+    [described] = clients.ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"]
+
+    assert (ingress["Return"], egress["Return"]) == (True, True)
+    assert described["IpPermissions"][0]["IpRanges"][0]["Description"] == "new"
+
+
+def test_a_target_group_names_the_load_balancers_that_forward_to_it_after_rules_and_listeners_move(stack):
+    """AWS: LoadBalancerArns are the load balancers whose listener or rule forwards to the group now."""
+    elbv2 = stack.elbv2
+    old = stack.create_target_group("old", 80)
+    new = stack.create_target_group("new", 80)
+    spare = stack.create_target_group("spare", 80)
+    listener = elbv2.create_listener(LoadBalancerArn=stack.load_balancer, Protocol="HTTP", Port=8081,
+                                     DefaultActions=[{"Type": "forward", "TargetGroupArn": spare}])["Listeners"][0]
+    rule = elbv2.create_rule(ListenerArn=listener["ListenerArn"], Priority=5, Actions=[
+        {"Type": "forward", "TargetGroupArn": old}], Conditions=[{"Field": "path-pattern", "Values": ["/x"]}])["Rules"][0]
+
+    def balancers():
+        groups = elbv2.describe_target_groups(TargetGroupArns=[old, new, spare])["TargetGroups"]
+        return {g["TargetGroupArn"]: g["LoadBalancerArns"] for g in groups}
+
+    elbv2.modify_rule(RuleArn=rule["RuleArn"], Actions=[{"Type": "forward", "TargetGroupArn": new}])
+    assert balancers() == {old: [], new: [stack.load_balancer], spare: [stack.load_balancer]}
+    elbv2.modify_listener(ListenerArn=listener["ListenerArn"], DefaultActions=[{"Type": "forward", "TargetGroupArn": old}])
+    assert balancers() == {old: [stack.load_balancer], new: [stack.load_balancer], spare: []}
+    elbv2.delete_listener(ListenerArn=listener["ListenerArn"])
+    assert balancers() == {old: [], new: [], spare: []}
+
+
+def test_a_rule_from_another_group_takes_its_new_description(clients):
+    vpc = clients.ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    group = clients.ec2.create_security_group(GroupName="target", Description="t", VpcId=vpc)["GroupId"]
+    source = clients.ec2.create_security_group(GroupName="source", Description="s", VpcId=vpc)["GroupId"]
+
+    def rule(description):
+        return [{"IpProtocol": "tcp", "FromPort": 32768, "ToPort": 65535,
+                 "UserIdGroupPairs": [{"GroupId": source, "Description": description}]}]
+
+    clients.ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=rule("alb to client, users"))
+    clients.ec2.update_security_group_rule_descriptions_ingress(GroupId=group, IpPermissions=rule("alb to client"))
+    [described] = clients.ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"]
+
+    assert described["IpPermissions"][0]["UserIdGroupPairs"][0]["Description"] == "alb to client"

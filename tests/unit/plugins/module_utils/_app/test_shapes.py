@@ -172,7 +172,7 @@ def test_seed_002_four_linked_containers_on_ec2_in_bridge_mode_with_dynamic_port
     node = by_name(options["stack_services"])["node"]
     assert node["capacity_provider_strategy"] == [{"capacity_provider": "ping-pong-local-ec2", "weight": 1, "base": 0}]
     assert "launch_type" not in node and "network_configuration" not in node
-    assert node["load_balancers"] == [{"target_group": "local-node", "container_name": "node-john", "container_port": 3000}]
+    assert node["load_balancers"] == [{"target_group": "local-node-instance", "container_name": "node-john", "container_port": 3000}]
     task = node["task_definition"]
     assert (task["network_mode"], task["requires_compatibilities"]) == ("bridge", ["EC2"])
     assert "cpu" not in task and "memory" not in task
@@ -184,7 +184,7 @@ def test_seed_002_four_linked_containers_on_ec2_in_bridge_mode_with_dynamic_port
         assert container["memory_reservation"] == 300 and container["essential"] is True
         assert container["awslogs"]["group"] == "microservice-ping-pong-node"
     assert {tg["name"]: tg["target_type"] for tg in options["load_balancer"]["target_groups"]} == {
-        "local-client": "instance", "local-node": "instance"}
+        "local-client-instance": "instance", "local-node-instance": "instance"}
     # The load balancer reaches the instances on the ephemeral range; nothing opens the tasks' group.
     rules = definition.security_group_rules()
     assert rules == {"tasks": [], "instances": [{"proto": "tcp", "from_port": 32768, "to_port": 65535,

@@ -145,3 +145,38 @@ def test_the_plan_is_pure_the_current_state_is_left_as_read():
     before = repr(current)
     plan(params([service(desired_count=2, tags={"a": "b"})]), current)
     assert repr(current) == before
+
+
+IP_TG_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/users-ip/0123456789abcdef"
+
+
+def test_a_service_moving_from_bridge_to_awsvpc_gives_its_new_revision_in_the_same_update():
+    """UpdateService checks the new target group and network configuration against the revision the service
+    runs after it: a move between network modes registers the revision and names it in that update."""
+    running = {"taskDefinitionArn": described_service()["taskDefinition"], "family": "users", "networkMode": "bridge",
+               "requiresCompatibilities": ["EC2"], "containerDefinitions": [{"name": "users", "image": "x", "memory": 256}]}
+    current = existing([described_service()], task_definitions={running["taskDefinitionArn"]: running})
+    current.target_groups["users-ip"] = {"TargetGroupArn": IP_TG_ARN, "TargetGroupName": "users-ip",
+                                         "LoadBalancerArns": [LB_ARN], "TargetType": "ip"}
+    moved = service(load_balancers=[{"target_group": "users-ip", "container_name": "users", "container_port": 5000}],
+                    network_configuration={"subnets": ["subnet-a"], "security_groups": ["sg-1"]})
+    moved["task_definition"] = dict(moved["task_definition"], network_mode="awsvpc", requires_compatibilities=["FARGATE"],
+                                    cpu="256", memory="512")
+    moved["task_definition"]["containers"] = [dict(moved["task_definition"]["containers"][0],
+                                                   port_mappings=[{"container_port": 5000}])]
+    actions = plan(params([dict(moved, capacity_provider_strategy=[{"capacity_provider": "FARGATE", "weight": 1}])]),
+                   current).actions
+    assert [type(a).__name__ for a in actions] == ["RegisterTaskDefinition", "UpdateService"]
+    update = actions[1]
+    assert update.with_revision and set(update.changes) >= {"loadBalancers", "networkConfiguration",
+                                                            "capacityProviderStrategy"}
+    moves = [c for c in update.report.changes if c["path"] == "taskDefinition"]
+    assert moves and "network mode awsvpc (was bridge)" in moves[0]["after"]
+
+
+def test_a_service_changing_only_its_count_does_not_register_a_revision():
+    running = {"taskDefinitionArn": described_service()["taskDefinition"], "family": "users", "networkMode": "bridge",
+               "containerDefinitions": [{"name": "users", "image": "x", "memory": 256}]}
+    current = existing([described_service()], task_definitions={running["taskDefinitionArn"]: running})
+    actions = plan(params([service(desired_count=3)]), current).actions
+    assert [type(a).__name__ for a in actions] == ["UpdateService"] and not actions[0].with_revision

@@ -107,12 +107,22 @@ def test_a_launch_type_service_moves_to_a_capacity_provider_strategy_in_place():
     assert actions[0].after == {"capacityProviderStrategy": [{"capacityProvider": "app-ec2", "weight": 1, "base": 0}]}
 
 
+def test_a_capacity_provider_service_asked_for_fargate_moves_to_fargate_s_provider_then_compares_equal():
+    on_provider = dict(DESCRIBED, capacityProviderStrategy=[{"capacityProvider": "app-ec2", "weight": 1, "base": 0}])
+    del on_provider["launchType"]
+    actions = _plan({"name": "users", "launch_type": "FARGATE"}, on_provider)
+    assert [(a.verb, a.kind) for a in actions] == [("update", "service")]
+    assert actions[0].after == {"capacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]}
+    on_fargate = dict(on_provider, capacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1, "base": 0}])
+    assert _plan({"name": "users", "launch_type": "FARGATE"}, on_fargate) == []
+
+
 def test_a_capacity_provider_service_does_not_move_to_a_launch_type_it_was_not_created_with():
     on_provider = dict(DESCRIBED, capacityProviderStrategy=[{"capacityProvider": "app-ec2", "weight": 1, "base": 0}])
     del on_provider["launchType"]
     with pytest.raises(EcsError, match=r"runs on the capacity provider strategy \[app-ec2 weight 1 base 0\]: ECS moves "
                                        r"a service back to a launch type only when it was created with"):
-        _plan({"name": "users", "launch_type": "FARGATE"}, on_provider)
+        _plan({"name": "users", "launch_type": "EC2"}, on_provider)
 
 
 def test_network_configuration_is_order_free_and_public_ip_defaults_to_disabled():
