@@ -1,8 +1,10 @@
 """ecs_rolling_deploy figures (not pass/fail): fail-fast latency, parallelism, API cost per poll.
 
-Runs the real release runner against the scripted ECS/ELBv2 model of the unit tests
-(tests/unit/plugins/module_utils/_deploy/fakes.py) on a fake clock, so the figures are exact
-and repeatable: they measure the module's decisions and polling, not a machine's speed.
+Runs the real release runner against the ECS/ELBv2 model of the unit tests
+(tests/unit/plugins/module_utils/_deploy/fakes.py), which replays ECS states recorded from the
+emulator (tests/fixtures/ecs_states/) on a fake clock, so the figures are exact and repeatable:
+they measure the module's decisions and polling, not a machine's speed. Every timing of ECS
+(task start, exits, deregistration delay) is the recording's.
 
     .venv/bin/python bench/bench_ecs_rolling_deploy.py
 """
@@ -23,7 +25,7 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.options impor
 from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.runner import ReleaseRunner  # noqa: E402 - path set above
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api  # noqa: E402 - path set above
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsApi, LogsApi  # noqa: E402 - path set above
-from unit.plugins.module_utils._deploy.fakes import FakeAws  # noqa: E402 - path set above
+from unit.plugins.module_utils._deploy.fakes import FakeAws, recorded  # noqa: E402 - path set above
 
 POLL = 5.0
 
@@ -38,24 +40,32 @@ def runner(world, **params):
                          LogsApi(world.logs, retry), clock=world.clock, sleep=world.clock.sleep)
 
 
-def world_with(count, start_of=lambda i: 10.0):
+def world_with(count):
     world = FakeAws()
     services = []
     for i in range(count):
         name = "svc%02d" % i
         world.service(name, world.register(name, "repo/%s:1" % name))
-        world.behave("repo/%s:2" % name, "healthy", start=start_of(i), healthy_after=20.0)
+        world.behave("repo/%s:2" % name, "healthy")
         services.append({"name": name, "images": {name: "repo/%s:2" % name}})
     return world, services
 
 
+def first_failure(scenario):
+    """Seconds from the deployment's start to its first task stopping, in a recorded scenario."""
+    return min(change[0] for task in recorded(scenario)["tasks"].values() for change in task["changes"]
+               if change[1].get("lastStatus") == "STOPPING")
+
+
 def fail_fast_latency():
     """Seconds from the first failed task to the failure verdict and to the rolled-back report."""
-    print("== fail fast: crash loop (2 tasks, each exits 5 s after start), poll_interval=%.0fs" % POLL)
+    print("== fail fast: crash loop (2 tasks, the container exits 3 five seconds after it started), poll_interval=%.0fs"
+          % POLL)
     for breaker, max_failed in ((False, 1), (False, 3), (True, 0)):
         world, services = world_with(1)
         world.services["svc00"]["deploymentConfiguration"]["deploymentCircuitBreaker"]["enable"] = breaker
-        world.behave("repo/svc00:2", "crash", after=5.0, start=10.0)
+        world.behave("repo/svc00:2", "crash", after=5.0)
+        scenario = "crash_loop_breaker_rollback" if breaker else "crash_loop"
         run = runner(world, services=services, max_failed_tasks=max_failed)
         start = world.clock.now
         try:
@@ -63,7 +73,7 @@ def fail_fast_latency():
         except DeployError as exc:
             events = exc.details["timeline"]
         update = next(e["t"] for e in events if e["event"] == "release_update")
-        first_failed_task = update + 10.0 + 5.0
+        first_failed_task = update + first_failure(scenario)
         verdict = next(e["t"] for e in events if e["event"] == "release_failed")
         reported = world.clock.now - start
         rollback_done = next(e["t"] for e in events if e["event"] == "rollback_done")
@@ -76,21 +86,22 @@ def fail_fast_latency():
 
 
 def parallelism():
-    """A release of N services against the slowest single one (rollout times differ per service)."""
-    print("== parallelism: N services with rollouts of 30..%ds each, released together" % (30 + 2 * 9))
+    """A release of N services against one alone: what watching them together adds."""
+    print("== parallelism: N services released together, each replaying the recorded healthy rollout "
+          "(old tasks drain for the target group's deregistration delay)")
     for count in (3, 10):
         singles = []
         for i in range(count):
-            world, services = world_with(count, start_of=lambda j: 10.0 + 2 * j)
+            world, services = world_with(count)
             start = world.clock.now
             runner(world, services=[services[i]]).run()
             singles.append(world.clock.now - start)
-        world, services = world_with(count, start_of=lambda j: 10.0 + 2 * j)
+        world, services = world_with(count)
         start = world.clock.now
         run = runner(world, services=services)
         run.run()
         together = world.clock.now - start
-        print("  %2d services: together %.1fs, slowest single %.1fs -> ratio %.2f (goal <= 1.2)" % (
+        print("  %2d services: together %.1fs, slowest alone %.1fs -> ratio %.2f (goal <= 1.2)" % (
             count, together, max(singles), together / max(singles)))
 
 
