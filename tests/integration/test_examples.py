@@ -113,8 +113,8 @@ def test_ping_pong_four_linked_containers_in_bridge_mode_on_ec2(aws, run_playboo
 
 
 @pytest.mark.slow
-def test_ecsdemo_nodejs_backend_found_through_cloud_map_then_a_sidecar_and_a_worker(aws, run_playbook, boto3_client,
-                                                                                  tmp_path):
+def test_ecsdemo_nodejs_backend_found_through_cloud_map_then_a_sidecar_and_a_worker(
+        aws, run_playbook, boto3_client, tmp_path):
     inventory = os.path.join(EXAMPLES, "ecsdemo-nodejs", "local")
     images = os.path.join(REPO, "build", "examples", "ecsdemo-nodejs")
     build_demo_images.build(images, os.path.join(EXAMPLES, "ecsdemo-nodejs", "app.yml"))
@@ -225,8 +225,8 @@ def test_hypertrack_services_on_an_ec2_cluster_with_instance_scaling(aws, run_pl
 
 
 @pytest.mark.slow
-def test_flask_microservices_on_ec2_with_dynamic_host_ports_then_one_service_moved_to_fargate(aws, run_playbook,
-                                                                                               boto3_client):
+def test_flask_microservices_on_ec2_with_dynamic_host_ports_then_one_service_moved_to_fargate(
+        aws, run_playbook, boto3_client):
     deploy_twice_and_status("flask-microservices-ec2", aws, run_playbook, reference_secrets=True)
     cluster = "flask-microservices-local"
     ecs = boto3_client("ecs")
