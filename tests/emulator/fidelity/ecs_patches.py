@@ -8,7 +8,7 @@ import random
 import uuid
 from typing import Any, Callable, Dict, List, Optional
 
-from . import moto_records
+from . import moto_records, strategies
 from .ecs_sim import ServiceSim, Simulation
 from .fixes import patch_method
 
@@ -133,6 +133,7 @@ def _create_service(sim: Simulation, original: Callable, handler: Any) -> Any:
     if params.get("healthCheckGracePeriodSeconds") is not None and not params.get("loadBalancers"):
         raise _invalid("Health check grace period is only valid for services configured to use load balancers")
     _validate_deployment_configuration(params.get("deploymentConfiguration"))
+    _validate_strategy(backend, params.get("deploymentConfiguration"), params.get("loadBalancers") or [])
     result = original(handler)
     service = backend._get_service(cluster.name, name)
     service_sim = ServiceSim(sim, service, backend, params)
@@ -189,6 +190,17 @@ def _validate_deployment_configuration(config: Optional[Dict[str, Any]]) -> None
         raise _invalid("minimumHealthyPercent must be between 0 and 100")
 
 
+def _validate_strategy(backend: Any, config: Optional[Dict[str, Any]], bindings: List[Dict[str, Any]]) -> None:
+    """deploymentConfiguration.strategy, its settings and lifecycle hooks, and the load balancers'
+    advancedConfiguration, checked as CreateService / UpdateService check them (strategies.py)."""
+    from moto.elbv2.models import elbv2_backends
+
+    try:
+        strategies.validate(config, bindings, elbv2_backends[backend.account_id][backend.region_name])
+    except strategies.Invalid as exc:
+        raise _invalid(str(exc)) from exc
+
+
 def _service_sim(sim: Simulation, backend: Any, cluster_str: str, service_str: str) -> Optional[ServiceSim]:
     cluster = backend._get_cluster(cluster_str)
     return sim.services.get(_key(backend, cluster.name, service_str.split("/")[-1]))
@@ -206,6 +218,10 @@ def _update_service(sim: Simulation, original: Callable, handler: Any) -> Any:
         new_arn = _usable_task_definition(backend, params["taskDefinition"]).arn
     _validate_deployment_configuration(params.get("deploymentConfiguration"))
     service_sim = _service_sim(sim, backend, cluster_str, service.name)
+    if service_sim is not None and (params.get("deploymentConfiguration") or params.get("loadBalancers")):
+        merged_config = dict(service_sim.deployment_configuration)
+        merged_config.update({k: v for k, v in (params.get("deploymentConfiguration") or {}).items() if v is not None})
+        _validate_strategy(backend, merged_config, params.get("loadBalancers") or service_sim.load_balancers)
     if service_sim is not None and params.get("loadBalancers"):
         td = backend.describe_task_definition(new_arn or service_sim.primary.task_definition)
         _validate_load_balancers(backend, params["loadBalancers"], td)

@@ -19,7 +19,7 @@ import random
 import uuid
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import images, moto_records, task_logs
+from . import images, moto_records, strategies, task_logs
 from .behaviours import Behaviours, ImageBehaviour, strategy
 from .clock import VirtualClock
 from .cloud_map import EcsRegistrations
@@ -135,6 +135,8 @@ class Deployment:
         self.revision_arn = "arn:aws:ecs:%s:%s:service-revision/%s/%s/%d" % (
             service.region, service.account_id, service.cluster_name, service.name, random.randint(10 ** 18, 10 ** 19 - 1))
         self.stopped = False
+        # BLUE_GREEN / CANARY / LINEAR: the lifecycle of this deployment (None: rolling update).
+        self.strategy_run: Optional[strategies.StrategyRun] = None
 
     def live_tasks(self) -> List[TaskSim]:
         return [t for t in self.tasks if t.live]
@@ -217,6 +219,9 @@ class ServiceSim:
         self.failed_rounds = 0
         self.last_failed_round = -1
         self.launch_at: Optional[float] = None
+        # Load balancer binding index -> the target group taking production traffic (after a
+        # blue/green deployment: the alternate one until the next).
+        self.live_groups: Dict[int, str] = {}
 
     def failed_to_start(self, task: "TaskSim", now: float) -> None:
         """A task of this service went from PENDING to STOPPED: back off the next launch."""
@@ -271,6 +276,9 @@ class ServiceSim:
             self.started()
         deployment = Deployment(self, task_definition, self.service.desired_count, reason)
         deployment.source_deployments = [d.id for d in self.deployments]
+        if strategies.strategy_of(deployment.deployment_configuration) != "ROLLING" and self.deployments \
+                and reason is None:
+            deployment.strategy_run = strategies.StrategyRun(deployment, self.deployments[0], self.sim.time())
         for older in self.deployments:
             older.status = "ACTIVE"
             older.updated_at = _now_wall()
@@ -374,6 +382,10 @@ class Simulation:
                     due = when
         for service in self.services.values():
             when = service.launch_at
+            if when is not None and (due is None or when < due):
+                due = when
+            run = service.deployments[0].strategy_run if service.deployments else None
+            when = run.next_due() if run is not None else None
             if when is not None and (due is None or when < due):
                 due = when
         return due
@@ -670,8 +682,11 @@ class Simulation:
         service = sim.service
         assert service is not None
         registered: Dict[str, int] = {}
-        for binding in service.load_balancers:
-            group = moto_records.target_group(service.account_id, service.region, binding.get("targetGroupArn"))
+        run = sim.deployment.strategy_run if sim.deployment is not None else None
+        for index, binding in enumerate(service.load_balancers):
+            arn = run.green_group(index, binding) if run is not None else \
+                service.live_groups.get(index, binding.get("targetGroupArn"))
+            group = moto_records.target_group(service.account_id, service.region, arn)
             if group is None:
                 continue
             spec = _target_for(sim, group, binding)
@@ -759,7 +774,14 @@ class Simulation:
             if service.service.status == "DRAINING" and all(t.status == "STOPPED" for t in service.all_tasks()):
                 service.service.status = "INACTIVE"
             return
+        self._strategy_housekeeping(service, now)
         primary = service.primary
+        run = primary.strategy_run
+        if run is not None and not run.finished and not run.rollback_applied:
+            self._strategy_step(service, run, now)
+            if service.primary is primary:
+                return
+            primary = service.primary
         self._circuit_breaker(service)
         primary = service.primary
         desired = service.service.desired_count
@@ -836,6 +858,142 @@ class Simulation:
             service.event("has reached a steady state.")
         elif not settled:
             service.steady = False
+
+    # BLUE_GREEN / CANARY / LINEAR (strategies.py) -------------------------------------------------
+    def _elb(self, service: ServiceSim) -> Any:
+        from moto.elbv2.models import elbv2_backends
+
+        return elbv2_backends[service.account_id][service.region]
+
+    def _strategy_housekeeping(self, service: ServiceSim, now: float) -> None:
+        """A rolled-back deployment is ROLLBACK_SUCCESSFUL once its green tasks have stopped."""
+        for deployment in service.history[:5]:
+            run = deployment.strategy_run
+            if run is None or not run.rollback_applied or run.finished:
+                continue
+            if all(t.status == "STOPPED" for t in deployment.tasks):
+                run.result = "ROLLBACK_SUCCESSFUL"
+                run.finished_at = deployment.finished_at = _now_wall()
+
+    def _strategy_step(self, service: ServiceSim, run: "strategies.StrategyRun", now: float) -> None:
+        green = run.deployment
+        desired = service.service.desired_count
+        if run.rollback is None and service.circuit_breaker["enable"] and \
+                green.failed_tasks >= circuit_breaker_threshold(desired):
+            green.circuit_breaker_status = "TRIGGERED"
+            run.start_rollback("Service deployment rolled back because the circuit breaker threshold was exceeded.",
+                               "Circuit Breaker")
+        for hook in run.awaiting():
+            if now >= hook.due:
+                hook.status = "TIMED_OUT"
+                if hook.timeout_action == "ROLLBACK":
+                    run.start_rollback("Service deployment rolled back because lifecycle hook %s timed out." % hook.id,
+                                       "Lifecycle hook timeout")
+        if run.rollback is not None:
+            self._strategy_rollback(service, run)
+            return
+        for _stage in range(len(strategies.STAGES) + 1):
+            if run.stage_index >= strategies.STAGES.index("SCALE_UP"):
+                self._strategy_scale_green(service, run, now)
+            if not run.stage_entered:
+                run.stage_entered = True
+                run.enter_hooks(strategies.hook_stages(run.stage), now)
+                green.updated_at = _now_wall()
+            if run.awaiting():
+                return
+            if not self._strategy_stage_done(service, run, now):
+                return
+            run.stage_index += 1
+            run.stage_entered = False
+            run.wait_until = None
+            if run.stage_index >= len(strategies.STAGES):
+                self._strategy_complete(service, run)
+                return
+
+    def _strategy_scale_green(self, service: ServiceSim, run: "strategies.StrategyRun", now: float) -> None:
+        green = run.deployment
+        missing = service.service.desired_count - len(green.live_tasks())
+        if missing > 0 and service.launch_allowed(now):
+            service.launch_rounds += 1
+            started = self._launch(service, green, missing)
+            if started:
+                service.event("has started %d tasks: %s." % (len(started), " ".join("(task %s)" % t.short_id for t in started)))
+
+    def _strategy_stage_done(self, service: ServiceSim, run: "strategies.StrategyRun", now: float) -> bool:
+        stage, green, elb = run.stage, run.deployment, self._elb(service)
+        desired = service.service.desired_count
+        if stage == "SCALE_UP":
+            live = green.live_tasks()
+            return len(live) == desired and all(self._task_healthy(t) for t in live)
+        if stage == "TEST_TRAFFIC_SHIFT":
+            strategies.shift(elb, run, "testListenerRule", 100.0)
+            return True
+        if stage == "PRODUCTION_TRAFFIC_SHIFT":
+            target = strategies.production_target(run, now)
+            if target is None:
+                return False
+            strategies.shift(elb, run, "productionListenerRule", target)
+            run.shifted = target
+            if target >= 100:
+                return True
+            run.wait_until = now + strategies.step_bake_seconds(run)
+            return False
+        if stage == "BAKE_TIME":
+            if run.wait_until is None:
+                run.wait_until = now + 60.0 * int(green.deployment_configuration.get("bakeTimeInMinutes") or 0)
+            return now >= run.wait_until
+        if stage == "CLEAN_UP":
+            blue_live = [t for d in service.deployments[1:] for t in d.live_tasks()]
+            if blue_live:
+                draining = [t for t in blue_live if t.targets]
+                for sim in blue_live:
+                    self._begin_stop(sim, "ServiceSchedulerInitiated", "Scaling activity initiated by (deployment %s)" % green.id)
+                if draining:
+                    service.event("has begun draining connections on %d tasks." % len(draining))
+                service.event("has stopped %d running tasks: %s." % (len(blue_live), " ".join("(task %s)" % t.short_id for t in blue_live)))
+            return all(t.status == "STOPPED" for d in service.deployments[1:] for t in d.tasks)
+        return True
+
+    def _strategy_complete(self, service: ServiceSim, run: "strategies.StrategyRun") -> None:
+        green = run.deployment
+        for older in list(service.deployments[1:]):
+            older.status = "INACTIVE"
+            older.finished_at = older.finished_at or _now_wall()
+            service.deployments.remove(older)
+        for index, (_blue, green_group) in run.groups.items():
+            service.live_groups[index] = green_group
+        green.rollout_state = "COMPLETED"
+        green.rollout_state_reason = "ECS deployment %s completed." % green.id
+        green.updated_at = green.finished_at = run.finished_at = _now_wall()
+        if green.circuit_breaker_status == "MONITORING":
+            green.circuit_breaker_status = "MONITORING_COMPLETE"
+        run.result = "SUCCESSFUL"
+        service.last_completed = green
+        service.event("(deployment %s) deployment completed." % green.id)
+
+    def _strategy_rollback(self, service: ServiceSim, run: "strategies.StrategyRun") -> None:
+        """Every weight back to blue, green tasks stopped, the service back on its blue deployment."""
+        if run.rollback_applied:
+            return
+        run.rollback_applied = True
+        green, blue = run.deployment, run.blue
+        strategies.restore(self._elb(service), run.saved)
+        live = green.live_tasks()
+        for sim in live:
+            self._begin_stop(sim, "ServiceSchedulerInitiated", "Scaling activity initiated by (deployment %s)" % blue.id)
+        if live:
+            service.event("has stopped %d running tasks: %s." % (len(live), " ".join("(task %s)" % t.short_id for t in live)))
+        green.rollout_state = "FAILED"
+        green.rollout_state_reason = run.status_reason or "Service deployment rolled back."
+        green.updated_at = _now_wall()
+        service.event("(deployment %s) deployment failed: %s" % (green.id, green.rollout_state_reason))
+        service.event("rolling back to deployment %s." % blue.id)
+        if blue in service.deployments:
+            service.deployments.remove(blue)
+        service.deployments.insert(0, blue)
+        blue.status, green.status = "PRIMARY", "ACTIVE"
+        blue.updated_at = _now_wall()
+        service.service.task_definition = blue.task_definition
 
     def _circuit_breaker(self, service: ServiceSim) -> None:
         primary = service.primary

@@ -15,11 +15,18 @@ from typing import Any, Dict, List, Optional, Tuple
 from .ecs_sim import Deployment, ServiceSim, Simulation, circuit_breaker_threshold
 
 _CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/")
-OPERATIONS = ("ListServiceDeployments", "DescribeServiceDeployments")
+OPERATIONS = ("ListServiceDeployments", "DescribeServiceDeployments", "ContinueServiceDeployment",
+              "StopServiceDeployment")
 
 
 def status_of(deployment: Deployment) -> Tuple[str, Optional[str]]:
     """(status, statusReason) of a service deployment."""
+    run = deployment.strategy_run
+    if run is not None:
+        status, reason = run.status()
+        if status == "IN_PROGRESS" and deployment.status != "PRIMARY":
+            return "STOPPED", "Service deployment stopped because a newer service deployment was started."
+        return status, reason
     rollback = getattr(deployment, "rollback_started", None)
     if rollback is not None:
         if rollback.rollout_state == "COMPLETED":
@@ -68,6 +75,8 @@ def brief(service: ServiceSim, deployment: Deployment) -> Dict[str, Any]:
 
 
 def _finished(deployment: Deployment) -> Optional[datetime]:
+    if deployment.strategy_run is not None:
+        return deployment.strategy_run.finished_at
     rollback = getattr(deployment, "rollback_started", None)
     if rollback is not None:
         return rollback.finished_at
@@ -93,6 +102,14 @@ def full(service: ServiceSim, deployment: Deployment) -> Dict[str, Any]:
     doc["deploymentCircuitBreaker"] = {"status": deployment.circuit_breaker_status,
                                        "failureCount": deployment.failed_tasks,
                                        "threshold": circuit_breaker_threshold(deployment.desired_count)}
+    run = deployment.strategy_run
+    if run is not None:
+        doc["lifecycleStage"] = run.stage
+        if run.hooks:
+            doc["lifecycleHookDetails"] = [hook.render() for hook in run.hooks]
+        if run.rollback is not None:
+            doc["rollback"] = {"reason": run.rollback["reason"], "startedAt": _epoch(run.rollback["startedAt"]),
+                               "serviceRevisionArn": run.blue.revision_arn}
     rollback = getattr(deployment, "rollback_started", None)
     if rollback is not None:
         doc["rollback"] = {"reason": "Circuit Breaker", "startedAt": _epoch(rollback.created_at),
@@ -123,7 +140,57 @@ class ServiceDeploymentsApi:
             self.sim.advance()
             if operation == "ListServiceDeployments":
                 return self._list(account, region, request)
+            if operation == "ContinueServiceDeployment":
+                return self._continue(account, region, request)
+            if operation == "StopServiceDeployment":
+                return self._stop(account, region, request)
             return self._describe(account, region, request)
+
+    def _find(self, account: str, region: str, arn: str) -> Optional[Tuple[ServiceSim, Deployment]]:
+        for service in self._services(account, region):
+            for deployment in _listed(service):
+                if deployment.deployment_arn == arn:
+                    return service, deployment
+        return None
+
+    def _continue(self, account: str, region: str, request: Dict[str, Any]) -> Tuple[int, list, bytes]:
+        arn = str(request.get("serviceDeploymentArn") or "")
+        action = request.get("action") or "CONTINUE"
+        if action not in ("CONTINUE", "ROLLBACK"):
+            return _error(400, "InvalidParameterException", "action must be CONTINUE or ROLLBACK.")
+        found = self._find(account, region, arn)
+        if found is None:
+            return _error(400, "ServiceDeploymentNotFoundException", "The service deployment does not exist.")
+        _service, deployment = found
+        run = deployment.strategy_run
+        if run is None or status_of(deployment)[0] != "IN_PROGRESS" or not run.awaiting():
+            return _error(400, "InvalidParameterException",
+                          "The service deployment %s is not waiting for a lifecycle hook action." % arn)
+        if not run.answer(str(request.get("hookId") or ""), action):
+            return _error(400, "InvalidParameterException",
+                          "The lifecycle hook %s is not in AWAITING_ACTION status for service deployment %s."
+                          % (request.get("hookId"), arn))
+        self.sim.advance()
+        return _ok({"serviceDeploymentArn": arn})
+
+    def _stop(self, account: str, region: str, request: Dict[str, Any]) -> Tuple[int, list, bytes]:
+        arn = str(request.get("serviceDeploymentArn") or "")
+        stop_type = request.get("stopType") or "ROLLBACK"
+        found = self._find(account, region, arn)
+        if found is None:
+            return _error(400, "ServiceDeploymentNotFoundException", "The service deployment does not exist.")
+        _service, deployment = found
+        if status_of(deployment)[0] not in ("PENDING", "IN_PROGRESS"):
+            return _error(400, "ConflictException", "The service deployment %s is not in progress." % arn)
+        run = deployment.strategy_run
+        if stop_type != "ROLLBACK" or run is None:
+            # The emulator rolls back BLUE_GREEN / CANARY / LINEAR deployments only.
+            return _error(400, "UnsupportedFeatureException",
+                          "The emulator supports StopServiceDeployment with stopType ROLLBACK for BLUE_GREEN, "
+                          "CANARY and LINEAR deployments only.")
+        run.start_rollback("Service deployment rolled back because StopServiceDeployment was called.", "User requested")
+        self.sim.advance()
+        return _ok({"serviceDeploymentArn": arn})
 
     def _services(self, account: str, region: str) -> List[ServiceSim]:
         return [s for key, s in self.sim.services.items() if key[0] == account and key[1] == region]
