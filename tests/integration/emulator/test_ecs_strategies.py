@@ -1,9 +1,11 @@
 """ECS-native BLUE_GREEN, CANARY and LINEAR deployments, lifecycle hooks and their rollback.
 
-Plain moto stores deploymentConfiguration as given without checking it, keeps one deployment per
-service that never progresses, starts no task, has no ListServiceDeployments /
-DescribeServiceDeployments / ContinueServiceDeployment / StopServiceDeployment and never touches a
-listener rule: every test below fails there.
+Every test below fails on plain moto (``SHIPYARD_LOCAL_AWS_PLAIN=1``, checked with moto 5.x): its
+DescribeServices has no deploymentConfiguration at all (KeyError), CreateService accepts every
+strategy, percent, hook and advancedConfiguration unchecked, its one deployment per service never
+progresses nor starts a task (``settle`` times out), it has no ListServiceDeployments /
+DescribeServiceDeployments / ContinueServiceDeployment / StopServiceDeployment, and it never moves
+a listener rule's weights.
 """
 
 from __future__ import annotations
