@@ -881,6 +881,14 @@ class Simulation:
         if run.rollback is None and service.circuit_breaker["enable"] and \
                 green.failed_tasks >= circuit_breaker_threshold(desired):
             green.circuit_breaker_status = "TRIGGERED"
+            if not service.circuit_breaker["rollback"]:
+                # Without rollback the deployment fails where it is (traffic as it was, blue running).
+                run.result = "STOPPED"
+                run.status_reason = "ECS deployment circuit breaker: tasks failed to start."
+                green.rollout_state, green.rollout_state_reason = "FAILED", run.status_reason
+                green.updated_at = green.finished_at = run.finished_at = _now_wall()
+                service.event("(deployment %s) deployment failed: tasks failed to start." % green.id)
+                return
             run.start_rollback("Service deployment rolled back because the circuit breaker threshold was exceeded.",
                                "Circuit Breaker")
         for hook in run.awaiting():

@@ -234,7 +234,7 @@ class StrategyRun:
         self.wait_until: Optional[float] = None
         self.shifted = 0.0           # percent of production traffic on green now
         self.rollback: Optional[Dict[str, Any]] = None   # {"reason": ..., "startedAt": datetime}
-        self.result: Optional[str] = None     # SUCCESSFUL | ROLLBACK_SUCCESSFUL
+        self.result: Optional[str] = None     # SUCCESSFUL | ROLLBACK_SUCCESSFUL | STOPPED
         self.status_reason: Optional[str] = None
         self.started = now
         self.rollback_applied = False
@@ -267,6 +267,8 @@ class StrategyRun:
             return "SUCCESSFUL", None
         if self.result == "ROLLBACK_SUCCESSFUL":
             return "ROLLBACK_SUCCESSFUL", self.status_reason
+        if self.result == "STOPPED":
+            return "STOPPED", self.status_reason
         if self.rollback is not None:
             return "ROLLBACK_IN_PROGRESS", self.status_reason
         return "IN_PROGRESS", None

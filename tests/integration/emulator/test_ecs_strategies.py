@@ -368,3 +368,19 @@ def test_circuit_breaker_rolls_back_a_crash_looping_green(bg):
     assert all(s["production"] == (100, 0) and s["test"] == (100, 0) for s in seen)
     assert bg.stack.service()["taskDefinition"] == blue_td
     assert sorted(bg.registered(bg.primary)) == bg.task_ips(blue_td)
+
+
+def test_circuit_breaker_without_rollback_stops_the_deployment_where_it_is(bg):
+    bg.create("BLUE_GREEN", deploymentCircuitBreaker={"enable": True, "rollback": False})
+    blue_td = bg.stack.service()["taskDefinition"]
+    bg.stack.aws.set_behaviour("users:2", "crash", exit_code=1, after_seconds=10)
+    green_td = bg.stack.release("users:2")
+
+    seen = bg.run()
+
+    assert (seen[-1]["status"], seen[-1]["lifecycleStage"]) == ("STOPPED", "SCALE_UP")
+    assert "rollback" not in seen[-1]
+    primary = bg.stack.deployments()[0]
+    assert (primary["taskDefinition"], primary["rolloutState"]) == (green_td, "FAILED")
+    assert bg.production() == (100, 0) and bg.test() == (100, 0)
+    assert sorted(bg.registered(bg.primary)) == bg.task_ips(blue_td)
