@@ -34,7 +34,6 @@ from urllib.parse import parse_qsl
 
 Answer = Tuple[int, List[Tuple[str, str]], bytes]
 
-ALB_SERVER = "awselb/2.0"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -118,7 +117,7 @@ class Request:
 def _text(status: int, body: str, content_type: str = "text/plain; charset=utf-8",
           extra: Optional[List[Tuple[str, str]]] = None) -> Answer:
     data = body.encode("utf-8")
-    headers = [("Server", ALB_SERVER), ("Content-Type", content_type), ("Content-Length", str(len(data)))]
+    headers = [("Content-Type", content_type), ("Content-Length", str(len(data)))]
     return status, headers + list(extra or []), data
 
 
@@ -299,11 +298,8 @@ class DataPlane:
         image = _image(sim_task, binding)
         task_id = str(sim_task.task.task_arn).rsplit("/", 1)[-1]
         status, body = behaviour.answer_request(image, task_id, request.method, request.path)
-        data = body if request.method != "HEAD" else ""
-        answer = _text(status, data, "application/json")
-        if request.method == "HEAD":
-            answer = (answer[0], answer[1], b"")
-        return answer
+        status, headers, data = _text(status, body, "application/json")
+        return status, headers, b"" if request.method == "HEAD" else data
 
     def _task_for(self, group: Any, target: Any) -> Tuple[Any, Optional[Dict[str, Any]]]:
         """The newest live task holding the target (as ``ecs_sim`` probes it), and its service binding."""
