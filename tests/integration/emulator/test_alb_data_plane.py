@@ -112,8 +112,8 @@ def test_round_robin_over_the_healthy_targets_names_each_task(two_services, aws)
     assert answered == task_ids
 
 
-def test_http_proxy_environment_reaches_the_load_balancer_and_aws_calls_stay_direct(two_services, aws, monkeypatch,
-                                                                                     boto3_client):
+def test_http_proxy_environment_reaches_the_load_balancer_and_aws_calls_stay_direct(
+        two_services, aws, monkeypatch, boto3_client):
     stack = two_services
     monkeypatch.setenv("http_proxy", aws.endpoint)
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
