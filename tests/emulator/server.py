@@ -7,7 +7,11 @@ The layer adds, on the same port as moto:
 * a call log: every AWS request is recorded as ``{service, operation, write}`` so that tests
   can assert that a no-op run or check mode made no write call;
 * a control API under the reserved path ``/_shipyard/`` (health, calls, reset, and what the
-  fidelity work registers through :data:`CONTROL_ROUTES`).
+  fidelity work registers through :data:`CONTROL_ROUTES`);
+* an HTTP forward proxy: a request whose target is absolute-form (``GET http://host:port/path``)
+  for a host other than the emulator itself goes to :attr:`EmulatorApp.proxy_handler` (the
+  load balancers' data plane, ``fidelity/alb_data_plane.py``), as does ``CONNECT``.  Clients reach
+  it through the standard ``http_proxy`` environment variable.
 
 Run as ``python tests/emulator/server.py --port 0 --ready-file FILE``; the launcher
 (``launcher.py``) does that and waits for the ready file.
@@ -146,8 +150,13 @@ class EmulatorApp:
         # (status, headers, body) triple to answer instead of moto (fault injection, fixes).
         self.before_hooks: List[Callable[[str, str, Dict[str, Any], bytes], Optional[Tuple[int, list, bytes]]]] = []
         self.reset_hooks: List[Callable[[], None]] = []
+        # Answers proxied requests (environ, body) -> (status, headers, body); not AWS calls, so
+        # not in the call log.  None: the proxy answers 502 (no data plane installed).
+        self.proxy_handler: Optional[Callable[[Dict[str, Any], bytes], Tuple[int, list, bytes]]] = None
 
     def __call__(self, environ: Dict[str, Any], start_response: Callable) -> Any:
+        if is_proxy_request(environ):
+            return self._proxy(environ, start_response)
         path = environ.get("PATH_INFO", "")
         if path.startswith(CONTROL_PREFIX):
             return self._control(environ, start_response)
@@ -171,6 +180,18 @@ class EmulatorApp:
         result = self.moto_app(environ, recording_start_response)
         self.calls.add(service, operation, status_holder.get("status", 0))
         return result
+
+    def _proxy(self, environ: Dict[str, Any], start_response: Callable) -> Any:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        if self.proxy_handler is None:
+            data = b"emulator proxy: this emulator has no load balancer data plane\n"
+            status, headers, payload = 502, [("Content-Type", "text/plain; charset=utf-8"),
+                                             ("Content-Length", str(len(data)))], data
+        else:
+            status, headers, payload = self.proxy_handler(environ, body)
+        start_response("%d %s" % (status, _reason(status)), headers)
+        return [payload]
 
     def reset(self) -> None:
         """Forget every resource (as moto's /moto-api/reset), the call log, and hook state."""
@@ -220,6 +241,38 @@ def _forget_backends() -> None:
 
 _REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests",
             500: "Internal Server Error", 503: "Service Unavailable"}
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return _REASONS.get(status, "Status")
+
+
+def is_proxy_request(environ: Dict[str, Any]) -> bool:
+    """A proxy request: ``CONNECT``, or an absolute-form target for a host that is not this server.
+
+    The WSGI server keeps the request target in ``REQUEST_URI`` and sets ``HTTP_HOST`` from an
+    absolute-form target (RFC 7230 5.4)."""
+    if environ.get("REQUEST_METHOD", "").upper() == "CONNECT":
+        return True
+    target = str(environ.get("REQUEST_URI") or environ.get("RAW_URI") or "")
+    if not target.lower().startswith(("http://", "https://")):
+        return False
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(target)
+    try:
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError:
+        return True
+    host = (parts.hostname or "").lower()
+    own = {str(environ.get("SERVER_NAME", "")).lower()} | set(_LOCAL_HOSTS)
+    return not (host in own and str(port) == str(environ.get("SERVER_PORT", "")))
 
 
 def _json(start_response: Callable, status: int, body: Any) -> List[bytes]:

@@ -23,6 +23,11 @@ SECRET_VALUES = {
 }
 
 
+def _proxy_env(aws):
+    """Ansible's environment for requests to the load balancer through the emulator's data plane."""
+    return {"http_proxy": aws.endpoint, "no_proxy": "127.0.0.1,localhost"}
+
+
 def ok(run):
     assert run.rc == 0, run.stdout[-4000:] + run.stderr[-4000:]
     return run
@@ -96,10 +101,15 @@ def test_deploy_converges_under_faults_never_prints_secrets_and_a_second_run_cha
             assert (alarm["MetricName"], {d["Name"]: d["Value"] for d in alarm["Dimensions"]}, alarm["AlarmActions"]) == (metric, dimensions, [topic])
     assert len(target_groups) == 3
 
+    # The second run smoke-checks over HTTP (env_smoke_http), through the emulator's load balancer
+    # data plane, reached as users reach a load balancer from behind a proxy (http_proxy).
     aws.clear_calls()
-    second = ok(run_playbook(DEPLOY))
+    second = ok(run_playbook(DEPLOY, extra_vars={"env_smoke_http": True}, env=_proxy_env(aws)))
     assert second.changed_tasks() == []
     assert aws.write_calls() == []
+    smoke = second.task("Request the load balancer's endpoints")["results"]
+    assert [(r["item"]["name"], r["status"]) for r in smoke] == [(":80/ping", 200), (":80/", 200), (":8080/", 200)]
+    assert "flask-microservices/users" in smoke[0]["json"]["image"]
 
     check = ok(run_playbook(DEPLOY, check=True))
     assert check.changed_tasks() == []
@@ -129,6 +139,8 @@ def test_deploy_converges_under_faults_never_prints_secrets_and_a_second_run_cha
         assert expected in lines, lines
     assert aws.write_calls() == []
 
+    # The release's users tasks pass the load balancer's health checks but answer 500 to users.
+    aws.set_behaviour(container["image"], "bad_responses")
     third = ok(run_playbook(DEPLOY, extra_vars=extra))
     assert "t0ken-never-printed" not in third.stdout + third.stderr
     services = {s["serviceName"]: s for s in ecs.describe_services(cluster=NAME, services=["client", "users"])["services"]}
@@ -146,7 +158,13 @@ def test_deploy_converges_under_faults_never_prints_secrets_and_a_second_run_cha
     users_tg = elbv2.describe_target_groups(Names=["local-users"])["TargetGroups"][0]
     assert users_tg["Matcher"]["HttpCode"] == "200-299"
 
+    # The health of the targets passed the release (env_smoke_http false); its smoke checks over
+    # HTTP fail the play, naming the check and the answer, on a run that changes nothing.
     aws.clear_calls()
-    fourth = ok(run_playbook(DEPLOY, extra_vars=extra))
+    fourth = run_playbook(DEPLOY, extra_vars=dict(extra, env_smoke_http=True), env=_proxy_env(aws))
+    assert fourth.rc != 0 and fourth.failed == 1
+    failed_check = fourth.task("Request the load balancer's endpoints")
+    failures = [(r["item"]["name"], r["status"]) for r in failed_check["results"] if r.get("failed")]
+    assert failures == [(":80/ping", 500)], failed_check
     assert fourth.changed_tasks() == []
     assert aws.write_calls() == []

@@ -78,6 +78,9 @@ def install(app: Any) -> None:
     from . import registry
 
     registry.install(app, server, state.lock, state.faults)
+    from . import alb_data_plane
+
+    alb_data_plane.install(app, state)
     app.moto_app = _locked(app.moto_app, state.lock)
     threading.Thread(target=_tick_forever, args=(state,), name="shipyard-ticker", daemon=True).start()
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import threading
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 
 class ImageBehaviour:
@@ -35,6 +36,10 @@ class ImageBehaviour:
 
     def answers_health_checks(self) -> bool:
         return True
+
+    def answer_request(self, image: Optional[str], task_id: str, method: str, path: str) -> Tuple[int, str]:
+        """(status, JSON body) the task answers to a request the load balancer forwards to it."""
+        return 200, json.dumps({"image": image, "task": task_id, "path": path}, sort_keys=True) + "\n"
 
 
 class Crash(ImageBehaviour):
@@ -76,7 +81,21 @@ class PullError(ImageBehaviour):
                 "failed to resolve ref %s: not found" % self.image)
 
 
-STRATEGIES: Dict[str, type] = {cls.kind: cls for cls in (ImageBehaviour, Crash, Unhealthy, SlowStart, PullError, Exit)}
+class BadResponses(ImageBehaviour):
+    """Passes the load balancer's health checks but answers every other request with ``status``
+    (a release that is healthy to the load balancer yet broken for its users)."""
+
+    kind = "bad_responses"
+    defaults = {"status": 500}
+
+    def answer_request(self, image: Optional[str], task_id: str, method: str, path: str) -> Tuple[int, str]:
+        status = int(self.params["status"])
+        return status, json.dumps({"error": "bad response (emulated image behaviour bad_responses)",
+                                   "image": image, "task": task_id, "path": path}, sort_keys=True) + "\n"
+
+
+STRATEGIES: Dict[str, type] = {cls.kind: cls for cls in (ImageBehaviour, Crash, Unhealthy, SlowStart, PullError, Exit,
+                                                         BadResponses)}
 KINDS: Dict[str, Dict[str, float]] = {kind: dict(cls.defaults) for kind, cls in STRATEGIES.items()}
 
 
@@ -101,7 +120,9 @@ def normalise(behaviour: Dict[str, Any]) -> Dict[str, Any]:
         value = behaviour.get(param, default)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise ValueError("behaviour.%s must be a number >= 0, got %r" % (param, value))
-        result[param] = int(value) if param == "exit_code" else float(value)
+        if param == "status" and (value != int(value) or not 100 <= value <= 599):
+            raise ValueError("behaviour.status must be an HTTP status code 100..599, got %r" % (value,))
+        result[param] = int(value) if param in ("exit_code", "status") else float(value)
     return result
 
 
