@@ -135,6 +135,11 @@ class Names:
         return "%s.local" % self.stack
 
     @property
+    def ecs_infrastructure_role(self) -> str:
+        """The role ECS assumes to move listener rules in blue/green, canary and linear deployments."""
+        return "%s-ecs-infrastructure" % self.stack
+
+    @property
     def execution_role(self) -> str:
         return "%s-task-execution" % self.stack
 
