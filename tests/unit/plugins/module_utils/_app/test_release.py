@@ -180,3 +180,35 @@ def test_header_test_traffic_with_a_domain_goes_to_https():
     listeners = {li["port"]: li for li in options["load_balancer"]["listeners"]}
     assert listeners[443]["default_action"] == {"target_group": "local-client", "ecs_traffic": "production"}
     assert [r["listener"] for r in options["load_balancer"]["routes"] if r.get("ecs_traffic") == "test"] == [443]
+
+
+def test_the_talk_service_example_s_blue_green_inventory_renders_the_seed_s_blue_green():
+    import os
+    import yaml
+    from app_cases import REPO
+
+    root = os.path.join(REPO, "examples", "talk-service")
+    with open(os.path.join(root, "app.yml"), encoding="utf-8") as handle:
+        app = yaml.safe_load(handle)
+    envs = {}
+    for inventory in ("local", "local-blue-green"):
+        with open(os.path.join(root, inventory, "group_vars", "all.yml"), encoding="utf-8") as handle:
+            envs[inventory] = {k: v for k, v in yaml.safe_load(handle).items() if k.startswith("env_")}
+    # The rolling inventory is untouched: no strategy, no alternate group.
+    rolling = model.load(app, envs["local"]).render(CTX)
+    assert "strategy" not in rolling["stack_services"][0]["deployment_configuration"]
+    # The blue/green one differs only by the service's release.
+    assert {k: v for k, v in envs["local-blue-green"].items() if k != "env_services"} == \
+        {k: v for k, v in envs["local"].items() if k != "env_services"}
+    options = model.load(app, envs["local-blue-green"]).render(CTX)
+    assert options["load_balancer"]["target_groups"][0]["alternate"] is True
+    assert options["load_balancer"]["listeners"][0]["default_action"]["ecs_traffic"] == "production"
+    assert [r["ecs_traffic"] for r in options["load_balancer"]["routes"]] == ["test"]
+    service = options["stack_services"][0]
+    assert service["deployment_configuration"]["strategy"] == "BLUE_GREEN"
+    assert service["load_balancers"][0]["advanced_configuration"]["alternate_target_group"] == \
+        "local-talk-service-instance-alt"
+    assert options["release_services"][0]["test_traffic"]["headers"] == {"X-Talk-Release": "green"}
+    assert options["release_services"][0]["test_traffic"]["checks"] == [{"path": "/health", "status": 200}]
+    alb_options(options)
+    stack_options(options)
