@@ -517,9 +517,10 @@ options:
                 type: str
                 required: true
               production_listener_rule:
-                description: ARN of the listener rule (or a listener's default rule) carrying production traffic.
+                description:
+                  - ARN of the listener rule (or a listener's default rule) carrying production traffic; without
+                    it ECS does not shift traffic.
                 type: str
-                required: true
               test_listener_rule:
                 description: ARN of the listener rule carrying test traffic to the new revision.
                 type: str

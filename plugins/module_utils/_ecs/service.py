@@ -298,6 +298,7 @@ def plan_service_update(name: str, current: Mapping[str, Any], desired: Mapping[
     Raises ``EcsError`` when a difference cannot be applied in place.
     """
     desired = on_fargate_provider(current, desired)
+    desired = pair_as_described(current, desired)
     after = merge(current, desired)
     if isinstance(after.get("deploymentConfiguration"), Mapping):
         # A new strategy drops the block of the one it leaves (canary or linear configuration).
@@ -327,6 +328,30 @@ def plan_service_update(name: str, current: Mapping[str, Any], desired: Mapping[
         actions.append(Action("tag", "service", name, reason="tags differ", before=current.get("tags", {}),
                               after=desired["tags"], changes=differences(current.get("tags", {}), desired["tags"])))
     return actions
+
+
+def pair_as_described(current: Mapping[str, Any], desired: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``desired`` with each blue/green target group pair in the order the service holds it.
+
+    The pair is what the user manages; which of its two groups is ``targetGroupArn`` and which the
+    alternate is ECS's once it has deployed (the one serving production is read from the listener
+    rules' weights, never from here): a pair ECS holds the other way round is no change.
+    """
+    held = {(lb.get("containerName"), lb.get("containerPort")): lb for lb in current.get("loadBalancers") or []}
+    out_lbs, swapped = [], False
+    for lb in desired.get("loadBalancers") or []:
+        adv = lb.get("advancedConfiguration") or {}
+        now = held.get((lb.get("containerName"), lb.get("containerPort"))) or {}
+        now_adv = now.get("advancedConfiguration") or {}
+        if adv.get("alternateTargetGroupArn") and now_adv.get("alternateTargetGroupArn") == lb.get("targetGroupArn") \
+                and now.get("targetGroupArn") == adv.get("alternateTargetGroupArn"):
+            lb = dict(lb, targetGroupArn=now["targetGroupArn"],
+                      advancedConfiguration=dict(adv, alternateTargetGroupArn=now_adv["alternateTargetGroupArn"]))
+            swapped = True
+        out_lbs.append(lb)
+    if not swapped:
+        return desired
+    return dict(desired, loadBalancers=sort_list(out_lbs))
 
 
 FARGATE_STRATEGY = [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]

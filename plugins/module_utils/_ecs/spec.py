@@ -124,7 +124,7 @@ SERVICE_OPTIONS = {
         "container_port": {"type": "int", "required": True},
         "advanced_configuration": {"type": "dict", "options": {
             "alternate_target_group": {"type": "str", "required": True},
-            "production_listener_rule": {"type": "str", "required": True},
+            "production_listener_rule": {"type": "str"},
             "test_listener_rule": {"type": "str"},
             "role_arn": {"type": "str", "required": True},
         }},

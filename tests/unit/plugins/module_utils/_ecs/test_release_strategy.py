@@ -205,3 +205,15 @@ def test_blue_green_binding_without_advanced_configuration_fails():
 def test_sound_blue_green_options_pass():
     assert validate_options(options(blue_green_opts()), "us-east-1") == {}
 
+
+
+def test_a_pair_ecs_holds_the_other_way_round_is_no_change():
+    """Which group of the pair is primary after a deployment is ECS's business (traffic is read from the rules)."""
+    described = blue_green_described()
+    lb = described["loadBalancers"][0]
+    lb["targetGroupArn"], lb["advancedConfiguration"]["alternateTargetGroupArn"] = ALT, TG
+    assert plan(blue_green_opts(), described) == []
+    # A different pair is still a change.
+    other = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/other/0000000000000000"
+    lb["advancedConfiguration"]["alternateTargetGroupArn"] = other
+    assert plan(blue_green_opts(), described) != []
