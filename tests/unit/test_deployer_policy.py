@@ -408,5 +408,4 @@ def test_only_the_task_execution_container_instance_and_ecs_infrastructure_manag
     assert [s.get("Condition") for s in statements] == [
         {"ArnEquals": {"iam:PolicyARN": ["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
                                          "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role",
-                                         "arn:aws:iam::aws:policy/service-role/"
-                                         "AmazonECSInfrastructureRolePolicyForLoadBalancers"]}}]
+                                         "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"]}}]
