@@ -347,6 +347,11 @@ CASES: List[Case] = [
     Case("release-with-several-production-rules", _set("services.users.release", {
         "strategy": "blue_green", "test_traffic": {"http_header": {"name": "X-Test", "value": "1"}}}),
          ("services.users.routes=", "one production listener rule per service")),
+    Case("release-header-test-rule-with-a-priority", _both(
+        _set("services.users.routes", [{"listener": 80, "path_patterns": ["/users*", "/auth/*", "/ping"], "priority": 7}]),
+        _set("services.users.release", {"strategy": "canary",
+                                        "test_traffic": {"http_header": {"name": "X-Test", "value": "1"}}})),
+         ("services.users.routes[0].priority=7", "leave the priority to the order written")),
     Case("release-test-traffic-with-rolling", _set("services.swagger.release", {
         "test_traffic": {"http_header": {"name": "X-Test", "value": "1"}}}),
          ("services.swagger.release.test_traffic=", "only with strategy blue_green, canary or linear")),

@@ -1008,6 +1008,10 @@ def _check_releases(d: Definition, problems: Problems) -> None:
                              "default_service): one test listener per service" % (port, listeners[port]["default_service"]))
         elif len(entry) == 1 and entry[0][0] == "route":
             route = spec["routes"][entry[0][1]]
+            if "priority" in route:
+                problems.add("%s[%d].priority" % (d.where(svc, "routes"), entry[0][1]), route["priority"],
+                             "the header test rule goes just before the production rule: leave the priority to the "
+                             "order written (or use a test listener)")
             values = sum(len(route.get(key) or []) if key != "http_headers" else
                          sum(len(h["values"]) for h in route.get(key) or []) for key in ROUTE_CONDITIONS) + 1
             if values > CONDITION_VALUES_PER_RULE:
