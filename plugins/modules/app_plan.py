@@ -104,6 +104,17 @@ options:
           - The load balancer's DNS name, once it exists; environment values that refer to
             C(${load_balancer.dns_name}) or C(${load_balancer.url}) are rendered with it.
         type: str
+      advanced_configuration:
+        description:
+          - M(shipyard.ecs.alb_routes)' RV(shipyard.ecs.alb_routes#module:advanced_configuration), once it ran
+            (by primary target group, the alternate target group and the listener rules ECS moves traffic on),
+            for the blue/green, canary and linear services' load balancer bindings.
+        type: dict
+      infrastructure_role_arn:
+        description:
+          - The ECS infrastructure role ECS assumes to move listener rules in blue/green, canary and linear
+            deployments (the platform role creates it when a service uses one of them).
+        type: str
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -228,6 +239,8 @@ ARGUMENT_SPEC = dict(
         load_balancer_arn=dict(type="str"),
         target_group_arns=dict(type="dict"),
         load_balancer_dns_name=dict(type="str"),
+        advanced_configuration=dict(type="dict"),
+        infrastructure_role_arn=dict(type="str"),
     )),
 )
 

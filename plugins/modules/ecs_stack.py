@@ -504,6 +504,32 @@ options:
             description: Container port of that container.
             type: int
             required: true
+          advanced_configuration:
+            description:
+              - For a service whose O(services[].deployment_configuration.strategy) is V(BLUE_GREEN), V(CANARY)
+                or V(LINEAR) (required there, refused with V(ROLLING)), the second target group and the listener
+                rules ECS moves traffic between (ECS's C(advancedConfiguration)).
+              - M(shipyard.ecs.alb_routes) creates them and returns them as RV(shipyard.ecs.alb_routes#module:advanced_configuration).
+            type: dict
+            suboptions:
+              alternate_target_group:
+                description: Name or ARN of the alternate target group, where ECS registers the new revision's tasks.
+                type: str
+                required: true
+              production_listener_rule:
+                description:
+                  - ARN of the listener rule (or a listener's default rule) carrying production traffic; without
+                    it ECS does not shift traffic.
+                type: str
+              test_listener_rule:
+                description: ARN of the listener rule carrying test traffic to the new revision.
+                type: str
+              role_arn:
+                description:
+                  - ARN of the IAM role ECS assumes to change the listener rules (trusts C(ecs.amazonaws.com),
+                    with the AWS managed policy C(AmazonECSInfrastructureRolePolicyForLoadBalancers)).
+                type: str
+                required: true
       health_check_grace_period:
         description: Seconds during which failed load balancer health checks of a new task are ignored.
         type: int
@@ -511,6 +537,76 @@ options:
         description: How deployments replace tasks.
         type: dict
         suboptions:
+          strategy:
+            description:
+              - How ECS releases a new revision. V(ROLLING) replaces tasks in place (the default when
+                O(services[].deployment_configuration) is given and this is omitted); V(BLUE_GREEN) starts the new
+                revision beside the old one and moves production traffic at once; V(CANARY) moves
+                O(services[].deployment_configuration.canary_configuration.canary_percent) first, the rest after its
+                bake time; V(LINEAR) moves traffic in equal steps.
+              - A service moves between strategies in place (one UpdateService).
+            type: str
+            choices: [ROLLING, BLUE_GREEN, CANARY, LINEAR]
+          bake_time_in_minutes:
+            description:
+              - Minutes both revisions keep running after production traffic has moved, before the old one is
+                stopped (0..1440). Required with V(BLUE_GREEN).
+            type: int
+          canary_configuration:
+            description: Canary steps; with V(CANARY) only.
+            type: dict
+            suboptions:
+              canary_percent:
+                description: Percent of production traffic moved first (0.1..100, a multiple of 0.1; ECS's default 5).
+                type: float
+              canary_bake_time_in_minutes:
+                description: Minutes before the rest moves (0..1440).
+                type: int
+          linear_configuration:
+            description: Linear steps; with V(LINEAR) only.
+            type: dict
+            suboptions:
+              step_percent:
+                description: Percent of production traffic moved at each step (3..100, a multiple of 0.1; ECS's default 10).
+                type: float
+              step_bake_time_in_minutes:
+                description: Minutes between steps (0..1440).
+                type: int
+          lifecycle_hooks:
+            description:
+              - Hooks ECS runs at lifecycle stages of a deployment (not with V(ROLLING)). Given, the list is
+                managed (an empty list removes the hooks).
+              - A V(PAUSE) hook holds the deployment at its stage until C(ContinueServiceDeployment)
+                (M(shipyard.ecs.ecs_rolling_deploy) runs its test-traffic checks at V(POST_TEST_TRAFFIC_SHIFT)).
+            type: list
+            elements: dict
+            suboptions:
+              target_type:
+                description: V(PAUSE) waits for C(ContinueServiceDeployment); V(AWS_LAMBDA) invokes a function.
+                type: str
+                required: true
+                choices: [PAUSE, AWS_LAMBDA]
+              hook_target_arn:
+                description: ARN of the Lambda function (V(AWS_LAMBDA) only).
+                type: str
+              role_arn:
+                description: ARN of the role ECS assumes to invoke the function (V(AWS_LAMBDA) only).
+                type: str
+              lifecycle_stages:
+                description:
+                  - Stages the hook runs at, among V(RECONCILE_SERVICE), V(PRE_SCALE_UP), V(POST_SCALE_UP),
+                    V(TEST_TRAFFIC_SHIFT), V(POST_TEST_TRAFFIC_SHIFT), V(PRE_PRODUCTION_TRAFFIC_SHIFT),
+                    V(PRODUCTION_TRAFFIC_SHIFT), V(POST_PRODUCTION_TRAFFIC_SHIFT).
+                type: list
+                elements: str
+                required: true
+              timeout_in_minutes:
+                description: Minutes ECS waits before the timeout action (1..20160; ECS's default 1440).
+                type: int
+              timeout_action:
+                description: What ECS does when the hook times out (ECS's default V(ROLLBACK)).
+                type: str
+                choices: [CONTINUE, ROLLBACK]
           minimum_healthy_percent:
             description: Lower limit of running tasks during a deployment, percent of the desired count.
             type: int

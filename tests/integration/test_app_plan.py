@@ -65,6 +65,20 @@ def test_the_valid_definition_plans_every_resource_of_a_new_account(aws, boto3_c
     assert aws.write_calls() == []
 
 
+def test_a_blue_green_service_plans_its_alternate_group_its_ecs_rules_and_the_infrastructure_role(aws, boto3_client):
+    seed_secrets(boto3_client)
+    app = reference_app()
+    app["services"]["swagger"]["release"] = {"strategy": "blue_green", "bake_minutes": 5,
+                                             "test_traffic": {"http_header": {"name": "X-Shipyard-Test", "value": "1"}}}
+    aws.clear_calls()
+    outcome = plan(boto3_client, app, local_env())
+    planned = {(e["resource"], e["name"]): e["action"] for e in outcome["plan"]}
+    for resource, name in [("iam_role", "flask-microservices-local-ecs-infrastructure"), ("target_group", "local-swagger-alt"),
+                           ("service", "swagger")]:
+        assert planned.get((resource, name)) == "create", (resource, name, sorted(planned))
+    assert aws.write_calls() == []
+
+
 def test_a_wrong_account_in_the_inventory_is_refused(aws, boto3_client):
     seed_secrets(boto3_client)
     aws.clear_calls()

@@ -192,6 +192,49 @@ def test_count_deployment_configuration_and_autoscaling_change_in_place(aws, exi
     assert aws.write_calls() == []
 
 
+def test_a_rolling_service_moves_to_blue_green_in_place_then_no_op(aws, existing_stack, run_module, boto3_client):
+    """UpdateService takes strategy, lifecycle hooks and the load balancer's advancedConfiguration together."""
+    existing_stack(seed_args())
+    elbv2 = boto3_client("elbv2")
+    swagger_tg = elbv2.describe_target_groups(Names=["swagger-prod-tg"])["TargetGroups"][0]
+    alt = elbv2.create_target_group(Name="swagger-prod-tg-alt", Protocol="HTTP", Port=8080,
+                                    VpcId=swagger_tg["VpcId"])["TargetGroups"][0]["TargetGroupArn"]
+    listener = elbv2.describe_listeners(LoadBalancerArn=swagger_tg["LoadBalancerArns"][0])["Listeners"]
+    listener = [li for li in listener if li["Port"] == 8080][0]
+    rule = elbv2.create_rule(ListenerArn=listener["ListenerArn"], Priority=10, Actions=[{
+        "Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": swagger_tg["TargetGroupArn"], "Weight": 100},
+                                                              {"TargetGroupArn": alt, "Weight": 0}]}}],
+        Conditions=[{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}}])["Rules"][0]["RuleArn"]
+    role = "arn:aws:iam::123456789012:role/flask-microservices-ecs-infrastructure"
+    aws.clear_calls()
+    args = seed_args()
+    swagger = args["services"][2]
+    swagger["deployment_configuration"] = {"strategy": "BLUE_GREEN", "bake_time_in_minutes": 5, "lifecycle_hooks": [
+        {"target_type": "PAUSE", "lifecycle_stages": ["POST_TEST_TRAFFIC_SHIFT"], "timeout_in_minutes": 30,
+         "timeout_action": "ROLLBACK"}]}
+    swagger["load_balancers"][0]["advanced_configuration"] = {
+        "alternate_target_group": "swagger-prod-tg-alt", "production_listener_rule": rule, "role_arn": role}
+
+    res = run_module("ecs_stack", args, check=True, diff=True)
+    assert not res.get("failed"), res.get("msg")
+    assert [(a["action"], a["name"]) for a in res["plan"]] == [("update", "flask-microservices-prod-swagger")]
+    assert aws.write_calls() == []
+
+    res = run_module("ecs_stack", args)
+    assert not res.get("failed"), res.get("msg")
+    described = describe(boto3_client, "swagger")
+    assert described["deploymentConfiguration"]["strategy"] == "BLUE_GREEN"
+    assert described["deploymentConfiguration"]["bakeTimeInMinutes"] == 5
+    assert described["loadBalancers"][0]["advancedConfiguration"] == {
+        "alternateTargetGroupArn": alt, "productionListenerRule": rule, "roleArn": role}
+    assert sorted(c["operation"] for c in aws.write_calls() if c["service"] == "ecs") == ["UpdateService"]
+
+    aws.clear_calls()
+    again = run_module("ecs_stack", args)
+    assert again["changed"] is False, again["plan"]
+    assert aws.write_calls() == []
+
+
 def test_changed_definition_is_reported_as_drift_and_the_revision_is_kept(aws, existing_stack, run_module, boto3_client):
     existing_stack(seed_args())
     running = describe(boto3_client, "users")["taskDefinition"]

@@ -147,7 +147,8 @@ OPTIONAL_ACTIONS: Dict[str, str] = {
 
 # Actions no boto3 call names but AWS checks on the deployer's behalf.
 IMPLICIT_ACTIONS: Dict[str, str] = {
-    "iam:PassRole": "RegisterTaskDefinition with the task and task execution roles",
+    "iam:PassRole": "RegisterTaskDefinition with the task and task execution roles; CreateService and UpdateService "
+                    "with a load balancer's advancedConfiguration.roleArn (the ECS infrastructure role)",
     "iam:CreateServiceLinkedRole": "first cluster, load balancer or scalable target of an account",
     "ecr:BatchCheckLayerAvailability": "registry API: HEAD of a blob during a push",
     "ecr:GetDownloadUrlForLayer": "registry API: cross-repository blob mount during a promotion",
@@ -389,19 +390,22 @@ def test_iam_actions_apply_only_to_named_resources():
     assert broad == []
 
 
-def test_roles_are_passed_only_to_ecs_tasks_and_the_instance_role_to_ec2():
+def test_roles_are_passed_only_to_ecs_tasks_the_instance_role_to_ec2_and_the_infrastructure_role_to_ecs():
     statements = [s for s in load_policy()["Statement"] if "iam:PassRole" in _as_list(s["Action"])]
-    assert len(statements) == 2
+    assert len(statements) == 3
     assert all(_as_list(s["Action"]) == ["iam:PassRole"] for s in statements)
     by_service = {s["Condition"]["StringEquals"]["iam:PassedToService"]: s for s in statements}
-    assert sorted(by_service) == ["ec2.amazonaws.com", "ecs-tasks.amazonaws.com"]
+    assert sorted(by_service) == ["ec2.amazonaws.com", "ecs-tasks.amazonaws.com", "ecs.amazonaws.com"]
     assert all(set(s["Condition"]) == {"StringEquals"} and len(s["Condition"]["StringEquals"]) == 1 for s in statements)
     # Only the EC2 container instances' role (the platform role's <name>-instance) goes to EC2.
     assert all(r.endswith("-instance") for r in _as_list(by_service["ec2.amazonaws.com"]["Resource"]))
+    # Only the ECS infrastructure role (<name>-ecs-infrastructure, blue/green, canary, linear) goes to ECS itself.
+    assert all(r.endswith("-ecs-infrastructure") for r in _as_list(by_service["ecs.amazonaws.com"]["Resource"]))
 
 
-def test_only_the_task_execution_and_container_instance_managed_policies_can_be_attached():
+def test_only_the_task_execution_container_instance_and_ecs_infrastructure_managed_policies_can_be_attached():
     statements = [s for s in load_policy()["Statement"] if "iam:AttachRolePolicy" in _as_list(s["Action"])]
     assert [s.get("Condition") for s in statements] == [
         {"ArnEquals": {"iam:PolicyARN": ["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
-                                         "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"]}}]
+                                         "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role",
+                                         "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"]}}]

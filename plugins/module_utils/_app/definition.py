@@ -146,6 +146,53 @@ AUTOSCALING = Struct({
                                                   "must be >= min_capacity (%d)" % v["min_capacity"])
     if v["max_capacity"] < v["min_capacity"] else None)
 
+STRATEGIES = ("rolling", "blue_green", "canary", "linear")
+HEADER_NAME = Str("Header name.", required=True, pattern=r"^[A-Za-z0-9!#$%&'*+\-.^_`|~]{1,40}$",
+                  pattern_doc="an HTTP header name")
+
+RELEASE = Struct({
+    "strategy": Str("How ECS releases a new revision: `rolling` replaces tasks in place; `blue_green` starts the new "
+                    "revision (green) beside the running one (blue) in the alternate target group, sends test traffic "
+                    "to it, then moves all production traffic at once; `canary` moves `canary.percent` of production "
+                    "traffic first and the rest after `canary.bake_minutes`; `linear` moves it in steps of "
+                    "`linear.step_percent`. The last three need a web service and `test_traffic`.",
+                    choices=list(STRATEGIES), default="rolling"),
+    "bake_minutes": Int("Minutes blue keeps running after production traffic has moved to green, ready for a fast "
+                        "roll-back (ECS `bakeTimeInMinutes`).", minimum=0, maximum=1440, default_doc="`0`"),
+    "canary": Struct({
+        "percent": Number("Percent of production traffic green gets first (a multiple of 0.1).", minimum=0.1,
+                          maximum=100, default_doc="`5` (ECS's)"),
+        "bake_minutes": Int("Minutes before the rest moves.", minimum=0, maximum=1440, default_doc="ECS's default"),
+    }, doc="Strategy `canary` only: ECS `canaryConfiguration`."),
+    "linear": Struct({
+        "step_percent": Number("Percent of production traffic moved at each step (a multiple of 0.1).", minimum=3,
+                               maximum=100, default_doc="`10` (ECS's)"),
+        "step_bake_minutes": Int("Minutes between two steps.", minimum=0, maximum=1440, default_doc="ECS's default"),
+    }, doc="Strategy `linear` only: ECS `linearConfiguration`."),
+    "test_traffic": Struct({
+        "listener": Int("Port of a test listener (`listeners[].test: true`) whose traffic reaches green before "
+                        "production traffic moves.", **PORT),
+        "http_header": Struct({
+            "name": HEADER_NAME,
+            "value": Str("Value the header must have.", required=True, min_len=1, max_len=128),
+        }, doc="Requests carrying this header on the production listener reach green before production traffic "
+            "moves (a test rule beside the service's production rule)."),
+    }, doc="Where test traffic reaches green: give `listener` or `http_header`."),
+    "checks": ListOf(Struct({
+        "path": Str("Path requested through the test traffic.", required=True, pattern=r"^/",
+                    pattern_doc="starts with /", max_len=1024),
+        "status": Int("Expected HTTP status.", minimum=100, maximum=599, default=200),
+        "contains": Str("Text the response body must contain.", min_len=1),
+    }), "HTTP checks ecs_rolling_deploy makes on test traffic while the deployment waits after the test traffic "
+        "shift (a `PAUSE` lifecycle hook): all pass, production traffic moves; one fails, ECS rolls back. `[]`: no "
+        "checks and no hook.", default_doc="the service's `health_check.path`, expecting the first code of its "
+        "`matcher`"),
+    "pause_after_steps": Bool("`canary`, `linear`: check again at each step's pause.", default=False),
+    "hold": Bool("Leave a green deployment that passed its checks waiting in test (production traffic on blue) for "
+                 "`switch.yml` to move production traffic.", default=False),
+}, doc="How the service's new revisions are released (ECS-native blue/green, canary, linear), per environment "
+    "through `env_services` as every key.")
+
 KINDS = ("web", "backend", "worker")
 PLACEMENTS = ("fargate", "ec2")
 NETWORK_MODES = ("awsvpc", "bridge", "host")
@@ -291,12 +338,16 @@ SERVICE = Struct({
     "readonly_root_filesystem": Bool("Mount the container's root filesystem read-only."),
     "docker_labels": MapOf(Str(), "Docker labels of the container.", key=LABEL_KEY),
     "container_health_check": CONTAINER_HEALTH_CHECK,
+    "release": RELEASE,
 }, doc="A service: its kind, placement, its task definition's main container and further containers, and "
     "(web) its target group and routes.")
 
 LISTENER = Struct({
     "port": Int("Listener port of the load balancer.", required=True, **PORT),
     "default_service": Str("The service that gets the requests no route matches.", required=True, min_len=1),
+    "test": Bool("A test listener: it carries the test traffic of `default_service` (a `blue_green`, `canary` or "
+                 "`linear` service whose `release.test_traffic.listener` is this port) to its new revision before "
+                 "production traffic moves; no routes on it.", default=False),
 }, doc="A listener of the load balancer (HTTP; with `env_domain`, port 80 moves to HTTPS on 443).")
 
 SMOKE_CHECK = Struct({

@@ -25,6 +25,7 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._app import cloudwatc
 from ansible_collections.shipyard.ecs.plugins.module_utils._app import definition as schema
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.schema import MISSING, Problems, join, merge
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.validate import FARGATE_SIZES, is_secret_reference
+from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.model import alternate_name
 
 # AWS's limits on the names we derive.
 LOAD_BALANCER_NAME_MAX = 32
@@ -62,6 +63,13 @@ REFERENCE = re.compile(r"\$(\$?)\{([^}]*)\}")
 LOAD_BALANCER_REFERENCES = ("load_balancer.dns_name", "load_balancer.url")
 
 # The application file before ``format: 1`` defined the application as top-level variables.
+ROLLING = "rolling"
+# The release strategies as ECS names them (deploymentConfiguration.strategy).
+ECS_STRATEGIES = {"rolling": "ROLLING", "blue_green": "BLUE_GREEN", "canary": "CANARY", "linear": "LINEAR"}
+# The stage at which ecs_rolling_deploy checks test traffic (a PAUSE hook holds the deployment there).
+CHECK_STAGE = "POST_TEST_TRAFFIC_SHIFT"
+RELEASE_ONLY_WITH = {"canary": "canary", "linear": "linear"}
+
 LEGACY_KEYS = {"app_name": "name", "app_listeners": "listeners", "app_services": "services",
                "app_smoke_checks": "smoke_checks"}
 
@@ -127,6 +135,11 @@ class Names:
         return "%s.local" % self.stack
 
     @property
+    def ecs_infrastructure_role(self) -> str:
+        """The role ECS assumes to move listener rules in blue/green, canary and linear deployments."""
+        return "%s-ecs-infrastructure" % self.stack
+
+    @property
     def execution_role(self) -> str:
         return "%s-task-execution" % self.stack
 
@@ -182,6 +195,10 @@ class Context:
     target_group_arns: Dict[str, str] = field(default_factory=dict)
     # The load balancer's DNS name once alb_routes ran (what ``${load_balancer.dns_name}`` becomes).
     load_balancer_dns_name: str = ""
+    # alb_routes' ``advanced_configuration`` (by primary target group: the alternate and the production and test
+    # listener rules ECS moves), and the ECS infrastructure role ECS assumes to move them (platform role).
+    advanced_configuration: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    infrastructure_role_arn: str = ""
 
 
 @dataclass
@@ -229,6 +246,106 @@ class Definition:
         group (created, routed to, then the old one deleted) rather than a refusal."""
         base = self.names.target_group(svc)
         return base + "-instance" if self.target_type(svc) == "instance" else base
+
+    # -- release strategy --------------------------------------------------------------------
+
+    def release(self, svc: str) -> Dict[str, Any]:
+        """The service's ``release`` with its defaults: strategy, bake time, test traffic, checks."""
+        spec = self.services[svc]
+        given = spec.get("release") or {}
+        out = {"strategy": given.get("strategy", ROLLING), "bake_minutes": given.get("bake_minutes", 0),
+               "canary": given.get("canary") or {}, "linear": given.get("linear") or {},
+               "test_traffic": given.get("test_traffic") or {},
+               "pause_after_steps": bool(given.get("pause_after_steps", False)), "hold": bool(given.get("hold", False))}
+        if "checks" in given:
+            out["checks"] = [dict(c, status=c.get("status", 200)) for c in given["checks"]]
+        elif spec["kind"] == WEB and out["strategy"] != ROLLING:
+            health = spec.get("health_check") or {}
+            code = re.match(r"\d{3}", health.get("matcher", "200")).group(0)
+            out["checks"] = [{"path": health.get("path", "/"), "status": int(code)}]
+        else:
+            out["checks"] = []
+        return out
+
+    def strategy(self, svc: str) -> str:
+        return (self.services[svc].get("release") or {}).get("strategy", ROLLING)
+
+    def progressive_services(self) -> List[str]:
+        """Web services ECS releases blue/green, canary or linear (with an alternate target group)."""
+        return [svc for svc in self.web_services() if self.strategy(svc) != ROLLING]
+
+    @property
+    def test_listener_ports(self) -> List[int]:
+        return [lst["port"] for lst in self.application.get("listeners", []) if lst.get("test")]
+
+    def production_entry(self, svc: str) -> List[Tuple[str, Any]]:
+        """Where production traffic reaches a service: ("route", index) per route, ("listener", port) per
+        production listener it is the default service of."""
+        test_ports = self.test_listener_ports
+        out: List[Tuple[str, Any]] = [("route", i) for i, r in enumerate(self.services[svc].get("routes", []))
+                                      if r["listener"] not in test_ports]
+        out += [("listener", lst["port"]) for lst in self.application.get("listeners", [])
+                if lst["default_service"] == svc and not lst.get("test")]
+        return out
+
+    def _production_port(self, svc: str) -> int:
+        kind, where = self.production_entry(svc)[0]
+        return self.services[svc]["routes"][where]["listener"] if kind == "route" else where
+
+    def test_traffic(self, svc: str, ctx: "Context") -> Optional[Dict[str, Any]]:
+        """ecs_rolling_deploy's ``test_traffic`` of a blue/green, canary or linear service with checks."""
+        release = self.release(svc)
+        if release["strategy"] == ROLLING or not release["checks"]:
+            return None
+        dns = ctx.load_balancer_dns_name or UNKNOWN
+        traffic = release["test_traffic"]
+        headers: Dict[str, str] = {}
+        if "listener" in traffic:
+            url = "http://%s:%d" % (dns, traffic["listener"])
+        else:
+            port = self._production_port(svc)
+            domain = self.environment["env_domain"]
+            url = "https://%s" % domain if domain and port == HTTP_PORT else "http://%s:%d" % (dns, port)
+            headers = {traffic["http_header"]["name"]: traffic["http_header"]["value"]}
+        return {"url": url, "headers": headers,
+                "checks": [{k: c[k] for k in ("path", "status", "contains") if k in c} for c in release["checks"]],
+                "reachable": bool(self.environment["env_smoke_http"]),
+                "pause_after_steps": release["pause_after_steps"]}
+
+    def deployment_configuration(self, svc: str) -> Dict[str, Any]:
+        """ecs_stack's deployment_configuration of a service: the circuit breaker, the strategy and its hook."""
+        conf: Dict[str, Any] = {"minimum_healthy_percent": 100, "maximum_percent": 200,
+                                "circuit_breaker": {"enable": True, "rollback": True}}
+        release = self.release(svc)
+        if release["strategy"] == ROLLING:
+            return conf
+        conf["strategy"] = ECS_STRATEGIES[release["strategy"]]
+        conf["bake_time_in_minutes"] = release["bake_minutes"]
+        if release["strategy"] == "canary" and release["canary"]:
+            conf["canary_configuration"] = {k: v for k, v in (
+                ("canary_percent", release["canary"].get("percent")),
+                ("canary_bake_time_in_minutes", release["canary"].get("bake_minutes"))) if v is not None}
+        if release["strategy"] == "linear" and release["linear"]:
+            conf["linear_configuration"] = {k: v for k, v in (
+                ("step_percent", release["linear"].get("step_percent")),
+                ("step_bake_time_in_minutes", release["linear"].get("step_bake_minutes"))) if v is not None}
+        # The checks wait at a PAUSE hook after the test traffic shift; ECS rolls back if nobody answers
+        # within the release timeout.
+        timeout = -(-self.environment["env_release_timeout"] // 60)
+        conf["lifecycle_hooks"] = [{"target_type": "PAUSE", "lifecycle_stages": [CHECK_STAGE],
+                                    "timeout_in_minutes": timeout, "timeout_action": "ROLLBACK"}] if release["checks"] else []
+        return conf
+
+    def advanced_configuration(self, svc: str, ctx: "Context") -> Dict[str, Any]:
+        """ecs_stack's load_balancers[].advanced_configuration from alb_routes' result and the platform's role."""
+        tg_name = self.target_group_name(svc)
+        found = ctx.advanced_configuration.get(tg_name) or {}
+        out = {"alternate_target_group": found.get("alternate_target_group")
+               or alternate_name({"name": tg_name, "alternate": True}),
+               "production_listener_rule": found.get("production_listener_rule") or UNKNOWN,
+               "role_arn": ctx.infrastructure_role_arn or UNKNOWN}
+        out["test_listener_rule"] = found.get("test_listener_rule") or UNKNOWN
+        return out
 
     def container_specs(self, svc: str) -> List[Tuple[str, Dict[str, Any], str]]:
         """``(container name, its keys, image key)`` of each container of the service's task, the main one first."""
@@ -370,8 +487,7 @@ class Definition:
                 "name": svc,
                 "desired_count": spec["desired_count"],
                 "task_definition": task_definition,
-                "deployment_configuration": {"minimum_healthy_percent": 100, "maximum_percent": 200,
-                                             "circuit_breaker": {"enable": True, "rollback": True}},
+                "deployment_configuration": self.deployment_configuration(svc),
                 "propagate_tags": "SERVICE",
                 "tags": tags,
             }
@@ -394,12 +510,14 @@ class Definition:
                     "vpc_id": ctx.vpc_id, "deregistration_delay": spec["deregistration_delay"], "tags": tags,
                     "health_check": dict(spec["health_check"]),
                 })
-                for route in spec.get("routes", []):
-                    rule = {"listener": route["listener"], "target_group": tg_name}
-                    rule.update({key: route[key] for key in ROUTE_CONDITIONS + ("priority",) if route.get(key)})
-                    routes.append(rule)
+                progressive = self.strategy(svc) != ROLLING
+                if progressive:
+                    target_groups[-1]["alternate"] = True
+                routes.extend(self._routes(svc, tg_name))
                 service["load_balancers"] = [{"target_group": tg_name, "container_name": self.container_name(svc),
                                               "container_port": spec["container_port"]}]
+                if progressive:
+                    service["load_balancers"][0]["advanced_configuration"] = self.advanced_configuration(svc, ctx)
                 service["health_check_grace_period"] = spec["health_check_grace_period"]
             found = self.discovery(svc)
             if found:
@@ -410,9 +528,12 @@ class Definition:
             if "autoscaling" in spec:
                 service["autoscaling"] = self.autoscaling(svc)
             stack_services.append(service)
-            release_services.append({"name": svc, "definition": task_definition})
-        listeners = [{"port": lst["port"], "protocol": "HTTP", "default_action": {"target_group": self.target_group_name(lst["default_service"])}}
-                     for lst in self.application.get("listeners", [])]
+            release: Dict[str, Any] = {"name": svc, "definition": task_definition}
+            test_traffic = self.test_traffic(svc, ctx) if web else None
+            if test_traffic:
+                release["test_traffic"] = test_traffic
+            release_services.append(release)
+        listeners = [self._listener(lst) for lst in self.application.get("listeners", [])]
         if self.environment["env_domain"] and listeners:
             listeners, routes = _https(listeners, routes, ctx.certificate_arn or UNKNOWN)
         cluster: Dict[str, Any] = {"name": names.stack}
@@ -434,6 +555,40 @@ class Definition:
             "images": images,
             "cloudwatch_load_balancer": self.cloudwatch_load_balancer(ctx),
         }
+
+    def _routes(self, svc: str, tg_name: str) -> List[Dict[str, Any]]:
+        """alb_routes' routes of a web service; for blue/green, canary and linear the production rule is
+        ECS's (``ecs_traffic: production``) and a header test rule (``ecs_traffic: test``) precedes it."""
+        spec = self.services[svc]
+        release = self.release(svc)
+        progressive = release["strategy"] != ROLLING
+        header = release["test_traffic"].get("http_header") if progressive else None
+        out: List[Dict[str, Any]] = []
+        for route in spec.get("routes", []):
+            rule = {"listener": route["listener"], "target_group": tg_name}
+            rule.update({key: route[key] for key in ROUTE_CONDITIONS + ("priority",) if route.get(key)})
+            if progressive:
+                rule["ecs_traffic"] = "production"
+                if header:
+                    test = {k: v for k, v in rule.items() if k != "priority"}
+                    test["http_headers"] = list(rule.get("http_headers", [])) + [
+                        {"name": header["name"], "values": [header["value"]]}]
+                    test["ecs_traffic"] = "test"
+                    out.append(test)
+            out.append(rule)
+        if header and not spec.get("routes"):
+            # Production traffic is a listener's default action: the test rule is on that listener.
+            port = self._production_port(svc)
+            out.append({"listener": port, "target_group": tg_name, "ecs_traffic": "test",
+                        "http_headers": [{"name": header["name"], "values": [header["value"]]}]})
+        return out
+
+    def _listener(self, lst: Dict[str, Any]) -> Dict[str, Any]:
+        """alb_routes' listener: its default action ECS's when its default service is blue/green, canary or linear."""
+        action: Dict[str, Any] = {"target_group": self.target_group_name(lst["default_service"])}
+        if self.strategy(lst["default_service"]) != ROLLING:
+            action["ecs_traffic"] = "test" if lst.get("test") else "production"
+        return {"port": lst["port"], "protocol": "HTTP", "default_action": action}
 
     def autoscaling(self, svc: str) -> Dict[str, Any]:
         """ecs_stack's autoscaling option of a service: its capacity range and CPU target tracking."""
@@ -594,6 +749,8 @@ class Definition:
             "secret_arns": sorted(set(self.secret_references(region, account_id).values())),
             "container_insights": env["env_container_insights"],
             "ec2_capacity": capacity,
+            # The role ECS assumes to move listener rules in blue/green, canary and linear deployments.
+            "ecs_infrastructure_role": bool(self.progressive_services()),
         }
 
     def cloudwatch(self) -> Dict[str, Any]:
@@ -772,6 +929,7 @@ def _check_references(d: Definition, problems: Problems) -> None:
                 problems.add(key, env[key], "needs env_domain, the name users reach the application at")
     _check_names(d, problems)
     _check_routes(d, ports, problems)
+    _check_releases(d, problems)
     for name, spec in sorted(d.services.items()):
         _check_service(d, name, spec, problems)
     _check_shared_repositories(d, problems)
@@ -779,6 +937,92 @@ def _check_references(d: Definition, problems: Problems) -> None:
         if check["listener"] not in ports and not (env["env_domain"] and check["listener"] == HTTPS_PORT):
             problems.add("smoke_checks[%d].listener" % index, check["listener"],
                          "no such listener (%s)" % ", ".join(str(p) for p in ports))
+
+
+def _check_releases(d: Definition, problems: Problems) -> None:
+    """Release strategies: web services only, the strategy's own keys, one production rule, a test path."""
+    listeners = {lst["port"]: lst for lst in d.application.get("listeners", [])}
+    for index, lst in enumerate(d.application.get("listeners", [])):
+        if not lst.get("test"):
+            continue
+        owner = lst["default_service"]
+        if owner in d.services and d.release(owner)["test_traffic"].get("listener") != lst["port"]:
+            problems.add("listeners[%d].test" % index, True, "a test listener carries the test traffic of its "
+                         "default_service (%s): set services.%s.release.test_traffic.listener: %d"
+                         % (owner, owner, lst["port"]))
+        if d.environment["env_domain"] and lst["port"] == HTTP_PORT:
+            problems.add("listeners[%d].test" % index, True, "env_domain moves port 80 to HTTPS on 443: put the test "
+                         "listener on another port")
+    for svc in sorted(d.services):
+        spec = d.services[svc]
+        given = spec.get("release")
+        if not given:
+            continue
+        where = d.where(svc, "release")
+        release = d.release(svc)
+        strategy = release["strategy"]
+        for key, owner in RELEASE_ONLY_WITH.items():
+            if given.get(key) and strategy != owner:
+                problems.add(join(where, key), given[key], "only with strategy %s (strategy is %s)" % (owner, strategy))
+        for key, field_name in (("canary", "percent"), ("linear", "step_percent")):
+            value = (given.get(key) or {}).get(field_name)
+            if value is not None and abs(round(value * 10) - value * 10) > 1e-6:
+                problems.add(join(join(where, key), field_name), value, "must be a multiple of 0.1")
+        if strategy == ROLLING:
+            for key in ("test_traffic", "checks", "bake_minutes"):
+                if key in given:
+                    problems.add(join(where, key), given[key], "only with strategy blue_green, canary or linear "
+                                 "(strategy is rolling)")
+            for key in ("hold", "pause_after_steps"):
+                if given.get(key):
+                    problems.add(join(where, key), True, "only with strategy blue_green, canary or linear (strategy "
+                                 "is rolling)")
+            continue
+        if spec["kind"] != WEB:
+            problems.add(join(where, "strategy"), strategy, "only web services shift traffic between two target "
+                         "groups (%s is kind %s): use rolling" % (svc, spec["kind"]))
+            continue
+        if given.get("pause_after_steps") and strategy == "blue_green":
+            problems.add(join(where, "pause_after_steps"), True, "blue_green moves production traffic in one step: "
+                         "only with canary or linear")
+        entry = d.production_entry(svc)
+        if len(entry) != 1:
+            problems.add(d.where(svc, "routes"), spec.get("routes", []), "strategy %s: ECS shifts one production "
+                         "listener rule per service, and %s has %d (its routes and the listeners whose default_service "
+                         "it is): keep one" % (strategy, svc, len(entry)))
+        traffic = release["test_traffic"]
+        if ("listener" in traffic) == ("http_header" in traffic):
+            problems.add(join(where, "test_traffic"), given.get("test_traffic", MISSING), "strategy %s needs test "
+                         "traffic: give exactly one of listener (a test listener's port) and http_header" % strategy)
+            continue
+        port = traffic.get("listener")
+        if port is not None:
+            if port not in listeners:
+                problems.add(join(where, "test_traffic") + ".listener", port, "no such listener (%s)"
+                             % ", ".join(str(p) for p in sorted(listeners)))
+            elif not listeners[port].get("test"):
+                problems.add(join(where, "test_traffic") + ".listener", port, "listener %d carries production traffic: "
+                             "test traffic needs a listener with test: true" % port)
+            elif listeners[port]["default_service"] != svc:
+                problems.add(join(where, "test_traffic") + ".listener", port, "test listener %d is %s's (its "
+                             "default_service): one test listener per service" % (port, listeners[port]["default_service"]))
+        elif len(entry) == 1 and entry[0][0] == "route":
+            route = spec["routes"][entry[0][1]]
+            if "priority" in route:
+                problems.add("%s[%d].priority" % (d.where(svc, "routes"), entry[0][1]), route["priority"],
+                             "the header test rule goes just before the production rule: leave the priority to the "
+                             "order written (or use a test listener)")
+            values = sum(len(route.get(key) or []) if key != "http_headers" else
+                         sum(len(h["values"]) for h in route.get(key) or []) for key in ROUTE_CONDITIONS) + 1
+            if values > CONDITION_VALUES_PER_RULE:
+                problems.add(join(where, "test_traffic") + ".http_header", traffic["http_header"], "the test rule is the "
+                             "production route plus this header: %d condition values, ELBv2 allows %d per rule"
+                             % (values, CONDITION_VALUES_PER_RULE))
+    for svc in sorted(d.services):
+        for index, route in enumerate(d.services[svc].get("routes", [])):
+            if route["listener"] in d.test_listener_ports:
+                problems.add("%s[%d].listener" % (d.where(svc, "routes"), index), route["listener"], "a test listener "
+                             "has no routes: it forwards its default service's test traffic")
 
 
 def _check_shared_repositories(d: Definition, problems: Problems) -> None:

@@ -137,6 +137,7 @@ class EnvironmentPlanner:
         roles = self._roles(ctx)
         ctx.execution_role_arn = roles.get("execution", UNKNOWN)
         ctx.task_role_arn = roles.get("task", UNKNOWN)
+        ctx.infrastructure_role_arn = roles.get("infrastructure", UNKNOWN)
         rendered = self.d.render(ctx)
         scaling_policies = self._scaling_policies(ctx)
         self._cluster()
@@ -146,6 +147,7 @@ class EnvironmentPlanner:
         ctx.load_balancer_arn = load_balancer.get("load_balancer", {}).get("arn", "")
         ctx.target_group_arns = load_balancer.get("target_groups", {})
         ctx.load_balancer_dns_name = load_balancer.get("load_balancer", {}).get("dns_name", "")
+        ctx.advanced_configuration = load_balancer.get("advanced_configuration", {})
         self._cloudwatch(self.d.cloudwatch_load_balancer(ctx))
         # Environment values that name the load balancer's DNS name are rendered with it once it is known.
         rendered = self.d.render(ctx)
@@ -365,7 +367,10 @@ class EnvironmentPlanner:
         names = self.d.names
         out = {}
         secret_arns = self.d.platform(self.region, ctx.account_id)["secret_arns"]
-        for role, name in (("execution", names.execution_role), ("task", names.task_role)):
+        wanted = [("execution", names.execution_role), ("task", names.task_role)]
+        if self.d.progressive_services():
+            wanted.append(("infrastructure", names.ecs_infrastructure_role))
+        for role, name in wanted:
             found = self.apis.iam.get_role(name)
             if found is None:
                 self.entries.append(entry("iam_role", name, CREATE))

@@ -16,7 +16,7 @@ from typing import Any, Dict, Mapping, Optional
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.cloudmap import validate_discovery, validate_namespace_name
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.cluster import desired_cluster
-from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.service import is_live
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.service import LIFECYCLE_STAGES, is_live
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.state import (
     Current,
     asg_name_of,
@@ -73,6 +73,7 @@ def validate_options(params: Mapping[str, Any], region: Optional[str]) -> Dict[s
         if svc.get("desired_count") is not None and svc["desired_count"] < 0:
             raise ValidationError(where + ".desired_count", svc["desired_count"], "must be 0 or more")
         _validate_deployment_configuration(svc.get("deployment_configuration") or {}, where)
+        _validate_release_strategy(svc, where)
         net = svc.get("network_configuration")
         if net is not None and not net.get("subnets"):
             raise ValidationError(where + ".network_configuration.subnets", net.get("subnets"), "at least one subnet")
@@ -108,6 +109,64 @@ def _validate_deployment_configuration(conf: Mapping[str, Any], where: str) -> N
         raise ValidationError(where + ".deployment_configuration.minimum_healthy_percent", low, "must be in 0..100")
     if high is not None and high < 100:
         raise ValidationError(where + ".deployment_configuration.maximum_percent", high, "must be 100 or more")
+
+
+def _in_range(value: Any, low: float, high: float, path: str, what: str = "") -> None:
+    if value is not None and not low <= value <= high:
+        raise ValidationError(path, value, "must be in %s..%s%s" % (low, high, what))
+
+
+def _validate_release_strategy(svc: Mapping[str, Any], where: str) -> None:
+    """ECS's rules for BLUE_GREEN, CANARY and LINEAR (DeploymentConfiguration, LoadBalancer.advancedConfiguration)."""
+    conf = svc.get("deployment_configuration") or {}
+    path = where + ".deployment_configuration"
+    strategy = conf.get("strategy") or "ROLLING"
+    _in_range(conf.get("bake_time_in_minutes"), 0, 1440, path + ".bake_time_in_minutes")
+    for block, owner, fields in (("canary_configuration", "CANARY", (("canary_percent", 0.1, 100.0),
+                                                                      ("canary_bake_time_in_minutes", 0, 1440))),
+                                 ("linear_configuration", "LINEAR", (("step_percent", 3.0, 100.0),
+                                                                      ("step_bake_time_in_minutes", 0, 1440)))):
+        given = conf.get(block)
+        if not given:
+            continue
+        if strategy != owner:
+            raise ValidationError("%s.%s" % (path, block), given, "only with strategy %s (strategy is %s)" % (owner, strategy))
+        for field, low, high in fields:
+            value = given.get(field)
+            _in_range(value, low, high, "%s.%s.%s" % (path, block, field))
+            if field.endswith("_percent") and value is not None and abs(round(value * 10) - value * 10) > 1e-6:
+                raise ValidationError("%s.%s.%s" % (path, block, field), value, "must be a multiple of 0.1")
+    for j, hook in enumerate(conf.get("lifecycle_hooks") or []):
+        hpath = "%s.lifecycle_hooks[%d]" % (path, j)
+        if strategy == "ROLLING":
+            raise ValidationError(hpath, hook, "lifecycle hooks need strategy BLUE_GREEN, CANARY or LINEAR")
+        stages = hook.get("lifecycle_stages") or []
+        if not stages:
+            raise ValidationError(hpath + ".lifecycle_stages", stages, "at least one lifecycle stage")
+        for stage in stages:
+            if stage not in LIFECYCLE_STAGES:
+                raise ValidationError(hpath + ".lifecycle_stages", stage, "not a lifecycle stage (%s)" % ", ".join(LIFECYCLE_STAGES))
+        if hook.get("target_type") == "AWS_LAMBDA" and not (hook.get("hook_target_arn") and hook.get("role_arn")):
+            raise ValidationError(hpath, hook, "an AWS_LAMBDA hook needs hook_target_arn (the function) and role_arn")
+        if hook.get("target_type") == "PAUSE" and hook.get("hook_target_arn"):
+            raise ValidationError(hpath + ".hook_target_arn", hook["hook_target_arn"], "a PAUSE hook has no target")
+        _in_range(hook.get("timeout_in_minutes"), 1, 20160, hpath + ".timeout_in_minutes")
+    advanced = [(j, lb["advanced_configuration"]) for j, lb in enumerate(svc.get("load_balancers") or [])
+                if lb.get("advanced_configuration")]
+    if strategy == "ROLLING":
+        for j, adv in advanced:
+            raise ValidationError("%s.load_balancers[%d].advanced_configuration" % (where, j), adv,
+                                  "only with strategy BLUE_GREEN, CANARY or LINEAR")
+        return
+    if svc.get("load_balancers") and not advanced:
+        raise ValidationError(where + ".load_balancers", svc["load_balancers"], "strategy %s shifts traffic between "
+                              "two target groups: give each binding advanced_configuration" % strategy)
+    if strategy == "BLUE_GREEN" and conf.get("bake_time_in_minutes") is None:
+        raise ValidationError(path + ".bake_time_in_minutes", None, "required with strategy BLUE_GREEN")
+    for j, adv in advanced:
+        if adv.get("alternate_target_group") == svc["load_balancers"][j].get("target_group"):
+            raise ValidationError("%s.load_balancers[%d].advanced_configuration.alternate_target_group" % (where, j),
+                                  adv["alternate_target_group"], "must differ from target_group")
 
 
 def _validate_autoscaling(svc: Mapping[str, Any], where: str) -> None:
@@ -203,6 +262,10 @@ def _validate_target_groups(svc: Mapping[str, Any], where: str, current: Current
     bound = {lb.get("targetGroupArn") for lb in (described or {}).get("loadBalancers") or []} \
         if is_live(described) else set()
     for j, lb in enumerate(svc.get("load_balancers") or []):
+        alternate = (lb.get("advanced_configuration") or {}).get("alternate_target_group")
+        if alternate and alternate not in current.target_groups and not check_mode:
+            raise ValidationError("%s.load_balancers[%d].advanced_configuration.alternate_target_group" % (where, j),
+                                  alternate, "no such target group in this region")
         group = current.target_groups.get(lb["target_group"])
         if group is None and check_mode:
             continue

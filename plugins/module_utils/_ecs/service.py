@@ -56,8 +56,40 @@ def _network(conf: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
     }}
 
 
+STRATEGIES = ("ROLLING", "BLUE_GREEN", "CANARY", "LINEAR")
+# ECS's lifecycle stages in the order a deployment passes them (DeploymentLifecycleHook.lifecycleStages).
+LIFECYCLE_STAGES = ("RECONCILE_SERVICE", "PRE_SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT",
+                    "PRE_PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT")
+# DeploymentLifecycleHookTimeoutConfiguration's documented defaults.
+HOOK_TIMEOUT_MINUTES = 1440
+HOOK_TIMEOUT_ACTION = "ROLLBACK"
+# The configuration block that belongs to one strategy only ("Only valid when the deployment strategy is ...").
+STRATEGY_BLOCKS = {"canaryConfiguration": "CANARY", "linearConfiguration": "LINEAR"}
+
+
+def normalise_hook(hook: Mapping[str, Any]) -> Dict[str, Any]:
+    """A lifecycle hook with the documented timeout defaults (1440 minutes, ROLLBACK), stages in lifecycle order."""
+    timeout = dict(hook.get("timeoutConfiguration") or {})
+    stages = list(hook.get("lifecycleStages") or [])
+    return prune({
+        "targetType": hook.get("targetType"),
+        "hookTargetArn": hook.get("hookTargetArn"),
+        "roleArn": hook.get("roleArn"),
+        "lifecycleStages": sorted(stages, key=lambda s: LIFECYCLE_STAGES.index(s) if s in LIFECYCLE_STAGES else 99),
+        "timeoutConfiguration": {"timeoutInMinutes": int(timeout.get("timeoutInMinutes") or HOOK_TIMEOUT_MINUTES),
+                                 "action": timeout.get("action") or HOOK_TIMEOUT_ACTION},
+    })
+
+
+def strategy_blocks_only(conf: Mapping[str, Any]) -> Dict[str, Any]:
+    """``conf`` without the canary or linear block of a strategy it does not use (ECS ignores them there)."""
+    strategy = conf.get("strategy") or "ROLLING"
+    return {k: v for k, v in conf.items() if STRATEGY_BLOCKS.get(k, strategy) == strategy}
+
+
 def _deployment_configuration(conf: Optional[Mapping[str, Any]], scheduling: str) -> Dict[str, Any]:
-    """AWS's defaults: 100/200 % for REPLICA services, 0/100 % for DAEMON; breaker off."""
+    """AWS's defaults: 100/200 % for REPLICA services, 0/100 % for DAEMON; breaker off; strategy ROLLING;
+    no lifecycle hooks (their timeout defaults filled in)."""
     conf = dict(conf or {})
     out: Dict[str, Any] = {
         "minimumHealthyPercent": conf.get("minimumHealthyPercent", 0 if scheduling == "DAEMON" else 100),
@@ -66,20 +98,30 @@ def _deployment_configuration(conf: Optional[Mapping[str, Any]], scheduling: str
             "enable": bool((conf.get("deploymentCircuitBreaker") or {}).get("enable", False)),
             "rollback": bool((conf.get("deploymentCircuitBreaker") or {}).get("rollback", False)),
         },
+        "strategy": conf.get("strategy") or "ROLLING",
+        "lifecycleHooks": [normalise_hook(h) for h in conf.get("lifecycleHooks") or []],
     }
     alarms = conf.get("alarms")
     if alarms and alarms.get("alarmNames"):
         out["alarms"] = {"alarmNames": sorted(alarms.get("alarmNames") or []),
                          "enable": bool(alarms.get("enable", False)), "rollback": bool(alarms.get("rollback", False))}
     for key, value in conf.items():
-        if key not in out and key not in ("alarms", "deploymentCircuitBreaker"):
+        if key not in out and key not in ("alarms", "deploymentCircuitBreaker") and value is not None:
             out[key] = value
-    return out
+    return strategy_blocks_only(out)
+
+
+def _advanced(conf: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
+    if not conf:
+        return None
+    return prune({k: conf.get(k) for k in ("alternateTargetGroupArn", "productionListenerRule", "testListenerRule",
+                                           "roleArn")}) or None
 
 
 def _load_balancers(items: Optional[List[Mapping[str, Any]]]) -> List[Dict[str, Any]]:
     return sort_list(prune({"targetGroupArn": lb.get("targetGroupArn"), "loadBalancerName": lb.get("loadBalancerName"),
-                            "containerName": lb.get("containerName"), "containerPort": lb.get("containerPort")})
+                            "containerName": lb.get("containerName"), "containerPort": lb.get("containerPort"),
+                            "advancedConfiguration": _advanced(lb.get("advancedConfiguration"))})
                      for lb in items or [])
 
 
@@ -137,7 +179,8 @@ def desired_service(opts: Mapping[str, Any], target_groups: Mapping[str, str]) -
     if opts.get("load_balancers") is not None:
         doc["loadBalancers"] = _load_balancers(
             [{"targetGroupArn": target_groups.get(lb["target_group"], lb["target_group"]),
-              "containerName": lb.get("container_name"), "containerPort": lb.get("container_port")}
+              "containerName": lb.get("container_name"), "containerPort": lb.get("container_port"),
+              "advancedConfiguration": _desired_advanced(lb.get("advanced_configuration"), target_groups)}
              for lb in opts["load_balancers"]])
     if opts.get("health_check_grace_period") is not None:
         doc["healthCheckGracePeriodSeconds"] = opts["health_check_grace_period"]
@@ -156,6 +199,7 @@ def desired_service(opts: Mapping[str, Any], target_groups: Mapping[str, str]) -
         if alarms:
             conf["alarms"] = {"alarmNames": sorted(alarms.get("names") or []), "enable": bool(alarms.get("enable", True)),
                               "rollback": bool(alarms.get("rollback", True))}
+        conf.update(_desired_strategy(dc))
         doc["deploymentConfiguration"] = conf
     if opts.get("placement_strategy") is not None:
         doc["placementStrategy"] = [prune({"type": p.get("type"), "field": p.get("field")}) for p in opts["placement_strategy"]]
@@ -175,6 +219,42 @@ def desired_service(opts: Mapping[str, Any], target_groups: Mapping[str, str]) -
     if opts.get("tags") is not None:
         doc["tags"] = {str(k): str(v) for k, v in opts["tags"].items()}
     return doc
+
+
+def _desired_advanced(conf: Optional[Mapping[str, Any]], target_groups: Mapping[str, str]) -> Optional[Dict[str, Any]]:
+    if not conf:
+        return None
+    alternate = conf.get("alternate_target_group")
+    return _advanced({"alternateTargetGroupArn": target_groups.get(alternate, alternate) if alternate else None,
+                      "productionListenerRule": conf.get("production_listener_rule"),
+                      "testListenerRule": conf.get("test_listener_rule"), "roleArn": conf.get("role_arn")})
+
+
+def _desired_strategy(dc: Mapping[str, Any]) -> Dict[str, Any]:
+    """The release strategy part of deploymentConfiguration: strategy (omitted: ROLLING), bake time, the
+    strategy's canary or linear block, lifecycle hooks (given: managed, an empty list removes them)."""
+    conf: Dict[str, Any] = {"strategy": dc.get("strategy") or "ROLLING"}
+    if dc.get("bake_time_in_minutes") is not None:
+        conf["bakeTimeInMinutes"] = dc["bake_time_in_minutes"]
+    canary = dc.get("canary_configuration")
+    if canary:
+        conf["canaryConfiguration"] = prune({"canaryPercent": _float(canary.get("canary_percent")),
+                                             "canaryBakeTimeInMinutes": canary.get("canary_bake_time_in_minutes")})
+    linear = dc.get("linear_configuration")
+    if linear:
+        conf["linearConfiguration"] = prune({"stepPercent": _float(linear.get("step_percent")),
+                                             "stepBakeTimeInMinutes": linear.get("step_bake_time_in_minutes")})
+    if dc.get("lifecycle_hooks") is not None:
+        conf["lifecycleHooks"] = [normalise_hook({
+            "targetType": h.get("target_type"), "hookTargetArn": h.get("hook_target_arn"), "roleArn": h.get("role_arn"),
+            "lifecycleStages": h.get("lifecycle_stages"),
+            "timeoutConfiguration": {"timeoutInMinutes": h.get("timeout_in_minutes"), "action": h.get("timeout_action")}})
+            for h in dc["lifecycle_hooks"]]
+    return strategy_blocks_only(conf)
+
+
+def _float(value: Any) -> Optional[float]:
+    return None if value is None else float(value)
 
 
 def merge(current: Mapping[str, Any], desired: Mapping[str, Any], atomic: tuple = ("tags",)) -> Dict[str, Any]:
@@ -218,7 +298,11 @@ def plan_service_update(name: str, current: Mapping[str, Any], desired: Mapping[
     Raises ``EcsError`` when a difference cannot be applied in place.
     """
     desired = on_fargate_provider(current, desired)
+    desired = pair_as_described(current, desired)
     after = merge(current, desired)
+    if isinstance(after.get("deploymentConfiguration"), Mapping):
+        # A new strategy drops the block of the one it leaves (canary or linear configuration).
+        after["deploymentConfiguration"] = strategy_blocks_only(after["deploymentConfiguration"])
     actions: List[Action] = []
     for key, label in NOT_UPDATABLE.items():
         if key in desired and desired[key] != current.get(key):
@@ -246,6 +330,30 @@ def plan_service_update(name: str, current: Mapping[str, Any], desired: Mapping[
     return actions
 
 
+def pair_as_described(current: Mapping[str, Any], desired: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``desired`` with each blue/green target group pair in the order the service holds it.
+
+    The pair is what the user manages; which of its two groups is ``targetGroupArn`` and which the
+    alternate is ECS's once it has deployed (the one serving production is read from the listener
+    rules' weights, never from here): a pair ECS holds the other way round is no change.
+    """
+    held = {(lb.get("containerName"), lb.get("containerPort")): lb for lb in current.get("loadBalancers") or []}
+    out_lbs, swapped = [], False
+    for lb in desired.get("loadBalancers") or []:
+        adv = lb.get("advancedConfiguration") or {}
+        now = held.get((lb.get("containerName"), lb.get("containerPort"))) or {}
+        now_adv = now.get("advancedConfiguration") or {}
+        if adv.get("alternateTargetGroupArn") and now_adv.get("alternateTargetGroupArn") == lb.get("targetGroupArn") \
+                and now.get("targetGroupArn") == adv.get("alternateTargetGroupArn"):
+            lb = dict(lb, targetGroupArn=now["targetGroupArn"],
+                      advancedConfiguration=dict(adv, alternateTargetGroupArn=now_adv["alternateTargetGroupArn"]))
+            swapped = True
+        out_lbs.append(lb)
+    if not swapped:
+        return desired
+    return dict(desired, loadBalancers=sort_list(out_lbs))
+
+
 FARGATE_STRATEGY = [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]
 
 
@@ -269,9 +377,23 @@ def _strategy_text(strategy: Optional[List[Mapping[str, Any]]]) -> str:
                               for s in strategy or [])
 
 
+def api_deployment_configuration(conf: Mapping[str, Any], creating: bool = False) -> Dict[str, Any]:
+    """A deploymentConfiguration for CreateService/UpdateService: a ROLLING service without hooks is sent
+    without an empty hook list, and a new one without the default strategy (as before strategies existed)."""
+    out = copy.deepcopy(dict(conf))
+    if out.get("strategy", "ROLLING") == "ROLLING" and not out.get("lifecycleHooks"):
+        out.pop("lifecycleHooks", None)
+        if creating:
+            out.pop("strategy", None)
+    return out
+
+
 def update_kwargs(after: Mapping[str, Any]) -> Dict[str, Any]:
     """UpdateService arguments for the changed keys of an update action's ``after``."""
-    return {k: copy.deepcopy(v) for k, v in after.items() if k in UPDATABLE}
+    out = {k: copy.deepcopy(v) for k, v in after.items() if k in UPDATABLE}
+    if isinstance(out.get("deploymentConfiguration"), Mapping):
+        out["deploymentConfiguration"] = api_deployment_configuration(out["deploymentConfiguration"])
+    return out
 
 
 def create_kwargs(cluster: str, name: str, doc: Mapping[str, Any], task_definition: str) -> Dict[str, Any]:
@@ -284,6 +406,8 @@ def create_kwargs(cluster: str, name: str, doc: Mapping[str, Any], task_definiti
         elif key == "capacityProviderStrategy":
             if value:
                 kwargs[key] = value
+        elif key == "deploymentConfiguration":
+            kwargs[key] = api_deployment_configuration(value, creating=True)
         elif key in ("healthCheckGracePeriodSeconds",):
             if doc.get("loadBalancers") or value:
                 kwargs[key] = value

@@ -122,9 +122,33 @@ SERVICE_OPTIONS = {
         "target_group": {"type": "str", "required": True},
         "container_name": {"type": "str", "required": True},
         "container_port": {"type": "int", "required": True},
+        "advanced_configuration": {"type": "dict", "options": {
+            "alternate_target_group": {"type": "str", "required": True},
+            "production_listener_rule": {"type": "str"},
+            "test_listener_rule": {"type": "str"},
+            "role_arn": {"type": "str", "required": True},
+        }},
     }},
     "health_check_grace_period": {"type": "int"},
     "deployment_configuration": {"type": "dict", "options": {
+        "strategy": {"type": "str", "choices": ["ROLLING", "BLUE_GREEN", "CANARY", "LINEAR"]},
+        "bake_time_in_minutes": {"type": "int"},
+        "canary_configuration": {"type": "dict", "options": {
+            "canary_percent": {"type": "float"},
+            "canary_bake_time_in_minutes": {"type": "int"},
+        }},
+        "linear_configuration": {"type": "dict", "options": {
+            "step_percent": {"type": "float"},
+            "step_bake_time_in_minutes": {"type": "int"},
+        }},
+        "lifecycle_hooks": {"type": "list", "elements": "dict", "options": {
+            "target_type": {"type": "str", "required": True, "choices": ["PAUSE", "AWS_LAMBDA"]},
+            "hook_target_arn": {"type": "str"},
+            "role_arn": {"type": "str"},
+            "lifecycle_stages": {"type": "list", "elements": "str", "required": True},
+            "timeout_in_minutes": {"type": "int"},
+            "timeout_action": {"type": "str", "choices": ["CONTINUE", "ROLLBACK"]},
+        }},
         "minimum_healthy_percent": {"type": "int"},
         "maximum_percent": {"type": "int"},
         "circuit_breaker": {"type": "dict", "options": {

@@ -184,6 +184,9 @@ def _read_target_groups(reader: Elbv2Api, params: Mapping[str, Any], current: Cu
     for svc in params.get("services") or []:
         for lb in svc.get("load_balancers") or []:
             (arns if is_target_group_arn(lb["target_group"]) else names).add(lb["target_group"])
+            alternate = (lb.get("advanced_configuration") or {}).get("alternate_target_group")
+            if alternate:
+                (arns if is_target_group_arn(alternate) else names).add(alternate)
     if names:
         current.target_groups.update({g["TargetGroupName"]: g for g in reader.describe_target_groups_by_name(sorted(names))})
     if arns:
