@@ -250,7 +250,6 @@ class EcsNativeStrategy(ReleaseStrategy):
                     "t": round(self.clock() - self.timeline.start, 3), "service": native.track.service,
                     "purpose": native.track.purpose, "status": WAITING, "rollout": status, "stage": stage,
                     "deployment": native.arn, "running": summary.get("running"), "desired": summary.get("desired"),
-                    "event": "lifecycle stage %s" % stage if stage else None,
                 })
 
     def _judge(self, native: NativeTrack, sd: Optional[Dict[str, Any]], service: Optional[Dict[str, Any]]) -> Judgement:

@@ -206,3 +206,13 @@ def test_test_traffic_options_are_validated(raw, option):
 def test_listener_of_rule():
     assert listener_of_rule(PROD_RULE) == LISTENER
     assert TD % 2 != TD % 1
+
+
+def test_each_stage_change_is_one_progress_line():
+    from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.progress import progress_line
+    world = NativeWorld()
+    result = release(world)
+    lines = [progress_line(s) for s in result.data["progress"] if s.get("stage")]
+    assert lines[0] == "[+0s] talk release: stage RECONCILE_SERVICE, service deployment PENDING, tasks 2/2"
+    assert sum("stage POST_TEST_TRAFFIC_SHIFT" in line for line in lines) == 1
+    assert lines[-1].endswith("stage CLEAN_UP, service deployment SUCCESSFUL, tasks 2/2")
