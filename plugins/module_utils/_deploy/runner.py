@@ -609,10 +609,37 @@ class ReleaseRunner:
         notes = self.rolling.roll_back([p for p in plans if p not in native], verdicts)
         if native:
             native_notes = self.native.roll_back(native, verdicts)
+            native_notes.update(self._roll_back_completed_native(native))
             for key, note in native_notes.items():
                 ok = note.startswith("rolled back")
                 self.outcomes.setdefault(key, {})["status"] = "rolled_back" if ok else "failed"
             notes.update(native_notes)
+        return notes
+
+    def _roll_back_completed_native(self, plans: List[ServicePlan]) -> Dict[Key, str]:
+        """ECS-native deployments that completed (another service failed): release the previous revision again.
+
+        That update is an ECS-native deployment too, followed and judged the same way; PAUSE hooks
+        on its way are continued (no checks: it returns to the revision that ran before).
+        """
+        notes: Dict[Key, str] = {}
+        tracks: List[Track] = []
+        for sp in plans:
+            native = self.native.followed.get(sp.request.key)
+            if native is None or native.status != "SUCCESSFUL" or native.track.purpose == "rollback":
+                continue
+            if not sp.previous_revision:
+                notes[sp.request.key] = "not rolled back: no completed revision known before this release"
+                continue
+            before = self.native.in_progress(sp.request.cluster, sp.name)
+            track = self.update(sp, sp.previous_revision, False, "rollback")
+            self.native.started(track, before, None)
+            tracks.append(track)
+        verdicts = self.native.follow(tracks) if tracks else {}
+        for track in tracks:
+            ok = verdicts[track.key].status == DONE
+            notes[track.key] = ("rolled back to %s" % track.revision) if ok else (
+                "rollback to %s failed: %s" % (track.revision, verdicts[track.key].reason))
         return notes
 
     def roll_back_rolling(self, plans: List[ServicePlan], verdicts: Dict[Key, Judgement]) -> Dict[Key, str]:

@@ -430,9 +430,8 @@ class EcsNativeStrategy(ReleaseStrategy):
                 native.track = Track(native.track.cluster, native.track.service, native.track.previous_revision,
                                      native.track.deployment_id, None, "rollback")
                 to_follow.append(native.track)
-            else:
-                notes[key] = ("not rolled back: service deployment %s is %s (release the previous revision to return "
-                              "to it)" % (native.arn, native.status))
+            elif native.status != "SUCCESSFUL":
+                notes[key] = "not rolled back: service deployment %s is %s" % (native.arn, native.status)
         if to_follow:
             followed = self.follow(to_follow)
             for track in to_follow:

@@ -79,7 +79,7 @@ class NativeWorld:
         primary = {"id": "ecs-svc/1", "status": "PRIMARY", "taskDefinition": self.revision, "rolloutState": "COMPLETED",
                    "desiredCount": 2, "runningCount": 2}
         if self.deployment is not None:
-            primary = {"id": "ecs-svc/2", "status": "PRIMARY", "taskDefinition": TD % 2,
+            primary = {"id": self.deployment["id"], "status": "PRIMARY", "taskDefinition": self.deployment["td"],
                        "rolloutState": "IN_PROGRESS", "desiredCount": 2, "runningCount": 2}
         hooks = [{"targetType": "PAUSE", "lifecycleStages": list(self.pause_stages), "roleArn": "arn:aws:iam::1:role/h"}]
         return {
@@ -173,7 +173,9 @@ class _Client:
 
     def _update_service(self, cluster, service, taskDefinition=None, **_):
         world = self.world
-        world.deployment = {"arn": "arn:aws:ecs:%s:service-deployment/app/talk/sd2" % ACCOUNT, "td": taskDefinition}
+        number = len([c for c, _ in world.calls if c == "update_service"]) + 1
+        world.deployment = {"arn": "arn:aws:ecs:%s:service-deployment/app/talk/sd%d" % (ACCOUNT, number), "td": taskDefinition,
+                            "id": "ecs-svc/%d" % number}
         world.position = 0
         return {"service": world.service()}
 

@@ -216,3 +216,18 @@ def test_each_stage_change_is_one_progress_line():
     assert lines[0] == "[+0s] talk release: stage RECONCILE_SERVICE, service deployment PENDING, tasks 2/2"
     assert sum("stage POST_TEST_TRAFFIC_SHIFT" in line for line in lines) == 1
     assert lines[-1].endswith("stage CLEAN_UP, service deployment SUCCESSFUL, tasks 2/2")
+
+
+def test_successful_deployment_with_production_still_split_is_a_failure_and_is_released_back():
+    from .native_fakes import HEAD
+    world = NativeWorld(script=HEAD + [("IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT", 50), ("SUCCESSFUL", "CLEAN_UP", 50)])
+    with pytest.raises(DeployError) as excinfo:
+        release(world)
+    failure = excinfo.value.details["failures"][0]
+    assert failure["kind"] == "production_traffic_not_verified"
+    assert "production rule %s still splits traffic: talk-alt=50, talk=50" % PROD_RULE in excinfo.value.msg
+    # never success; the previous revision is released again (an ECS-native deployment, followed the same way)
+    assert [kw["taskDefinition"] for kw in world.ops("update_service")] == [TD % 2, TD % 1]
+    # (the scripted rollback splits traffic the same way, so it is judged failed too)
+    assert "rollback: talk rollback to %s failed: production rule" % (TD % 1) in excinfo.value.msg
+    assert "tag_resource" not in world.writes

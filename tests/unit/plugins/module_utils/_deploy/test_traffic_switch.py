@@ -10,7 +10,7 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.switch import
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsApi
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
 
-from .native_fakes import BLUE_GREEN, NativeWorld
+from .native_fakes import BLUE_GREEN, TD, NativeWorld
 from .test_native_release import TRAFFIC, release
 
 
@@ -51,7 +51,8 @@ def test_switch_to_rollback_answers_rollback_and_waits_for_it(held):
 
 def test_rollback_during_bake_time_stops_the_deployment_with_rollback():
     world = NativeWorld()
-    world.deployment = {"arn": "arn:aws:ecs:us-east-1:123456789012:service-deployment/app/talk/sd2"}
+    world.deployment = {"arn": "arn:aws:ecs:us-east-1:123456789012:service-deployment/app/talk/sd2", "td": TD % 2,
+                        "id": "ecs-svc/2"}
     world.position = [s[1] for s in BLUE_GREEN].index("BAKE_TIME")
     result = switch(world, "rollback")
     assert world.ops("stop_service_deployment") == [{"serviceDeploymentArn": world.deployment["arn"], "stopType": "ROLLBACK"}]
