@@ -231,3 +231,14 @@ def test_successful_deployment_with_production_still_split_is_a_failure_and_is_r
     # (the scripted rollback splits traffic the same way, so it is judged failed too)
     assert "rollback: talk rollback to %s failed: production rule" % (TD % 1) in excinfo.value.msg
     assert "tag_resource" not in world.writes
+
+
+def test_a_service_steady_on_the_released_revision_in_the_alternate_group_is_a_no_op():
+    """After a blue/green deployment the tasks are targets of the former alternate group: still no change."""
+    world = NativeWorld()
+    world.revision = TD % 2  # the service completed on talk:2 (green tasks in talk-alt)
+    world.tasks = lambda: [world._task("green%d" % i, TD % 2, "10.0.1.%d" % i) for i in (1, 2)]
+    result = release(world)
+    assert result.changed is False
+    assert result.data["services"][0]["status"] == "unchanged"
+    assert world.writes == []
