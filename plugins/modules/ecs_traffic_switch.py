@@ -22,6 +22,8 @@ description:
     progress (its bake time), calls StopServiceDeployment with C(ROLLBACK); then follows it to C(ROLLBACK_SUCCESSFUL).
   - With no deployment in progress (or, for O(to=production), none waiting at a hook) nothing is changed and RV(msg) says
     why.
+author:
+  - shipyard.ecs contributors (@shipyard-ecs)
 options:
   cluster:
     description: Cluster of the service.

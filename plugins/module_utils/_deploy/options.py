@@ -178,10 +178,10 @@ def _test_traffic(raw: Any, where: str) -> Dict[str, Any]:
     """``services[].test_traffic`` checked and with its defaults."""
     if not isinstance(raw, Mapping):
         raise ValidationError(where, raw, "must be a mapping (url, headers, checks, reachable, pause_after_steps, hold)")
-    reachable = bool(raw.get("reachable", True) if raw.get("reachable") is not None else True)
+    reachable = raw.get("reachable") is not False
     out: Dict[str, Any] = {"url": raw.get("url"), "headers": dict(raw.get("headers") or {}), "checks": [],
-                           "reachable": reachable, "pause_after_steps": bool(raw.get("pause_after_steps") or False),
-                           "hold": bool(raw.get("hold") or False)}
+                           "reachable": reachable, "pause_after_steps": bool(raw.get("pause_after_steps")),
+                           "hold": bool(raw.get("hold"))}
     url = raw.get("url")
     if reachable:
         if not isinstance(url, str) or not (url.startswith("http://") or url.startswith("https://")):

@@ -64,7 +64,6 @@ IN_PROGRESS = ("PENDING", "IN_PROGRESS")
 ROLLING_BACK = ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "STOP_REQUESTED")
 ENDED_BADLY = ("STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
 BACKOFF = 1.25
-BODY_BYTES = 200
 
 
 def strategy_of(service: Optional[Dict[str, Any]]) -> str:
@@ -80,7 +79,9 @@ def pause_hooks(service: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
 
 def listener_of_rule(rule_arn: str) -> str:
     """``...:listener-rule/app/lb/1/l1/r1`` -> ``...:listener/app/lb/1/l1`` (the ELBv2 ARN format)."""
-    head, _, tail = rule_arn.partition(":listener-rule/")
+    if ":listener-rule/" not in rule_arn:
+        return rule_arn
+    head, tail = rule_arn.split(":listener-rule/", 1)
     return "%s:listener/%s" % (head, tail.rsplit("/", 1)[0])
 
 

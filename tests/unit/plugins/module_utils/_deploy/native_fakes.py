@@ -58,9 +58,9 @@ class NativeWorld:
 
     @property
     def writes(self) -> List[str]:
-        return [c for c, _ in self.calls if c in ("update_service", "continue_service_deployment",
-                                                   "stop_service_deployment", "register_task_definition",
-                                                   "tag_resource", "deregister_task_definition")]
+        wanted = ("update_service", "continue_service_deployment", "stop_service_deployment", "register_task_definition",
+                  "tag_resource", "deregister_task_definition")
+        return [call[0] for call in self.calls if call[0] in wanted]
 
     def ops(self, name: str) -> List[Dict[str, Any]]:
         return [kw for c, kw in self.calls if c == name]
@@ -97,7 +97,7 @@ class NativeWorld:
         }
 
     def service_deployment(self) -> Dict[str, Any]:
-        status, stage, _ = self.step()
+        status, stage = self.step()[:2]
         sd = {"serviceDeploymentArn": self.deployment["arn"], "status": status, "lifecycleStage": stage,
               "targetServiceRevision": {"arn": "rev/2", "requestedTaskCount": 2, "runningTaskCount": 2}}
         if status.startswith("ROLLBACK"):
@@ -115,7 +115,7 @@ class NativeWorld:
             if len(self.rolling_back) > 1:
                 self.rolling_back.pop(0)
             return
-        status, stage, _ = self.step()
+        status, stage = self.step()[:2]
         waiting = status == "IN_PROGRESS" and stage in self.pause_stages and "hook-%d" % self.position not in self.answered
         if not waiting and self.position < len(self.script) - 1:
             self.position += 1
@@ -173,7 +173,7 @@ class _Client:
 
     def _update_service(self, cluster, service, taskDefinition=None, **_):
         world = self.world
-        number = len([c for c, _ in world.calls if c == "update_service"]) + 1
+        number = len(world.ops("update_service")) + 1
         world.deployment = {"arn": "arn:aws:ecs:%s:service-deployment/app/talk/sd%d" % (ACCOUNT, number), "td": taskDefinition,
                             "id": "ecs-svc/%d" % number}
         world.position = 0

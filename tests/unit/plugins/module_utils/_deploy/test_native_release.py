@@ -16,8 +16,8 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elb
 
 from .native_fakes import CRASH, GREEN_TG, LISTENER, PROD_RULE, STUCK, TD, NativeWorld
 
-TRAFFIC = {"url": "http://web.example:8080", "headers": {"X-Green": "1"}, "checks": [{"path": "/health"},
-                                                                                    {"path": "/", "contains": "talk:2"}]}
+TRAFFIC = {"url": "http://web.example:8080", "headers": {"X-Green": "1"},
+           "checks": [{"path": "/health"}, {"path": "/", "contains": "talk:2"}]}
 
 
 class Answers:
@@ -33,7 +33,9 @@ class Answers:
         return self.by_path.get(path, (200, b"served by repo/talk:2"))
 
 
-def release(world, answers=None, check_mode=False, test_traffic=TRAFFIC, **params):
+def release(world, answers=None, check_mode=False, test_traffic="default", **params):
+    if test_traffic == "default":
+        test_traffic = dict(TRAFFIC)
     service = {"name": "talk", "task_definition": "talk:2"}
     if test_traffic is not None:
         service["test_traffic"] = test_traffic
