@@ -382,6 +382,65 @@ options:
             one succeeded. Services of a group roll out in parallel.
         type: int
         default: 0
+      test_traffic:
+        description:
+          - Checks on test traffic for a service whose deployment strategy (as ECS reports it) is C(BLUE_GREEN),
+            C(CANARY) or C(LINEAR). Refused for a rolling service.
+          - The release follows the ServiceDeployment its update started through its lifecycle stages. When it waits
+            at a C(PAUSE) lifecycle hook at C(POST_TEST_TRAFFIC_SHIFT), the checks run, then the module calls
+            ContinueServiceDeployment with C(CONTINUE), or C(ROLLBACK) when a check fails (the failure names the check,
+            its status and the first bytes of the body).
+          - Required when the service has C(PAUSE) lifecycle hooks, so a release never leaves a deployment waiting
+            silently; the release refuses to start without it. C(PAUSE) hooks at stages without checks (see
+            O(services[].test_traffic.pause_after_steps)) are continued, and the timeline says so.
+          - In check mode no hook is answered.
+        type: dict
+        suboptions:
+          url:
+            description:
+              - Base URL test traffic reaches the new tasks through, C(http://<load balancer DNS>:<test listener port>),
+                or the production listener's URL when the test rule matches a header. Required unless
+                O(services[].test_traffic.reachable=false).
+              - Requests honour the C(http_proxy), C(https_proxy) and C(no_proxy) environment variables.
+            type: str
+          headers:
+            description: Headers sent with each check request (the test rule's header condition).
+            type: dict
+          checks:
+            description: GET requests to O(services[].test_traffic.url) plus C(path); each has a short timeout and three attempts.
+            type: list
+            elements: dict
+            suboptions:
+              path:
+                description: Path starting with C(/).
+                type: str
+                required: true
+              status:
+                description: Expected HTTP status.
+                type: int
+                default: 200
+              contains:
+                description: Text the response body must contain.
+                type: str
+          reachable:
+            description:
+              - V(false) when the load balancer cannot be reached from where Ansible runs; the check is then that every
+                task of the new revision is a healthy target in the service's target group pair.
+            type: bool
+            default: true
+          pause_after_steps:
+            description:
+              - Canary and linear deployments - also run the checks at C(PAUSE) hooks at C(PRE_PRODUCTION_TRAFFIC_SHIFT)
+                (ECS invokes it before every traffic shift step) and C(POST_PRODUCTION_TRAFFIC_SHIFT).
+            type: bool
+            default: false
+          hold:
+            description:
+              - Run the checks at C(POST_TEST_TRAFFIC_SHIFT), then leave the deployment waiting in test traffic (the hook
+                unanswered until its timeout). The service's status is V(held_in_test_traffic) (not a failure, changed);
+                move production traffic with M(shipyard.ecs.ecs_traffic_switch) or C(playbooks/switch.yml).
+            type: bool
+            default: false
   migration:
     description:
       - A one-off task to run on the new revision of one service before any service is updated (database migrations).
@@ -642,6 +701,19 @@ EXAMPLES = r"""
       timeout: 300
   register: seed
 
+- name: Release a blue/green service, check it on the test listener, then let ECS move production traffic
+  shipyard.ecs.ecs_rolling_deploy:
+    cluster: talk
+    services:
+      - name: talk
+        images: {talk: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/talk:2.1.0"}
+        test_traffic:
+          url: "http://talk-alb-123.eu-west-1.elb.amazonaws.com:8080"
+          checks:
+            - path: /health
+            - path: /
+              contains: "2.1.0"
+
 - name: Put a service back on the revision it last ran well on
   shipyard.ecs.ecs_rolling_deploy:
     cluster: flask-microservices
@@ -721,9 +793,17 @@ services:
     status:
       description: >-
         V(unchanged), V(completed), V(started) (O(wait=false)), V(in_progress), V(failed), V(rolled_back),
-        V(rollback_failed), V(replaced), V(not_awaited), V(not_started) or V(planned) (check mode).
+        V(rollback_failed), V(replaced), V(not_awaited), V(not_started), V(held_in_test_traffic) (see
+        O(services[].test_traffic.hold)) or V(planned) (check mode).
       type: str
       sample: completed
+held:
+  description:
+    - Services left waiting in test traffic (O(services[].test_traffic.hold)), with their ServiceDeployment and what to
+      run next.
+  returned: when a service was held
+  type: list
+  elements: dict
 plan:
   description: The planned actions (register, run_task, update, mark_released) with their reasons; what check mode reports.
   returned: always
@@ -820,6 +900,21 @@ ARGUMENT_SPEC = dict(
             task_definition=dict(type="str"),
             definition=dict(type="dict", options=DEFINITION_OPTIONS),
             order=dict(type="int", default=0),
+            test_traffic=dict(
+                type="dict",
+                options=dict(
+                    url=dict(type="str"),
+                    headers=dict(type="dict"),
+                    checks=dict(type="list", elements="dict", options=dict(
+                        path=dict(type="str", required=True),
+                        status=dict(type="int", default=200),
+                        contains=dict(type="str"),
+                    )),
+                    reachable=dict(type="bool", default=True),
+                    pause_after_steps=dict(type="bool", default=False),
+                    hold=dict(type="bool", default=False),
+                ),
+            ),
         ),
     ),
     migration=dict(

@@ -126,6 +126,8 @@ def _service(index: int, item: Mapping[str, Any], cluster: str, seen: set, regio
                                       "mutually exclusive with %s.definition, the whole task definition of the service "
                                       "(set images, environment and secrets of its containers inside it)" % where)
         request.definition = render_definition(item["definition"], request.name, region, where + ".definition")
+    if item.get("test_traffic") is not None:
+        request.test_traffic = _test_traffic(item["test_traffic"], where + ".test_traffic")
     if request.key in seen:
         raise ValidationError(where + ".name", request.name, "the service is listed twice in the release")
     seen.add(request.key)
@@ -170,3 +172,34 @@ def _one_off_task(raw: Optional[Mapping[str, Any]], cluster: str) -> Optional[Di
         raise ValidationError("one_off_task.timeout", timeout, "must be greater than 0")
     return {"service": raw["service"], "cluster": cluster, "container": raw.get("container"),
             "command": [str(c) for c in command], "timeout": float(timeout)}
+
+
+def _test_traffic(raw: Any, where: str) -> Dict[str, Any]:
+    """``services[].test_traffic`` checked and with its defaults."""
+    if not isinstance(raw, Mapping):
+        raise ValidationError(where, raw, "must be a mapping (url, headers, checks, reachable, pause_after_steps, hold)")
+    reachable = raw.get("reachable") is not False
+    out: Dict[str, Any] = {"url": raw.get("url"), "headers": dict(raw.get("headers") or {}), "checks": [],
+                           "reachable": reachable, "pause_after_steps": bool(raw.get("pause_after_steps")),
+                           "hold": bool(raw.get("hold"))}
+    url = raw.get("url")
+    if reachable:
+        if not isinstance(url, str) or not (url.startswith("http://") or url.startswith("https://")):
+            raise ValidationError(where + ".url", url, "an http:// or https:// URL test traffic reaches the new tasks through "
+                                  "is required unless reachable is false")
+        if not raw.get("checks"):
+            raise ValidationError(where + ".checks", raw.get("checks"), "give at least one check (path, status, contains)")
+    for index, check in enumerate(raw.get("checks") or []):
+        at = "%s.checks[%d]" % (where, index)
+        if not isinstance(check, Mapping) or not isinstance(check.get("path"), str) or not check["path"].startswith("/"):
+            raise ValidationError(at + ".path", check.get("path") if isinstance(check, Mapping) else check,
+                                  "a path starting with /")
+        status = check.get("status") if check.get("status") is not None else 200
+        try:
+            status = int(status)
+        except (TypeError, ValueError):
+            raise ValidationError(at + ".status", check.get("status"), "an HTTP status code") from None
+        if not 100 <= status <= 599:
+            raise ValidationError(at + ".status", status, "an HTTP status code (100-599)")
+        out["checks"].append({"path": check["path"], "status": status, "contains": check.get("contains")})
+    return out

@@ -46,6 +46,8 @@ class ServiceRequest:
     order: int = 0
     # register kwargs rendered from ``services[].definition``: the whole revision to run
     definition: Optional[Dict[str, Any]] = None
+    # ``test_traffic``: checks run when an ECS-native deployment waits at a PAUSE hook
+    test_traffic: Optional[Dict[str, Any]] = None
 
     @property
     def key(self):

@@ -29,6 +29,10 @@ def progress_line(sample: Dict[str, Any]) -> str:
     head = "[+%ds] %s %s" % (int(sample.get("t") or 0), sample.get("service") or "-", sample.get("purpose") or "release")
     if sample.get("task_status") is not None:
         body = "task %s" % sample["task_status"]
+    elif sample.get("stage"):
+        # ECS-native deployments: one line per lifecycle stage (or status) change of the ServiceDeployment.
+        body = "stage %s, service deployment %s, tasks %s/%s" % (
+            sample["stage"], sample.get("rollout") or "?", sample.get("running", "?"), sample.get("desired", "?"))
     else:
         body = "%s %s, tasks %s/%s, targets %s/%s healthy" % (
             "rollout" if sample.get("rollout") else "deployment", sample.get("rollout") or sample.get("status") or "?",

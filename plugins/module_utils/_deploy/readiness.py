@@ -212,16 +212,22 @@ def target_states(service: Dict[str, Any], tasks: List[Dict[str, Any]], targets:
         arn = binding.get("targetGroupArn")
         if not arn:
             continue
-        descriptions = targets.get(arn, [])
+        # ECS-native blue/green, canary and linear: a task serves from either group of the pair
+        # (after a deployment the new tasks are in the group that was the alternate).
+        alternate = (binding.get("advancedConfiguration") or {}).get("alternateTargetGroupArn")
         for task in tasks:
             endpoints = task_endpoints(task, binding.get("containerName"), binding.get("containerPort"))
-            matches = _matching_targets(descriptions, endpoints)
+            group = arn
+            matches = _matching_targets(targets.get(arn, []), endpoints)
+            if not matches and alternate:
+                matches = _matching_targets(targets.get(alternate, []), endpoints)
+                group = alternate if matches else arn
             task_id = (task.get("taskArn") or "").rsplit("/", 1)[-1]
             if not matches:
                 rows.append({"target_group": arn, "task": task_id, "state": "unregistered", "reason": ""})
             if matches:
                 health = _best_health(matches)
-                rows.append({"target_group": arn, "task": task_id, "state": health.get("State", "unknown"),
+                rows.append({"target_group": group, "task": task_id, "state": health.get("State", "unknown"),
                              "reason": health.get("Description") or health.get("Reason") or ""})
     return rows
 

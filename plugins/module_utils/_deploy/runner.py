@@ -52,6 +52,15 @@ from .readiness import (
 )
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
 from .watcher import Observer, RolloutWatcher, Timeline
+from .strategies import (
+    HELD,
+    NATIVE_STRATEGIES,
+    EcsNativeStrategy,
+    ReleaseStrategy,
+    RollingStrategy,
+    pause_hooks,
+    strategy_of,
+)
 
 Key = Tuple[str, str]
 REUSE_LOOKBACK = 5
@@ -107,6 +116,16 @@ class ReleaseRunner:
         self.outcomes: Dict[Key, Dict[str, Any]] = {}
         self.watcher: Optional[RolloutWatcher] = None
         self._final_services: Dict[Key, Dict[str, Any]] = {}
+        self.rolling: ReleaseStrategy = RollingStrategy(self)
+        self.native = EcsNativeStrategy(ecs, elbv2, self.timeline, self.progress, timeout=options.timeout,
+                                        interval=options.poll_interval, max_interval=options.max_poll_interval,
+                                        clock=clock, sleep=sleep, rollback=options.rollback)
+        self.held: List[Dict[str, Any]] = []
+
+    def strategy(self, key: Key) -> ReleaseStrategy:
+        """The strategy of a released service: ECS-native for BLUE_GREEN/CANARY/LINEAR, else rolling."""
+        sp = next((p for p in self.plans if p.request.key == key), None)
+        return self.native if sp is not None and strategy_of(sp.service) in NATIVE_STRATEGIES else self.rolling
 
     @classmethod
     def from_module(cls, module: Any) -> "ReleaseRunner":
@@ -195,6 +214,7 @@ class ReleaseRunner:
             if controller != "ECS":
                 raise ValidationError("services[%d].name" % index, request.name,
                                       "uses the %s deployment controller; only rolling (ECS) deployments are supported" % controller)
+        self._check_strategies(requests, described)
         choices = [self._choose(i, r, described[r.key]) for i, r in enumerate(requests)]
         self._check_secrets(choices)
         steady_tracks = []
@@ -212,6 +232,32 @@ class ReleaseRunner:
                  for r, c in zip(requests, choices)]
         self._check_migration(plans)
         return plans
+
+    def _check_strategies(self, requests: List[Any], described: Dict[Key, Any]) -> None:
+        """test_traffic belongs to ECS-native strategies; a PAUSE hook needs test_traffic (else it would hang).
+
+        In check mode these are warnings: an earlier task of the run (ecs_stack) may change the
+        service's strategy or hooks first; the real run refuses them before any write.
+        """
+        for index, request in enumerate(requests):
+            svc = described[request.key] or {}
+            strategy = strategy_of(svc)
+            problem = None
+            if request.test_traffic is not None and strategy not in NATIVE_STRATEGIES:
+                problem = ("services[%d].test_traffic" % index, "set",
+                           "the service's deployment strategy is %s; test traffic checks need BLUE_GREEN, CANARY or LINEAR"
+                           % strategy)
+            elif request.test_traffic is None and strategy in NATIVE_STRATEGIES and pause_hooks(svc):
+                stages = sorted({s for h in pause_hooks(svc) for s in h.get("lifecycleStages") or []})
+                problem = ("services[%d].test_traffic" % index, None,
+                           "the service has PAUSE lifecycle hooks (%s) that only ContinueServiceDeployment releases; give "
+                           "test_traffic (checks, or reachable: false) so the release answers them" % ", ".join(stages))
+            if problem is None:
+                continue
+            if self.options.check_mode:
+                self.warnings.append("check mode: %s=%r: %s (unless an earlier task changes the service first)" % problem)
+            else:
+                raise ValidationError(*problem)
 
     def _check_secrets(self, choices: List[RevisionChoice]) -> None:
         """Every secret a revision to be registered references must exist (checked before any write)."""
@@ -424,9 +470,13 @@ class ReleaseRunner:
                 if sp.decision == NOOP:
                     self.outcomes[sp.request.key] = {"status": "unchanged"}
                     continue
+                native = self.strategy(sp.request.key) is self.native
                 if sp.decision == DEPLOY:
                     try:
+                        before = self.native.in_progress(sp.request.cluster, sp.name) if native else []
                         tracks.append(self.update(sp, sp.revision.arn, sp.force, "release"))
+                        if native:
+                            self._start_native(sp, tracks[-1], before)
                     except ShipyardError as exc:
                         self.abort(sp, exc, started)
                     started.append(sp)
@@ -435,18 +485,42 @@ class ReleaseRunner:
                                   sp.previous_revision, "await")
                     self.timeline.add(sp.name, "awaiting", sp.reason, deployment=sp.await_deployment)
                     tracks.append(track)
+                    if native:
+                        self._start_native(sp, track, [])
                 self.tracks[sp.request.key] = tracks[-1]
             if not self.options.wait:
                 for track in tracks:
                     self.outcomes[track.key] = {"status": "started" if track.purpose == "release" else "in_progress"}
                 continue
-            verdicts = self._watcher().watch(tracks, stop_on_first_failure=self.options.rollback_scope == "release")
+            verdicts = self.follow(tracks, stop_on_first_failure=self.options.rollback_scope == "release")
             for key, verdict in verdicts.items():
-                status = {DONE: "completed", FAILED: "failed"}.get(verdict.status, "not_awaited")
+                status = {DONE: "completed", FAILED: "failed", HELD: "held_in_test_traffic"}.get(verdict.status, "not_awaited")
                 self.outcomes[key] = {"status": status, "reason": verdict.reason, "kind": verdict.kind}
+                if verdict.status == HELD:
+                    self.held.append({"service": key[1], "cluster": key[0], "reason": verdict.reason,
+                                      "service_deployment": self.native.followed[key].arn})
+                    self.warnings.append("%s: %s" % (key[1], verdict.reason))
             failed = [k for k, v in verdicts.items() if v.status == FAILED]
             if failed:
                 self.fail(failed, verdicts, started)
+
+    def _start_native(self, sp: ServicePlan, track: Track, before: List[str]) -> None:
+        """Pin the ServiceDeployment an ECS-native update started (or the one in progress we await)."""
+        try:
+            self.native.started(track, before, sp.request.test_traffic)
+        except LookupError as exc:
+            raise DeployError(str(exc)) from exc
+
+    def follow(self, tracks: List[Track], stop_on_first_failure: bool = False) -> Dict[Key, Judgement]:
+        """Follow each track with its service's strategy (rolling ones and ECS-native ones side by side)."""
+        native = [t for t in tracks if self.strategy(t.key) is self.native]
+        rolling = [t for t in tracks if t not in native]
+        verdicts: Dict[Key, Judgement] = {}
+        if rolling:
+            verdicts.update(self.rolling.follow(rolling, stop_on_first_failure))
+        if native:
+            verdicts.update(self.native.follow(native, stop_on_first_failure))
+        return verdicts
 
     def _watcher(self) -> RolloutWatcher:
         if self.watcher is None:
@@ -530,6 +604,45 @@ class ReleaseRunner:
         })
 
     def roll_back(self, plans: List[ServicePlan], verdicts: Dict[Key, Judgement]) -> Dict[Key, str]:
+        """Roll back each service with its own strategy."""
+        native = [p for p in plans if self.strategy(p.request.key) is self.native]
+        notes = self.rolling.roll_back([p for p in plans if p not in native], verdicts)
+        if native:
+            native_notes = self.native.roll_back(native, verdicts)
+            native_notes.update(self._roll_back_completed_native(native))
+            for key, note in native_notes.items():
+                ok = note.startswith("rolled back")
+                self.outcomes.setdefault(key, {})["status"] = "rolled_back" if ok else "failed"
+            notes.update(native_notes)
+        return notes
+
+    def _roll_back_completed_native(self, plans: List[ServicePlan]) -> Dict[Key, str]:
+        """ECS-native deployments that completed (another service failed): release the previous revision again.
+
+        That update is an ECS-native deployment too, followed and judged the same way; PAUSE hooks
+        on its way are continued (no checks: it returns to the revision that ran before).
+        """
+        notes: Dict[Key, str] = {}
+        tracks: List[Track] = []
+        for sp in plans:
+            native = self.native.followed.get(sp.request.key)
+            if native is None or native.status != "SUCCESSFUL" or native.track.purpose == "rollback":
+                continue
+            if not sp.previous_revision:
+                notes[sp.request.key] = "not rolled back: no completed revision known before this release"
+                continue
+            before = self.native.in_progress(sp.request.cluster, sp.name)
+            track = self.update(sp, sp.previous_revision, False, "rollback")
+            self.native.started(track, before, None)
+            tracks.append(track)
+        verdicts = self.native.follow(tracks) if tracks else {}
+        for track in tracks:
+            ok = verdicts[track.key].status == DONE
+            notes[track.key] = ("rolled back to %s" % track.revision) if ok else (
+                "rollback to %s failed: %s" % (track.revision, verdicts[track.key].reason))
+        return notes
+
+    def roll_back_rolling(self, plans: List[ServicePlan], verdicts: Dict[Key, Judgement]) -> Dict[Key, str]:
         """Return each service to its last completed revision (or await ECS's own rollback)."""
         notes: Dict[Key, str] = {}
         tracks: List[Track] = []
@@ -594,7 +707,22 @@ class ReleaseRunner:
             lines = log_tail(self.logs, doc, task, self.options.log_lines)
             if lines:
                 logs[task.get("taskArn", "").rsplit("/", 1)[-1]] = lines
-        return {
+        native = self.native.followed.get(key)
+        if native is not None and obs is None:
+            stopped_arns = self.ecs.list_tasks(sp.request.cluster, "STOPPED", serviceName=sp.name)
+            stopped = sorted([t for t in (self.ecs.describe_tasks(sp.request.cluster, stopped_arns) if stopped_arns else [])
+                              if t.get("taskDefinitionArn") == native.track.revision or t.get("taskDefinitionArn") == revision],
+                             key=lambda t: str(t.get("stoppedAt") or ""), reverse=True)
+            for task in stopped[:MAX_TASKS_WITH_LOGS]:
+                lines = log_tail(self.logs, doc, task, self.options.log_lines)
+                if lines:
+                    logs[task.get("taskArn", "").rsplit("/", 1)[-1]] = lines
+        extra: Dict[str, Any] = {}
+        if native is not None:
+            extra = {"service_deployment": native.arn, "stage": native.stage, "stages": list(native.stages),
+                     "service_deployment_status": native.status,
+                     "status_reason": (native.last or {}).get("statusReason")}
+        return dict(extra, **{
             "service": sp.name,
             "cluster": sp.request.cluster,
             "reason": verdict.reason,
@@ -605,7 +733,7 @@ class ReleaseRunner:
             "stopped_tasks": [stop_summary(t) for t in stopped[:MAX_STOPPED_REPORTED]],
             "events": recent_events(obs.service if obs else None),
             "log_lines": logs,
-        }
+        })
 
     def end_state(self) -> List[Dict[str, Any]]:
         """Where each service of the release ended: its PRIMARY revision and rollout state."""
@@ -643,7 +771,8 @@ class ReleaseRunner:
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         marked = set()
         for sp in self.plans:
-            if sp.decision == DEPLOY and sp.revision.arn:
+            if sp.decision == DEPLOY and sp.revision.arn and \
+                    (self.outcomes.get(sp.request.key) or {}).get("status") != "held_in_test_traffic":
                 marked.add(sp.revision.arn)
         for sp in self.unmarked:
             if (self.outcomes.get(sp.request.key) or {}).get("status") in ("unchanged", "completed"):
@@ -693,6 +822,7 @@ class ReleaseRunner:
     def _counts(self, sp: ServicePlan) -> Dict[str, Any]:
         """Tasks running/desired and targets healthy/total as last seen (the plan's read for unchanged services)."""
         judged = self.watcher.last_judgements.get(sp.request.key) if self.watcher else None
+        judged = self.native.last_judgements.get(sp.request.key, judged)
         summary = judged.summary if judged and judged.summary else {}
         svc = sp.service or {}
         tasks = {"running": summary.get("running", svc.get("runningCount")), "desired": summary.get("desired", svc.get("desiredCount"))}
@@ -736,6 +866,8 @@ class ReleaseRunner:
             "deregistered": deregistered or [],
             "progress": self.progress.samples,
         }
+        if self.held:
+            data["held"] = self.held
         if migration is not None:
             data["migration"] = migration
         elif self.options.migration and check_mode and any(p.decision == DEPLOY for p in self.plans):

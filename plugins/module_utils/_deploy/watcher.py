@@ -113,6 +113,9 @@ class Observer:
             for binding in (svc or {}).get("loadBalancers") or []:
                 if binding.get("targetGroupArn"):
                     wanted_groups.add(binding["targetGroupArn"])
+                alternate = (binding.get("advancedConfiguration") or {}).get("alternateTargetGroupArn")
+                if alternate:
+                    wanted_groups.add(alternate)
         health: Dict[str, List[Dict[str, Any]]] = {}
         if self.elbv2 is not None:
             for arn in sorted(wanted_groups):
@@ -133,8 +136,9 @@ class Observer:
                     dep = {"id": track.deployment_id, "taskDefinition": track.revision}
                 if dep:
                     obs.stopped_tasks = [tasks[a] for a in stopped if a in tasks and task_of_deployment(tasks[a], dep)]
-                obs.targets = {b["targetGroupArn"]: health.get(b["targetGroupArn"], [])
-                               for b in svc.get("loadBalancers") or [] if b.get("targetGroupArn")}
+                obs.targets = {arn: health.get(arn, []) for b in svc.get("loadBalancers") or []
+                               for arn in (b.get("targetGroupArn"), (b.get("advancedConfiguration") or {}).get(
+                                   "alternateTargetGroupArn")) if arn}
             out[track.key] = obs
         return out
 

@@ -99,6 +99,16 @@ class EcsApi(AwsApi):
                 "serviceDeployments", []))
         return out
 
+    def continue_service_deployment(self, arn: str, hook_id: str, action: str) -> str:
+        """Answer a PAUSE lifecycle hook of a service deployment: ``CONTINUE`` or ``ROLLBACK``."""
+        return self.call("continue_service_deployment", serviceDeploymentArn=arn, hookId=hook_id,
+                         action=action).get("serviceDeploymentArn", arn)
+
+    def stop_service_deployment(self, arn: str, stop_type: str = "ROLLBACK") -> str:
+        """Stop a service deployment in progress (``ROLLBACK`` returns the service to its source revision)."""
+        return self.call("stop_service_deployment", serviceDeploymentArn=arn, stopType=stop_type).get(
+            "serviceDeploymentArn", arn)
+
     # task definitions ---------------------------------------------------------------------
     def describe_task_definition(self, task_definition: str) -> Dict[str, Any]:
         """``{'taskDefinition': {...}, 'tags': [...]}``."""
