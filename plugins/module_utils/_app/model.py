@@ -310,7 +310,7 @@ class Definition:
         return {"url": url, "headers": headers,
                 "checks": [{k: c[k] for k in ("path", "status", "contains") if k in c} for c in release["checks"]],
                 "reachable": bool(self.environment["env_smoke_http"]),
-                "pause_after_steps": release["pause_after_steps"]}
+                "pause_after_steps": release["pause_after_steps"], "hold": release["hold"]}
 
     def deployment_configuration(self, svc: str) -> Dict[str, Any]:
         """ecs_stack's deployment_configuration of a service: the circuit breaker, the strategy and its hook."""

@@ -90,7 +90,7 @@ def test_blue_green_with_a_header_on_the_production_listener():
     release = by_name(options["release_services"], "swagger")
     assert release["test_traffic"] == {"url": "http://alb-1.example.com:8080", "headers": {"X-Shipyard-Test": "1"},
                                        "checks": [{"path": "/", "status": 200}], "reachable": False,
-                                       "pause_after_steps": False}
+                                       "pause_after_steps": False, "hold": False}
     assert model.load(*_swagger_blue_green()).platform("us-east-1", "123456789012")["ecs_infrastructure_role"] is True
 
 
@@ -128,7 +128,7 @@ def test_canary_on_a_route_gets_a_test_rule_before_its_production_rule():
     ctx.advanced_configuration = {}
     ctx.infrastructure_role_arn = ""
     options = render({"strategy": "canary", "canary": {"percent": 10, "bake_minutes": 3}, "pause_after_steps": True,
-                      "test_traffic": {"http_header": HEADER}}, app=app, ctx=ctx, service="users")
+                      "hold": True, "test_traffic": {"http_header": HEADER}}, app=app, ctx=ctx, service="users")
     routes = [r for r in options["load_balancer"]["routes"] if r["target_group"] == "local-users"]
     assert [(r["ecs_traffic"], r.get("http_headers")) for r in routes] == [
         ("test", [{"name": "X-Shipyard-Test", "values": ["1"]}]), ("production", None)]
@@ -145,6 +145,7 @@ def test_canary_on_a_route_gets_a_test_rule_before_its_production_rule():
     release = by_name(options["release_services"], "users")
     assert release["test_traffic"]["checks"] == [{"path": "/ping", "status": 200}]
     assert release["test_traffic"]["pause_after_steps"] is True
+    assert release["test_traffic"]["hold"] is True
 
 
 def test_linear_per_environment_and_no_checks_means_no_hook():
