@@ -454,6 +454,9 @@ ENVIRONMENT = Struct({
     "env_container_insights": Bool("CloudWatch Container Insights on the cluster.", default=False),
     "env_smoke_http": Bool("Smoke-check over HTTP (the load balancer must be reachable from Ansible); false checks the "
                            "targets' health instead.", default=True),
+    "env_smoke_retries": Int("How many times deploy.yml repeats a failing HTTP smoke check, 10 seconds apart, before the "
+                             "play fails (a new load balancer's DNS name takes a while to resolve).", minimum=0,
+                             maximum=60, default=6),
     "env_release_timeout": Int("Seconds a release may take before it fails and rolls back.", minimum=60, maximum=86400,
                                default=900),
 }, doc="The environment's variables (inventories/<env>/group_vars).", allow_null=False)

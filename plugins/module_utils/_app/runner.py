@@ -67,6 +67,7 @@ def model_values(d: Definition, region: str, account_id: str) -> Dict[str, Any]:
         "domain": d.environment["env_domain"],
         "hosted_zone": d.environment["env_hosted_zone"],
         "smoke_http": d.environment["env_smoke_http"],
+        "smoke_retries": d.environment["env_smoke_retries"],
         "smoke_checks": d.smoke_checks(),
         # Where each release's summary goes: the alarm topic the logging role creates, and/or a webhook.
         "release_notifications": {
