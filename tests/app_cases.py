@@ -324,29 +324,29 @@ CASES: List[Case] = [
          ("services.swagger.release.strategy='red_black'", "blue_green")),
     Case("release-strategy-of-a-backend", _both(_backend_only, _set("services.users.release", {
         "strategy": "blue_green", "test_traffic": {"http_header": {"name": "X-Test", "value": "1"}}})),
-         ("services.users.release.strategy='blue_green'", "only web services")),
+        ("services.users.release.strategy='blue_green'", "only web services")),
     Case("release-canary-keys-with-linear", _set("services.swagger.release", {
         "strategy": "linear", "canary": {"percent": 10}, "test_traffic": {"http_header": {"name": "X-Test", "value": "1"}}}),
-         ("services.swagger.release.canary={'percent': 10.0}", "only with strategy canary")),
+        ("services.swagger.release.canary={'percent': 10.0}", "only with strategy canary")),
     Case("release-canary-percent-out-of-range", _set("services.swagger.release", {
         "strategy": "canary", "canary": {"percent": 0.05}, "test_traffic": {"http_header": {"name": "X-Test", "value": "1"}}}),
-         ("services.swagger.release.canary.percent=0.05", "out of range")),
+        ("services.swagger.release.canary.percent=0.05", "out of range")),
     Case("release-bake-out-of-range", _set("services.swagger.release", {
         "strategy": "blue_green", "bake_minutes": 1441, "test_traffic": {"http_header": {"name": "X-Test", "value": "1"}}}),
-         ("services.swagger.release.bake_minutes=1441", "out of range")),
+        ("services.swagger.release.bake_minutes=1441", "out of range")),
     Case("release-without-test-traffic", _set("services.swagger.release", {"strategy": "blue_green"}),
          ("services.swagger.release.test_traffic", "exactly one of listener")),
     Case("release-test-traffic-on-a-production-listener", _set("services.swagger.release", {
         "strategy": "blue_green", "test_traffic": {"listener": 80}}),
-         ("services.swagger.release.test_traffic.listener=80", "carries production traffic")),
+        ("services.swagger.release.test_traffic.listener=80", "carries production traffic")),
     Case("release-test-traffic-on-no-listener", _set("services.swagger.release", {
         "strategy": "blue_green", "test_traffic": {"listener": 9443}}),
-         ("services.swagger.release.test_traffic.listener=9443", "no such listener")),
+        ("services.swagger.release.test_traffic.listener=9443", "no such listener")),
     Case("release-test-listener-of-a-rolling-service", _set("listeners[1].test", True),
          ("listeners[1].test=True", "set services.swagger.release.test_traffic.listener: 8080")),
     Case("release-with-several-production-rules", _set("services.users.release", {
         "strategy": "blue_green", "test_traffic": {"http_header": {"name": "X-Test", "value": "1"}}}),
-         ("services.users.routes=", "one production listener rule per service")),
+        ("services.users.routes=", "one production listener rule per service")),
     Case("release-header-test-rule-with-a-priority", _both(
         _set("services.users.routes", [{"listener": 80, "path_patterns": ["/users*", "/auth/*", "/ping"], "priority": 7}]),
         _set("services.users.release", {"strategy": "canary",
@@ -354,14 +354,14 @@ CASES: List[Case] = [
          ("services.users.routes[0].priority=7", "leave the priority to the order written")),
     Case("release-test-traffic-with-rolling", _set("services.swagger.release", {
         "test_traffic": {"http_header": {"name": "X-Test", "value": "1"}}}),
-         ("services.swagger.release.test_traffic=", "only with strategy blue_green, canary or linear")),
+        ("services.swagger.release.test_traffic=", "only with strategy blue_green, canary or linear")),
     Case("release-unknown-key", _set("services.swagger.release", {"strategy": "blue_green", "bake_time": 5}),
          ("services.swagger.release.bake_time=5", "unknown key; did you mean bake_minutes?")),
     Case("release-override-to-canary-keeps-linear-keys", _both(
         _set("services.swagger.release", {"strategy": "linear", "linear": {"step_percent": 10},
                                           "test_traffic": {"http_header": {"name": "X-Test", "value": "1"}}}),
         _set("env_services.swagger.release", {"strategy": "canary"}, "env")),
-         ("env_services.swagger.release.linear=", "only with strategy linear (strategy is canary)")),
+        ("env_services.swagger.release.linear=", "only with strategy linear (strategy is canary)")),
     # What only the account can tell.
     Case("secret-that-does-not-exist", _set("services.users.secrets.MISSING", "users/MISSING"),
          ("services.users.secrets.MISSING", "/flask-microservices/local/users/MISSING", "no such SSM parameter"), account=True),

@@ -202,8 +202,8 @@ def test_a_rolling_service_moves_to_blue_green_in_place_then_no_op(aws, existing
     listener = elbv2.describe_listeners(LoadBalancerArn=swagger_tg["LoadBalancerArns"][0])["Listeners"]
     listener = [li for li in listener if li["Port"] == 8080][0]
     rule = elbv2.create_rule(ListenerArn=listener["ListenerArn"], Priority=10, Actions=[{
-        "Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": swagger_tg["TargetGroupArn"], "Weight": 100},
-                                                              {"TargetGroupArn": alt, "Weight": 0}]}}],
+        "Type": "forward", "ForwardConfig": {"TargetGroups": [
+            {"TargetGroupArn": swagger_tg["TargetGroupArn"], "Weight": 100}, {"TargetGroupArn": alt, "Weight": 0}]}}],
         Conditions=[{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}}])["Rules"][0]["RuleArn"]
     role = "arn:aws:iam::123456789012:role/flask-microservices-ecs-infrastructure"
     aws.clear_calls()

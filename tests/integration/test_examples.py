@@ -190,25 +190,6 @@ def test_ecsdemo_nodejs_backend_found_through_cloud_map_then_a_sidecar_and_a_wor
 
 
 @pytest.mark.slow
-def test_talk_service_web_container_on_ec2_with_its_log_group(aws, run_playbook, boto3_client):
-    deploy_twice_and_status("talk-service", aws, run_playbook)
-    cluster = "conference-local"
-    ecs, elbv2, logs = boto3_client("ecs"), boto3_client("elbv2"), boto3_client("logs")
-    service = service_of(ecs, cluster, "talk-service")
-    assert service["runningCount"] == 2
-    container = task_definition_of(ecs, service)["containerDefinitions"][0]
-    assert (container["name"], container["cpu"], container["memoryReservation"]) == ("web", 128, 128)
-    assert container["logConfiguration"]["options"]["awslogs-group"] == "talk-service-cloudwatch"
-    assert container["logConfiguration"]["options"]["awslogs-stream-prefix"] == "aws-talk-service-cloudwatch"
-    assert logs.describe_log_groups(logGroupNamePrefix="talk-service-cloudwatch")["logGroups"]
-    group_arn = service["loadBalancers"][0]["targetGroupArn"]
-    group = elbv2.describe_target_groups(TargetGroupArns=[group_arn])["TargetGroups"][0]
-    assert (group["TargetType"], group["HealthCheckPath"]) == ("instance", "/health")
-    assert len(healthy_targets(elbv2, group_arn)) == 2
-    assert {t["capacityProviderName"] for t in running_tasks(ecs, cluster, "talk-service")} == {cluster + "-ec2"}
-
-
-@pytest.mark.slow
 def test_hypertrack_services_on_an_ec2_cluster_with_instance_scaling(aws, run_playbook, boto3_client):
     deploy_twice_and_status("hypertrack", aws, run_playbook)
     cluster = "hypertrack-local"

@@ -122,10 +122,10 @@ def _validate_release_strategy(svc: Mapping[str, Any], where: str) -> None:
     path = where + ".deployment_configuration"
     strategy = conf.get("strategy") or "ROLLING"
     _in_range(conf.get("bake_time_in_minutes"), 0, 1440, path + ".bake_time_in_minutes")
-    for block, owner, fields in (("canary_configuration", "CANARY", (("canary_percent", 0.1, 100.0),
-                                                                      ("canary_bake_time_in_minutes", 0, 1440))),
-                                 ("linear_configuration", "LINEAR", (("step_percent", 3.0, 100.0),
-                                                                      ("step_bake_time_in_minutes", 0, 1440)))):
+    canary_fields = (("canary_percent", 0.1, 100.0), ("canary_bake_time_in_minutes", 0, 1440))
+    linear_fields = (("step_percent", 3.0, 100.0), ("step_bake_time_in_minutes", 0, 1440))
+    for block, owner, fields in (("canary_configuration", "CANARY", canary_fields),
+                                 ("linear_configuration", "LINEAR", linear_fields)):
         given = conf.get(block)
         if not given:
             continue

@@ -70,7 +70,7 @@ class Request:
     @classmethod
     def from_environ(cls, environ: Dict[str, Any]) -> "Request":
         host_header = environ.get("HTTP_HOST", "")
-        host, _, port_text = host_header.partition(":")
+        host, _sep, port_text = host_header.partition(":")
         scheme = "https" if str(environ.get("REQUEST_URI", "")).lower().startswith("https://") else "http"
         port = int(port_text) if port_text.isdigit() else _DEFAULT_PORTS[scheme]
         headers = {}

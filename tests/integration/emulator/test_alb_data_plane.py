@@ -106,7 +106,7 @@ def test_round_robin_over_the_healthy_targets_names_each_task(two_services, aws)
     opener = _opener(aws)
     task_ids = {task["taskArn"].rsplit("/", 1)[-1] for task in stack.tasks(name="users")}
 
-    answered = {json.loads(_get(opener, stack.url + "/")[2])["task"] for _ in range(4)}
+    answered = {json.loads(_get(opener, stack.url + "/")[2])["task"] for _attempt in range(4)}
 
     assert len(task_ids) == 2
     assert answered == task_ids
@@ -135,7 +135,7 @@ def test_weights_100_0_send_every_request_to_one_group(two_services, aws, weight
         {stack.target_group: weights[0], stack.orders_group: weights[1]}))
     opener = _opener(aws)
 
-    images = Counter(_image(_get(opener, stack.url + "/")[2]) for _ in range(30))
+    images = Counter(_image(_get(opener, stack.url + "/")[2]) for _attempt in range(30))
 
     assert images == Counter({expected: 30})
 
@@ -146,7 +146,7 @@ def test_weights_20_80_split_the_traffic(two_services, aws):
         {stack.target_group: 20, stack.orders_group: 80}))
     opener = _opener(aws)
 
-    images = Counter(_image(_get(opener, stack.url + "/")[2]) for _ in range(200))
+    images = Counter(_image(_get(opener, stack.url + "/")[2]) for _attempt in range(200))
 
     assert 30 <= images["users:1"] <= 50
     assert images["users:1"] + images["orders:1"] == 200

@@ -206,7 +206,6 @@ def test_sound_blue_green_options_pass():
     assert validate_options(options(blue_green_opts()), "us-east-1") == {}
 
 
-
 def test_a_pair_ecs_holds_the_other_way_round_is_no_change():
     """Which group of the pair is primary after a deployment is ECS's business (traffic is read from the rules)."""
     described = blue_green_described()
