@@ -330,7 +330,7 @@ CASES: List[Case] = [
         ("services.swagger.release.canary={'percent': 10.0}", "only with strategy canary")),
     Case("release-canary-percent-out-of-range", _set("services.swagger.release", {
         "strategy": "canary", "canary": {"percent": 0.05}, "test_traffic": {"http_header": {"name": "X-Test", "value": "1"}}}),
-        ("services.swagger.release.canary.percent=0.05", "out of range")),
+        ("services.swagger.release.canary.percent=0.05", "out of range: 0.1..100")),
     Case("release-bake-out-of-range", _set("services.swagger.release", {
         "strategy": "blue_green", "bake_minutes": 1441, "test_traffic": {"http_header": {"name": "X-Test", "value": "1"}}}),
         ("services.swagger.release.bake_minutes=1441", "out of range")),

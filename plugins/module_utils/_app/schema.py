@@ -265,6 +265,14 @@ class Number(Int):
             return MISSING
         return number
 
+    def _range(self) -> str:
+        # %g: a fractional bound (a canary's 0.1 %) is shown as it is, not truncated to an integer.
+        if self.minimum is not None and self.maximum is not None:
+            return "%g..%g" % (self.minimum, self.maximum)
+        if self.minimum is not None:
+            return ">= %g" % self.minimum
+        return "<= %g" % self.maximum
+
 
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
