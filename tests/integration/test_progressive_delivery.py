@@ -96,6 +96,11 @@ class WeightSampler:
         return out
 
 
+def release_of(release_task):
+    """The talk-service's entry in ecs_rolling_deploy's result."""
+    return [s for s in release_task["services"] if s["name"] == SERVICE][0]
+
+
 def stages(release_task):
     """The lifecycle stages the module reported for the service, in order, without repeats."""
     seen = [e["stage"] for e in release_task["timeline"] if e.get("event") == "stage" and e.get("service") == SERVICE]
@@ -168,7 +173,7 @@ def test_talk_service_blue_green_then_canary_checked_on_test_traffic_and_rolled_
     with WeightSampler(elbv2, listener["ListenerArn"], names) as weights:
         released = ok(deploy(healthy))
     release = released.task(RELEASE)
-    result = [s for s in release["services"] if s["name"] == SERVICE][0]
+    result = release_of(release)
     assert (result["strategy"], result["status"]) == ("blue_green", "completed"), result
     seen = stages(release)
     assert seen == sorted(seen, key=STAGE_ORDER.index), seen
@@ -187,28 +192,26 @@ def test_talk_service_blue_green_then_canary_checked_on_test_traffic_and_rolled_
 
     # 3. Healthy to the load balancer, 500 to users: rolled back at the hook, production untouched.
     blue, green = green, blue
-    aws.set_behaviour(BAD_IMAGE, "bad_responses")
-    with WeightSampler(elbv2, listener["ListenerArn"], names) as weights:
-        bad = deploy(talk_service(BLUE_GREEN, image=BAD_IMAGE, environment={"TALK_RELEASE": "2"}))
-    assert bad.rc != 0, bad.stdout[-3000:]
-    result = [s for s in bad.task(RELEASE)["services"] if s["name"] == SERVICE][0]
-    assert result["status"] == "rolled_back", result
-    summary = "\n".join(bad.task(RELEASE)["summary"])
+
+    def rolled_back(image, behaviour):
+        """Release ``image`` (behaving as ``behaviour``): the play fails, ECS rolled back, production traffic
+        never reached green, the service still runs the good revision. The release's summary."""
+        aws.set_behaviour(image, behaviour)
+        with WeightSampler(elbv2, listener["ListenerArn"], names) as weights:
+            run = deploy(talk_service(BLUE_GREEN, image=image, environment={"TALK_RELEASE": "2"}))
+        assert run.rc != 0, run.stdout[-3000:]
+        assert release_of(run.task(RELEASE))["status"] == "rolled_back", run.task(RELEASE)["services"]
+        assert weights.share(green) == [0], weights.samples
+        assert service_of(ecs, CLUSTER, SERVICE)["taskDefinition"] == good_revision
+        assert serving_group(ecs, elbv2, names) == blue
+        return "\n".join(run.task(RELEASE)["summary"])
+
+    summary = rolled_back(BAD_IMAGE, "bad_responses")
     assert "test traffic check failed at POST_TEST_TRAFFIC_SHIFT" in summary and "/health: status 500" in summary, summary
-    assert weights.share(green) == [0], weights.samples
-    assert service_of(ecs, CLUSTER, SERVICE)["taskDefinition"] == good_revision
-    assert serving_group(ecs, elbv2, names) == blue
 
     # 4. A crash loop: ECS rolls back before any traffic reaches the new tasks.
-    aws.set_behaviour(CRASH_IMAGE, "crash")
-    with WeightSampler(elbv2, listener["ListenerArn"], names) as weights:
-        crash = deploy(talk_service(BLUE_GREEN, image=CRASH_IMAGE, environment={"TALK_RELEASE": "2"}))
-    assert crash.rc != 0, crash.stdout[-3000:]
-    result = [s for s in crash.task(RELEASE)["services"] if s["name"] == SERVICE][0]
-    assert result["status"] == "rolled_back", result
-    assert "exit codes web=1" in "\n".join(crash.task(RELEASE)["summary"])
-    assert weights.share(green) == [0], weights.samples
-    assert service_of(ecs, CLUSTER, SERVICE)["taskDefinition"] == good_revision
+    summary = rolled_back(CRASH_IMAGE, "crash")
+    assert "exit codes web=1" in summary, summary
 
     # 5. The healthy application file again, after ECS moved the weights and rolled back twice: nothing to do.
     aws.clear_calls()
