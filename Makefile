@@ -102,7 +102,10 @@ lint: setup ## ansible-lint (production profile)
 # pytest: the slow tests first (tests/integration/conftest.py), handed out one at a time so
 # that they spread over the workers. TEST_STAGES="pytest lint" runs a subset.
 TEST_STAGES ?= pytest molecule sanity lint
-PYTEST_WORKERS ?= 2
+# Three workers on two cores: a worker waits on its emulator's virtual clock (deploys, bakes, drains)
+# about a third of the time, and a third worker fills those waits. Measured on this 2-core machine,
+# whole `make test`: pytest 1029 s wall / 1456 s CPU with 3 workers, 1372 s / 1678 s with 2.
+PYTEST_WORKERS ?= 3
 
 test: setup ## everything that must pass, side by side: unit + integration, Molecule, sanity, lint
 	@rm -rf build/test-logs

@@ -150,6 +150,21 @@ class Environment:
         })
         return env
 
+    def push_peer_images(self) -> None:
+        """What the peer's user does in CI before deploying (docker push): the image in each of the peer's
+        repositories, under its tag. Not timed; without it the peer's tasks cannot pull their images."""
+        peer = peer_vars(self.doc, self.local)
+        repositories = [{"name": "%s/%s" % (PEER_NAME, svc["name"]), "archive": self.local["env_services"][svc["name"]]["archive"]}
+                        for svc in peer["peer_services"]]
+        cmd = [os.path.join(BIN, "ansible"), "localhost", "-i", self.inventory, "-m", "shipyard.ecs.ecr_image_push",
+               "-a", json.dumps({"repositories": repositories, "image_tags": [peer["peer_image_tag"]], "region": self.local["aws_region"],
+                                 "endpoint_url": self.aws.endpoint})]
+        env = self.env(os.path.join(self.workdir, "peer-push.json"))
+        env["ANSIBLE_CALLBACKS_ENABLED"] = ""
+        proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False)
+        if proc.returncode != 0:
+            raise RuntimeError("pushing the peer's images failed (rc %d):\n%s" % (proc.returncode, (proc.stdout + proc.stderr)[-3000:]))
+
     def run(self, who: str, label: str, extra: Optional[List[str]] = None) -> Dict[str, Any]:
         """One playbook run of ``who`` (ours / peer): wall seconds, API calls, module runs, changed tasks."""
         self.runs += 1
@@ -189,6 +204,7 @@ def measure(size: int, archive: str, workdir: str, repeat: int, release: bool) -
         first = env.run("ours", "first-deploy")
         print("  %2d services: first deploy, ours %.1fs (%d API calls, %d module runs)" % (
             size, first["seconds"], first["calls"], first["module_runs"]), flush=True)
+        env.push_peer_images()
         peer_first = env.run("peer", "create", ["-e", "peer_create=true"])
         print("  %2d services: first deploy, peer %.1fs (%d API calls, %d module runs)" % (
             size, peer_first["seconds"], peer_first["calls"], peer_first["module_runs"]), flush=True)
