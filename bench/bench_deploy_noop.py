@@ -160,7 +160,7 @@ class Environment:
                "-a", json.dumps({"repositories": repositories, "image_tags": [peer["peer_image_tag"]], "region": self.local["aws_region"],
                                  "endpoint_url": self.aws.endpoint})]
         env = self.env(os.path.join(self.workdir, "peer-push.json"))
-        env["ANSIBLE_CALLBACKS_ENABLED"] = ""
+        env.pop("ANSIBLE_CALLBACKS_ENABLED")
         proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False)
         if proc.returncode != 0:
             raise RuntimeError("pushing the peer's images failed (rc %d):\n%s" % (proc.returncode, (proc.stdout + proc.stderr)[-3000:]))
