@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, Optional
 from ansible_collections.shipyard.ecs.plugins.module_utils._app import cloudwatch
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.model import UNKNOWN, Context, Definition, load
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.plan import Apis, EnvironmentPlanner, plan_lines
-from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import combined_calls
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import combined_calls, read_once
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.result import Result
 
 
@@ -102,7 +102,8 @@ class AppPlan:
                           **{k: v for k, v in context.items() if k != "account_id" and v not in (None, "")})
             data["options"] = definition.render(ctx)
         elif params["read_account"]:
-            apis = Apis(self.client)
+            # One run reads the environment once: owners' planners asking the same read share its answer.
+            apis = Apis(read_once(self.client))
             outcome = EnvironmentPlanner(definition, apis, self.region, params.get("account_id")).run()
             account_id = outcome["context"]["account_id"]
             warnings = outcome["warnings"]

@@ -18,6 +18,8 @@ API operation (``describe_services``, ``create_rule``, ...).  Those methods call
 
 from __future__ import annotations
 
+import copy
+import json
 import random
 import time
 from collections import Counter
@@ -154,6 +156,10 @@ class AwsApi:
     # calls -----------------------------------------------------------------------------------
     def call(self, operation: str, **kwargs: Any) -> Dict[str, Any]:
         """Call ``operation`` (snake_case boto3 name) with retries; translate errors."""
+        if isinstance(self.client, ReadOnceClient):
+            answered = self.client.answered(operation, kwargs)
+            if answered is not None:
+                return answered
         method = getattr(self.client, operation)
         attempt = 0
         while True:
@@ -197,6 +203,58 @@ class AwsApi:
         else:
             msg = "%s failed: %s" % (operation, exc)
         return self.error(msg, operation=operation, code=code)
+
+
+class ReadOnceClient:
+    """A boto3 client whose reads are made once per run: the same read (operation and parameters) asked
+    again is answered from the first answer, for a caller that reads the whole environment to plan it
+    (app_plan runs several owners' planners over the same resources in check mode). Answers are copies:
+    a caller may change what it got. A write forgets every answer. Nothing outlives the run: the
+    cache is made per run, never stored.
+
+    ``cache`` is shared by the clients of one run (keyed by service)."""
+
+    def __init__(self, client: Any, cache: Dict[Any, Any]) -> None:
+        self._client = client
+        self._cache = cache
+        meta = getattr(client, "meta", None)
+        self._service = meta.service_model.service_name if meta is not None else type(client).__name__
+        self._operations = frozenset(getattr(meta, "method_to_api_mapping", {}) or {})
+
+    def _key(self, operation: str, kwargs: Dict[str, Any]) -> Any:
+        return (self._service, operation, json.dumps(kwargs, sort_keys=True, default=str))
+
+    def answered(self, operation: str, kwargs: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        """A copy of the answer this run already had to the same read, else None."""
+        if not is_read_operation(operation):
+            return None
+        found = self._cache.get(self._key(operation, kwargs))
+        return copy.deepcopy(found) if found is not None else None
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if name not in self._operations:
+            return attr
+        if not is_read_operation(name):
+            def write(**kwargs: Any) -> Any:
+                self._cache.clear()
+                return attr(**kwargs)
+            return write
+
+        def read(**kwargs: Any) -> Any:
+            answer = attr(**kwargs)
+            self._cache[self._key(name, kwargs)] = copy.deepcopy(answer)
+            return answer
+        return read
+
+
+def read_once(client: Callable[[str], Any]) -> Callable[[str], Any]:
+    """A client factory like ``client`` whose clients share one run's answers (see :class:`ReadOnceClient`)."""
+    cache: Dict[Any, Any] = {}
+
+    def make(service: str) -> Any:
+        return ReadOnceClient(client(service), cache)
+    return make
 
 
 def combined_calls(apis: List[AwsApi]) -> Dict[str, Dict[str, int]]:
