@@ -106,6 +106,7 @@ class EnvironmentPlanner:
         self.warnings: List[str] = list(definition.warnings)
         self._repositories_found: Optional[Dict[str, Dict[str, Any]]] = None
         self._digests: Dict[Tuple[str, str], Optional[str]] = {}
+        self._archive_digests: Dict[str, Optional[str]] = {}
         self._cluster_active: Optional[bool] = None
 
     # -- the whole run ---------------------------------------------------------------------
@@ -141,7 +142,7 @@ class EnvironmentPlanner:
         rendered = self.d.render(ctx)
         scaling_policies = self._scaling_policies(ctx)
         self._cluster()
-        self._repositories(images)
+        self._repositories()
         self._cloudwatch(self.d.cloudwatch())
         load_balancer = self._load_balancer(ctx, rendered) if self.d.has_load_balancer else {}
         ctx.load_balancer_arn = load_balancer.get("load_balancer", {}).get("arn", "")
@@ -258,11 +259,17 @@ class EnvironmentPlanner:
                 out[key] = spec["image"]
                 continue
             repo = repos[key]
+            pushing = None
             if "archive" in repo:
-                self._check_archive(self.d.image_where(key, "archive"), repo["archive"], problems)
+                pushing = self._check_archive(self.d.image_where(key, "archive"), repo["archive"], problems)
+                self._archive_digests[repo["name"]] = pushing
             found = existing.get(repo["name"])
             digest = self._digest(repo["name"], tag) if found else None
-            if digest:
+            if found and pushing:
+                # ecr_image_push puts the archive's image under the tag (moving the tag if it names another):
+                # the services run that digest, whatever the tag names now.
+                out[key] = "%s@%s" % (found["repositoryUri"], pushing)
+            elif digest:
                 out[key] = "%s@%s" % (found["repositoryUri"], digest)
             elif "archive" not in repo:
                 problems.add(where, MISSING, "no image %s:%s in ECR and no archive to push: push it first "
@@ -282,15 +289,17 @@ class EnvironmentPlanner:
             self._digests[(repository, tag)] = images[0]["imageId"].get("imageDigest") if images else None
         return self._digests[(repository, tag)]
 
-    def _check_archive(self, where: str, path: str, problems: Problems) -> None:
+    def _check_archive(self, where: str, path: str, problems: Problems) -> Optional[str]:
+        """The digest of the image ``path`` holds, as ecr_image_push pushes it (its defaults); None if unreadable."""
         if not os.path.exists(path):
             problems.add(where, path, "no such file")
-            return
+            return None
         try:
-            with ImageArchive(path):
-                pass
+            with ImageArchive(path) as archive:
+                return archive.manifest.digest
         except ArchiveError as exc:
             problems.add(where, path, exc.msg)
+            return None
 
     def _https(self, problems: Problems) -> Tuple[str, str]:
         env = self.d.environment
@@ -423,18 +432,25 @@ class EnvironmentPlanner:
             self.entries.append(entry("ecs_cluster", name, UNCHANGED if clusters else CREATE))
         return self._cluster_active
 
-    def _repositories(self, images: Dict[str, str]) -> None:
+    def _repositories(self) -> None:
+        """Each repository, and the image of its archive under the tag: pushed where the tag names another digest."""
         tag = self.d.environment["env_image_tag"]
         existing = self._describe_repositories([r["name"] for r in self.d.repositories()])
-        services = {name: svc for svc, name in self.d.repository_names().items()}
         for repo in self.d.repositories():
             exists = repo["name"] in existing
             self.entries.append(entry("ecr_repository", repo["name"], UNCHANGED if exists else CREATE))
-            if "archive" in repo:
-                pushed = services[repo["name"]] in images
-                self.entries.append(entry("ecr_image", "%s:%s" % (repo["name"], tag), UNCHANGED if pushed else CREATE,
-                                          ["push %s%s" % (repo["archive"], " (only if its digest differs from the tag's)"
-                                                          if pushed else "")]))
+            if "archive" not in repo:
+                continue
+            name = "%s:%s" % (repo["name"], tag)
+            pushing = self._archive_digests.get(repo["name"])
+            current = self._digest(repo["name"], tag) if exists else None
+            if current and current == pushing:
+                self.entries.append(entry("ecr_image", name, UNCHANGED, ["%s: %s" % (repo["archive"], pushing)]))
+            elif current:
+                self.entries.append(entry("ecr_image", name, UPDATE, ["push %s; tag: %s -> %s" % (
+                    repo["archive"], _short(current), _short(pushing))]))
+            else:
+                self.entries.append(entry("ecr_image", name, CREATE, ["push %s (%s)" % (repo["archive"], _short(pushing))]))
 
     def _cloudwatch(self, options: Dict[str, Any]) -> None:
         """cloudwatch_stack's own planner, in check mode, on the options the logging role gives it."""
