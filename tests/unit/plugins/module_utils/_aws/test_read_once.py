@@ -68,7 +68,7 @@ def test_failed_reads_are_not_kept_and_client_attributes_pass_through(counting):
     client = read_once(counting)("iam")
     assert isinstance(client, ReadOnceClient) and client.meta.service_model.service_name == "iam"
     iam = AwsApi(client)
-    for _ in range(2):
+    for _attempt in range(2):
         with pytest.raises(Exception, match="NoSuchEntity"):
             iam.call("get_role", RoleName="missing")
     assert counting.sent == ["GetRole", "GetRole"]
