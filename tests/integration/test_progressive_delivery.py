@@ -214,10 +214,14 @@ def test_talk_service_blue_green_then_canary_checked_on_test_traffic_and_rolled_
     assert "exit codes web=1" in summary, summary
 
     # 5. The healthy application file again, after ECS moved the weights and rolled back twice: nothing to do.
+    # Smoke-checked on target health (the inventory's own setting): the group ECS emptied has no targets.
     aws.clear_calls()
-    again = ok(deploy(healthy))
+    again = ok(deploy(dict(healthy, env_smoke_http=False)))
     assert again.changed_tasks() == []
     assert aws.write_calls() == []
+    smoke = again.task("Check that every web service has targets and all are healthy")["msg"]
+    groups = {name.strip(): states.strip() for name, states in (part.split(":", 1) for part in smoke.split(";"))}
+    assert (groups[blue], groups[green]) == ("healthy,healthy", ""), smoke
 
     # 6. Canary: the plan first, then production traffic moved 20 % first, then the rest.
     canary = talk_service(CANARY, environment={"TALK_RELEASE": "3"})
@@ -225,6 +229,9 @@ def test_talk_service_blue_green_then_canary_checked_on_test_traffic_and_rolled_
     assert aws.write_calls() == []
     assert "CANARY" in plan.stdout and "canaryPercent" in plan.stdout, "the strategy's change is in the diff"
     assert re.search(r"TALK_RELEASE\W+3", plan.stdout), "the revision's change is in the diff"
+    assert ("release: canary: green beside blue, checks on test traffic (GET /health -> 200), then 20 % of production "
+            "traffic for 2 min, then the rest; blue kept 1 min") in [line.strip() for line in plan.task("Show the plan")["msg"]], \
+        plan.task("Show the plan")["msg"]
     # Slower AWS time, so that the sampler sees the canary step (2 minutes of AWS time).
     default_scale = aws.time()["default_scale"]
     aws.set_time_scale(10)

@@ -453,7 +453,9 @@ ENVIRONMENT = Struct({
     }, doc="Service discovery of the environment (created when a service uses discovery).", default={}),
     "env_container_insights": Bool("CloudWatch Container Insights on the cluster.", default=False),
     "env_smoke_http": Bool("Smoke-check over HTTP (the load balancer must be reachable from Ansible); false checks the "
-                           "targets' health instead.", default=True),
+                           "targets' health instead: every web service has targets, all healthy (a `blue_green`, `canary` "
+                           "or `linear` service in its target group or its alternate, whichever ECS made production).",
+                           default=True),
     "env_smoke_retries": Int("How many times deploy.yml repeats a failing HTTP smoke check, 10 seconds apart, before the "
                              "play fails (a new load balancer's DNS name takes a while to resolve).", minimum=0,
                              maximum=60, default=6),

@@ -274,6 +274,16 @@ class Definition:
         """Web services ECS releases blue/green, canary or linear (with an alternate target group)."""
         return [svc for svc in self.web_services() if self.strategy(svc) != ROLLING]
 
+    def serving_target_groups(self) -> Dict[str, List[str]]:
+        """Each web service's target groups, one of which serves it: its own and, for a blue/green, canary or
+        linear service, its alternate. ECS moves production traffic between the two at each release and
+        empties the one left, so between releases one of them has no targets (deploy.yml's smoke check)."""
+        out = {}
+        for svc in self.web_services():
+            name = self.target_group_name(svc)
+            out[svc] = [name, alternate_name({"name": name, "alternate": True})] if self.strategy(svc) != ROLLING else [name]
+        return out
+
     @property
     def test_listener_ports(self) -> List[int]:
         return [lst["port"] for lst in self.application.get("listeners", []) if lst.get("test")]

@@ -533,8 +533,33 @@ class EnvironmentPlanner:
         changes = ["%s: %s -> %s" % (c["path"], _short(c["before"]), _short(c["after"]))
                    for c in task_definition_changes(described.get("taskDefinition", described), desired)]
         revision = current["taskDefinition"].rsplit("/", 1)[-1]
+        if changes and name in self.d.services:
+            changes.append(release_line(self.d.release(name)))
         self.entries.append(entry("task_definition", spec["task_definition"]["family"], UPDATE if changes else UNCHANGED,
                                   changes, running=revision))
+
+
+def release_line(release: Dict[str, Any]) -> str:
+    """How a new revision of the service will be released, in one plan line."""
+    def number(value: Any) -> str:
+        return "%g" % value if isinstance(value, (int, float)) else str(value)
+
+    strategy = release["strategy"]
+    if strategy == "rolling":
+        return "release: rolling (ECS replaces the tasks in place)"
+    checks = ", ".join("GET %s -> %s" % (c["path"], c["status"]) for c in release["checks"])
+    steps = {"blue_green": "then all production traffic at once",
+             "canary": "then %s %% of production traffic for %s, then the rest" % (
+                 number(release["canary"].get("percent", "ECS's default")),
+                 "%s min" % release["canary"]["bake_minutes"] if "bake_minutes" in release["canary"] else "ECS's default time"),
+             "linear": "then production traffic in steps of %s %%, %s apart" % (
+                 number(release["linear"].get("step_percent", "ECS's default")),
+                 "%s min" % release["linear"]["step_bake_minutes"] if "step_bake_minutes" in release["linear"] else "ECS's default time")}
+    checked = "checks on test traffic (%s)" % checks if checks else "no checks"
+    line = "release: %s: green beside blue, %s, %s" % (strategy, checked, steps[strategy])
+    if release["hold"]:
+        line += "; held in test for switch.yml"
+    return line + "; blue kept %d min" % release["bake_minutes"]
 
 
 def _first_revision(spec: Dict[str, Any]) -> List[str]:

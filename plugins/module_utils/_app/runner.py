@@ -69,6 +69,8 @@ def model_values(d: Definition, region: str, account_id: str) -> Dict[str, Any]:
         "smoke_http": d.environment["env_smoke_http"],
         "smoke_retries": d.environment["env_smoke_retries"],
         "smoke_checks": d.smoke_checks(),
+        # Without HTTP: per web service, its target groups of which one must have targets (all healthy).
+        "smoke_target_groups": d.serving_target_groups(),
         # Where each release's summary goes: the alarm topic the logging role creates, and/or a webhook.
         "release_notifications": {
             "sns_topic_arn": ("arn:aws:sns:%s:%s:%s-alarms" % (region, account_id, names.stack)

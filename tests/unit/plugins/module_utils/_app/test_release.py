@@ -6,6 +6,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from app_cases import local_env, reference_app
 from ansible_collections.shipyard.ecs.plugins.module_utils._app import model
+from ansible_collections.shipyard.ecs.plugins.module_utils._app.plan import release_line
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.checks import validate_options
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.spec import ARGUMENT_SPEC as STACK_SPEC
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.planner import build_desired
@@ -213,3 +214,23 @@ def test_the_talk_service_example_s_blue_green_inventory_renders_the_seed_s_blue
     assert options["release_services"][0]["test_traffic"]["checks"] == [{"path": "/health", "status": 200}]
     alb_options(options)
     stack_options(options)
+
+
+def test_a_progressive_service_is_served_by_its_target_group_or_its_alternate():
+    app, env = _swagger_blue_green()
+    definition = model.load(app, env)
+    assert definition.serving_target_groups() == {"client": ["local-client"], "swagger": ["local-swagger", "local-swagger-alt"],
+                                                  "users": ["local-users"]}
+
+
+def test_the_plan_line_says_how_a_new_revision_will_be_released():
+    app, env = _swagger_blue_green()
+    definition = model.load(app, env)
+    assert release_line(definition.release("users")) == "release: rolling (ECS replaces the tasks in place)"
+    assert release_line(definition.release("swagger")) == (
+        "release: blue_green: green beside blue, checks on test traffic (GET / -> 200), then all production traffic at once; "
+        "blue kept 0 min")
+    app["services"]["swagger"]["release"].update(strategy="linear", linear={"step_percent": 12.5}, checks=[], hold=True, bake_minutes=5)
+    assert release_line(model.load(app, env).release("swagger")) == (
+        "release: linear: green beside blue, no checks, then production traffic in steps of 12.5 %, ECS's default time apart; "
+        "held in test for switch.yml; blue kept 5 min")
