@@ -38,6 +38,7 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch.spec impo
 from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch.state import Apis as CloudWatchApis
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.api import EcrApi
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.archive import ArchiveError, ImageArchive
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.push import plan_tags
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.repository import describe_repositories
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import AppAutoscalingApi, AutoScalingApi, EcsApi
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.lookups import NamespaceReader
@@ -267,7 +268,13 @@ class EnvironmentPlanner:
             digest = self._digest(repo["name"], tag) if found else None
             if found and pushing:
                 # ecr_image_push puts the archive's image under the tag (moving the tag if it names another):
-                # the services run that digest, whatever the tag names now.
+                # the services run that digest, whatever the tag names now. An immutable tag naming another
+                # image is refused here, as ecr_image_push would refuse it, before anything is written.
+                immutable = self.d.environment["env_image_tag_mutability"] == "IMMUTABLE"
+                try:
+                    plan_tags(found["repositoryUri"], pushing, {tag: digest}, immutable, "push %s" % pushing)
+                except ValidationError as exc:
+                    problems.add(self.d.image_where(key, "archive"), repo["archive"], exc.reason)
                 out[key] = "%s@%s" % (found["repositoryUri"], pushing)
             elif digest:
                 out[key] = "%s@%s" % (found["repositoryUri"], digest)

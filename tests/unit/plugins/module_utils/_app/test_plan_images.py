@@ -11,6 +11,7 @@ from moto import mock_aws
 from app_cases import local_env
 from ansible_collections.shipyard.ecs.plugins.module_utils._app import model
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.plan import Apis, EnvironmentPlanner
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.archive import ImageArchive
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), *[".."] * 5, "tools"))
@@ -40,8 +41,8 @@ def archives(tmp_path):
     return out
 
 
-def plan(client, archive_path):
-    env = dict(local_env(), env_services={"web": {"archive": archive_path}})
+def plan(client, archive_path, **env_changes):
+    env = dict(local_env(), env_services={"web": {"archive": archive_path}}, **env_changes)
     outcome = EnvironmentPlanner(model.load(APP, env), Apis(client), REGION).run()
     images = [e for e in outcome["plan"] if e["resource"] == "ecr_image"]
     assert len(images) == 1, outcome["plan"]
@@ -88,4 +89,17 @@ def test_without_the_repository_yet_the_push_is_planned_and_no_image_pinned(clie
     image, images = plan(client, path)
     assert (image["action"], image["changes"]) == ("create", ["push %s (%s)" % (path, manifest.digest)])
     assert images == {}
-    assert os.path.exists(path)
+
+
+def test_an_immutable_tag_naming_another_image_is_refused_before_anything_is_written(client, archives):
+    client("ecr").create_repository(repositoryName="shop/web", imageTagMutability="IMMUTABLE")
+    push(client, archives["v1"][1])
+    path, manifest = archives["v2"]
+    with pytest.raises(ValidationError) as refused:
+        plan(client, path, env_image_tag_mutability="IMMUTABLE")
+    assert "env_services.web.archive" in str(refused.value) and path in str(refused.value), str(refused.value)
+    assert "immutable tags and local already points at %s" % archives["v1"][1].digest in str(refused.value)
+    # The same image under the immutable tag: nothing to push, nothing refused.
+    image, _images = plan(client, archives["v1"][0], env_image_tag_mutability="IMMUTABLE")
+    assert image["action"] == "unchanged"
+    assert manifest.digest != archives["v1"][1].digest
