@@ -179,10 +179,11 @@ model:
     logging:
       description: The logging role's variables.
       type: dict
-    repositories:
-      description: ECR repositories of services without an image, with the archive each pushes.
-      type: list
-      elements: dict
+    ecr_push:
+      description:
+        - The options of M(shipyard.ecs.ecr_image_push) for every ECR repository of the containers without an image
+          (C(repositories), with the archive each pushes), the image tag, the repositories' settings and tags.
+      type: dict
     smoke_checks:
       description: HTTP checks (scheme, host, port, path, status).
       type: list
@@ -195,6 +196,21 @@ plan:
   sample:
     - {resource: task_definition, name: shop-prod-users, action: update,
        changes: ["containers.users.environment.APP_SETTINGS: old -> new"], running: "shop-prod-users:4"}
+unchanged:
+  description:
+    - Per part of C(deploy.yml) (V(platform), V(logging), V(services)), whether the owners' planners, run in check
+      mode on the options that part gives its modules, found nothing to do: C(deploy.yml) then skips the part's module
+      runs. V(services) covers the image repositories, the load balancer, the DNS record, the services, the release
+      (a deployment in progress or a revision not yet marked verified is work) and the load balancer's alarms.
+    - V(platform) is always V(false): its resources are written by amazon.aws modules whose comparisons app_plan does
+      not repeat.
+  returned: when read_account is true and context is not given
+  type: dict
+  sample: {platform: false, logging: true, services: true}
+work:
+  description: Per part, what its planners found to do (one line each); empty where the part is unchanged.
+  returned: when read_account is true and context is not given
+  type: dict
 plan_lines:
   description: The plan as text, one line per resource that changes and a count.
   returned: when read_account is true and context is not given

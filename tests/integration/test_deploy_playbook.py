@@ -107,6 +107,14 @@ def test_deploy_converges_under_faults_never_prints_secrets_and_a_second_run_cha
     second = ok(run_playbook(DEPLOY, extra_vars={"env_smoke_http": True}, env=_proxy_env(aws)))
     assert second.changed_tasks() == []
     assert aws.write_calls() == []
+    # The owners' planners (run by app_plan) found nothing to do for the logging and services parts: none of
+    # their modules runs; the platform's amazon.aws modules still do.
+    planned = second.task("Validate the application and plan the environment")
+    assert planned["unchanged"] == {"platform": False, "logging": True, "services": True}, planned["work"]
+    assert planned["plan_lines"][-1] == "unchanged, not run: logging, services"
+    ran = [t["name"] for t in second.tasks() if not t.get("skipped")]
+    assert [name for name in ran if name.startswith(("shipyard.ecs.services :", "shipyard.ecs.logging :"))] == [], ran
+    assert "shipyard.ecs.platform : Create the task execution role" in ran
     smoke = second.task("Request the load balancer's endpoints")["results"]
     assert [(r["item"]["name"], r["status"]) for r in smoke] == [(":80/ping", 200), (":80/", 200), (":8080/", 200)]
     assert "flask-microservices/users" in smoke[0]["json"]["image"]
@@ -114,6 +122,25 @@ def test_deploy_converges_under_faults_never_prints_secrets_and_a_second_run_cha
     check = ok(run_playbook(DEPLOY, check=True))
     assert check.changed_tasks() == []
     assert aws.write_calls() == []
+
+    # Drift only an owner module sees (ecr_image_push: a repository's lifecycle policy; alb_routes: a target group's
+    # attribute) is not skipped: the plan names it, the run corrects it.
+    ecr = boto3_client("ecr")
+    policy = ecr.get_lifecycle_policy(repositoryName="flask-microservices/users")["lifecyclePolicyText"]
+    ecr.delete_lifecycle_policy(repositoryName="flask-microservices/users")
+    users_tg = elbv2.describe_target_groups(Names=["local-users"])["TargetGroups"][0]["TargetGroupArn"]
+    delay = {a["Key"]: a["Value"] for a in elbv2.describe_target_group_attributes(TargetGroupArn=users_tg)["Attributes"]}[
+        "deregistration_delay.timeout_seconds"]
+    elbv2.modify_target_group_attributes(TargetGroupArn=users_tg, Attributes=[
+        {"Key": "deregistration_delay.timeout_seconds", "Value": str(int(delay) + 7)}])
+    mended = ok(run_playbook(DEPLOY))
+    planned = mended.task("Validate the application and plan the environment")
+    assert planned["unchanged"]["services"] is False
+    assert "update ecr_repository flask-microservices/users" in planned["work"]["services"], planned["work"]
+    assert any("local-users" in line for line in planned["work"]["services"]), planned["work"]
+    assert json.loads(ecr.get_lifecycle_policy(repositoryName="flask-microservices/users")["lifecyclePolicyText"]) == json.loads(policy)
+    assert {a["Key"]: a["Value"] for a in elbv2.describe_target_group_attributes(TargetGroupArn=users_tg)["Attributes"]}[
+        "deregistration_delay.timeout_seconds"] == delay
 
     # Every field of the definition is deployed: change one of each kind in the application file,
     # --check --diff shows it first (and writes nothing), the deploy runs it, the next run is a no-op.

@@ -121,6 +121,15 @@ class Route53Api(AwsApi):
         zones = self.call("list_hosted_zones_by_name", DNSName=dns, MaxItems="10").get("HostedZones", [])
         return [zone for zone in zones if zone["Name"].lower() == dns]
 
+    def record(self, zone_id: str, name: str, kind: str) -> Optional[Dict[str, Any]]:
+        """The record set ``name`` (lower case, final dot) of type ``kind`` in the zone; None if there is none."""
+        found = self.call("list_resource_record_sets", HostedZoneId=zone_id, StartRecordName=name, StartRecordType=kind,
+                          MaxItems="1").get("ResourceRecordSets", [])
+        for record in found:
+            if record["Name"].lower() == name and record["Type"] == kind:
+                return record
+        return None
+
 
 class AutoScalingPolicyApi(AwsApi):
     """The EC2 capacity's scaling policies (community.aws.autoscaling_policy writes them)."""

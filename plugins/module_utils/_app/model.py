@@ -40,6 +40,8 @@ HTTP_PORT = 80
 HTTPS_PORT = 443
 # TLS 1.3 and 1.2 only, forward secrecy: AWS's recommended policy for new HTTPS listeners.
 HTTPS_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+# Images an ECR repository keeps (by push date); untagged ones expire after a day.
+KEEP_IMAGES = 30
 # A permanent redirect to the same host, path and query over HTTPS.
 HTTPS_REDIRECT = {"protocol": "HTTPS", "port": str(HTTPS_PORT), "host": "#{host}", "path": "/#{path}",
                   "query": "#{query}", "status_code": "HTTP_301"}
@@ -466,6 +468,19 @@ class Definition:
             if "archive" in spec:
                 repo["archive"] = spec["archive"]
         return list(out.values())
+
+    def ecr_push(self) -> Dict[str, Any]:
+        """ecr_image_push's options: every repository (and archive) in one run, the image tag, the repositories'
+        settings (scan on push, untagged images expire after a day, the newest KEEP_IMAGES kept) and tags."""
+        return {
+            "repositories": self.repositories(),
+            "image_tags": [self.environment["env_image_tag"]],
+            "image_tag_mutability": self.environment["env_image_tag_mutability"],
+            "scan_on_push": True,
+            "lifecycle_rules": [{"tag_status": "untagged", "expire_days": 1},
+                                {"tag_status": "any", "keep_last": KEEP_IMAGES}],
+            "tags": self.names.tags,
+        }
 
     def repository_names(self) -> Dict[str, str]:
         """Image key -> its ECR repository, for the containers without ``image``."""

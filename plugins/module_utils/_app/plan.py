@@ -36,10 +36,16 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch import ap
 from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch.runner import CloudWatchStack
 from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch.spec import ARGUMENT_SPEC as CLOUDWATCH_STACK_SPEC
 from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch.state import Apis as CloudWatchApis
+from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.options import ReleaseOptions
+from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.planner import NOOP
+from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.runner import ReleaseRunner
+from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.spec import ARGUMENT_SPEC as RELEASE_SPEC
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.api import EcrApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.batch import EcrBatchPush
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.archive import ArchiveError, ImageArchive
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.push import plan_tags
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.repository import describe_repositories
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.spec import ARGUMENT_SPEC as ECR_PUSH_SPEC
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import AppAutoscalingApi, AutoScalingApi, EcsApi
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.lookups import NamespaceReader
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.spec import ARGUMENT_SPEC as ECS_STACK_SPEC
@@ -53,6 +59,8 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.refs import 
 
 ECR_IMAGE_IDS_BATCH = 100
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
+# The parts of deploy.yml a no-op skips: each role's resources, planned by the owners' own planners.
+PARTS = ("platform", "logging", "services")
 
 
 class Apis:
@@ -109,6 +117,8 @@ class EnvironmentPlanner:
         self._digests: Dict[Tuple[str, str], Optional[str]] = {}
         self._archive_digests: Dict[str, Optional[str]] = {}
         self._cluster_active: Optional[bool] = None
+        # What each part's planners found to do (entries not unchanged, and what the plan lines do not show).
+        self._work: Dict[str, List[str]] = {part: [] for part in PARTS}
 
     # -- the whole run ---------------------------------------------------------------------
 
@@ -143,25 +153,42 @@ class EnvironmentPlanner:
         rendered = self.d.render(ctx)
         scaling_policies = self._scaling_policies(ctx)
         self._cluster()
-        self._repositories()
+        # The network's entries come before start: they belong to the platform too.
+        self._part("platform", 0)
+        start = len(self.entries)
         self._cloudwatch(self.d.cloudwatch())
+        self._part("logging", start)
+        start = len(self.entries)
+        self._repositories()
         load_balancer = self._load_balancer(ctx, rendered) if self.d.has_load_balancer else {}
         ctx.load_balancer_arn = load_balancer.get("load_balancer", {}).get("arn", "")
         ctx.target_group_arns = load_balancer.get("target_groups", {})
         ctx.load_balancer_dns_name = load_balancer.get("load_balancer", {}).get("dns_name", "")
         ctx.advanced_configuration = load_balancer.get("advanced_configuration", {})
+        self._dns_record(zone_id, load_balancer.get("load_balancer", {}))
         self._cloudwatch(self.d.cloudwatch_load_balancer(ctx))
         # Environment values that name the load balancer's DNS name are rendered with it once it is known.
         rendered = self.d.render(ctx)
         self._services(ctx, rendered)
+        self._part("services", start)
+        if not self._work["services"]:
+            self._release_decisions(rendered)
+        described = load_balancer.get("load_balancer", {})
         return {
             "context": {"region": self.region, "account_id": account, "partition": partition_of(self.region),
                         "vpc_id": ctx.vpc_id, "subnet_ids": ctx.subnet_ids, "private_subnet_ids": ctx.private_subnet_ids,
                         "certificate_arn": certificate_arn,
                         "hosted_zone_id": zone_id, "images": images,
                         # The EC2 capacity's scaling policies that are missing or differ (the platform role writes them).
-                        "scaling_policies_to_write": scaling_policies},
+                        "scaling_policies_to_write": scaling_policies,
+                        # The load balancer as alb_routes describes it (what the checks after a skipped services role use).
+                        "load_balancer": {k: described[k] for k in ("arn", "dns_name", "canonical_hosted_zone_id") if k in described}},
             "plan": self.entries,
+            # Per part of deploy.yml, whether its owners' planners found nothing to do: the part's module runs are
+            # skipped. The platform's resources are planned by app_plan's own reads, not their owners' (amazon.aws)
+            # modules: its part always runs.
+            "unchanged": {part: not self._work[part] and part != "platform" for part in PARTS},
+            "work": {part: self._work[part] for part in PARTS},
             "warnings": self.warnings,
         }
 
@@ -439,13 +466,22 @@ class EnvironmentPlanner:
             self.entries.append(entry("ecs_cluster", name, UNCHANGED if clusters else CREATE))
         return self._cluster_active
 
+    def _part(self, part: str, start: int) -> None:
+        """The entries from ``start`` on are ``part``'s: those not unchanged are its work."""
+        self._work[part].extend("%s %s %s" % (e["action"], e["resource"], e["name"])
+                                for e in self.entries[start:] if e["action"] != UNCHANGED)
+
     def _repositories(self) -> None:
-        """Each repository, and the image of its archive under the tag: pushed where the tag names another digest."""
+        """Each repository (its settings by ecr_image_push's own planner), and the image of its archive under the tag:
+        pushed where the tag names another digest."""
         tag = self.d.environment["env_image_tag"]
         existing = self._describe_repositories([r["name"] for r in self.d.repositories()])
+        settings = self._repository_settings([r["name"] for r in self.d.repositories() if r["name"] in existing])
         for repo in self.d.repositories():
             exists = repo["name"] in existing
-            self.entries.append(entry("ecr_repository", repo["name"], UNCHANGED if exists else CREATE))
+            changes = settings.get(repo["name"], [])
+            self.entries.append(entry("ecr_repository", repo["name"], CREATE if not exists else UPDATE if changes else UNCHANGED,
+                                      changes))
             if "archive" not in repo:
                 continue
             name = "%s:%s" % (repo["name"], tag)
@@ -458,6 +494,67 @@ class EnvironmentPlanner:
                     repo["archive"], _short(current), _short(pushing))]))
             else:
                 self.entries.append(entry("ecr_image", name, CREATE, ["push %s (%s)" % (repo["archive"], _short(pushing))]))
+
+    def _repository_settings(self, names: List[str]) -> Dict[str, List[str]]:
+        """What ecr_image_push's planner, in check mode, would change in the settings, policies and tags of the existing
+        repositories ``names`` (the images are planned above, from the archives' own digests), by repository."""
+        if not names:
+            return {}
+        options = dict(self.d.ecr_push())
+        # The settings only: no image source or tag, so the planner neither opens archives nor asks the registry.
+        options.pop("image_tags")
+        options["repositories"] = [{"name": name} for name in names]
+        entries, _outcome = self._owner_plan(ECR_PUSH_SPEC, options, "repositories",
+                                             lambda p: EcrBatchPush(p, lambda: self.apis.ecr, check_mode=True))
+        out: Dict[str, List[str]] = {}
+        for item in entries:
+            out.setdefault(item["name"], []).extend("%s: %s" % (item["resource"].replace("_", " "), change)
+                                                    for change in item["changes"] or [item["action"]])
+        return out
+
+    def _dns_record(self, zone_id: str, load_balancer: Dict[str, Any]) -> None:
+        """The domain's alias record to the load balancer (amazon.aws.route53 writes it, overwriting what differs)."""
+        domain = self.d.environment["env_domain"]
+        if not (zone_id and domain):
+            return
+        name = domain.rstrip(".").lower() + "."
+        if not load_balancer.get("dns_name") or load_balancer.get("dns_name") == UNKNOWN:
+            self.entries.append(entry("dns_record", name, CREATE, ["A alias to the load balancer (known after apply)"]))
+            return
+        wanted = {"DNSName": load_balancer["dns_name"].lower() + ".",
+                  "HostedZoneId": str(load_balancer.get("canonical_hosted_zone_id", "")).upper(),
+                  "EvaluateTargetHealth": False}
+        record = self.apis.route53.record(zone_id, name, "A")
+        if record is None:
+            self.entries.append(entry("dns_record", name, CREATE, ["A alias to %s" % wanted["DNSName"]]))
+            return
+        have = record.get("AliasTarget") or {}
+        have = {"DNSName": str(have.get("DNSName", "")).lower(), "HostedZoneId": have.get("HostedZoneId"),
+                "EvaluateTargetHealth": have.get("EvaluateTargetHealth")}
+        changes = ["alias %s: %s -> %s" % (key, have[key], wanted[key]) for key in sorted(wanted) if have[key] != wanted[key]]
+        if not record.get("AliasTarget"):
+            changes = ["A %s -> alias to %s" % (",".join(r.get("Value", "") for r in record.get("ResourceRecords") or []),
+                                                 wanted["DNSName"])]
+        self.entries.append(entry("dns_record", name, UPDATE if changes else UNCHANGED, changes))
+
+    def _release_decisions(self, rendered: Dict[str, Any]) -> None:
+        """ecs_rolling_deploy's own planner, in check mode, on the options the services role gives it: a service whose
+        deployment is still in progress (the release awaits it) or whose revision no release marked as verified (the
+        release marks it) is work for the services role, though no resource differs."""
+        services = rendered["release_services"]
+        if not services:
+            return
+        params = {"cluster": rendered["name"], "services": services, "timeout": self.d.environment["env_release_timeout"]}
+        apis = self.apis
+
+        def runner(validated: Dict[str, Any]) -> ReleaseRunner:
+            options = ReleaseOptions.from_params(validated, check_mode=True, region=self.region)
+            return ReleaseRunner(options, apis.ecs, apis.elbv2, secrets=(apis.ssm, apis.secretsmanager, apis.sts), region=self.region)
+
+        entries, outcome = self._owner_plan(RELEASE_SPEC, params, "release", runner)
+        self._work["services"].extend("%s %s %s" % (e["action"], e["resource"], e["name"]) for e in entries)
+        self._work["services"].extend("%s %s" % (svc["action"], svc["name"]) for svc in outcome.data["services"]
+                                      if svc["action"] != NOOP)
 
     def _cloudwatch(self, options: Dict[str, Any]) -> None:
         """cloudwatch_stack's own planner, in check mode, on the options the logging role gives it."""

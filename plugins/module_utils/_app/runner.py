@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._app import cloudwatch
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.model import UNKNOWN, Context, Definition, load
@@ -60,9 +60,8 @@ def model_values(d: Definition, region: str, account_id: str) -> Dict[str, Any]:
             "alarms": [{"name": alarm} for alarm in cloudwatch.alarm_names(sorted(d.services), d.web_services())],
             "dashboards": [{"name": cloudwatch.DASHBOARD}],
         },
-        "repositories": d.repositories(),
-        "image_tag": d.environment["env_image_tag"],
-        "image_tag_mutability": d.environment["env_image_tag_mutability"],
+        # ecr_image_push's options (the services role pushes with them).
+        "ecr_push": d.ecr_push(),
         "release_timeout": d.environment["env_release_timeout"],
         "domain": d.environment["env_domain"],
         "hosted_zone": d.environment["env_hosted_zone"],
@@ -78,6 +77,12 @@ def model_values(d: Definition, region: str, account_id: str) -> Dict[str, Any]:
             "webhook_url": d.environment["env_release_webhook"],
         },
     }
+
+
+def skipped_line(unchanged: Dict[str, bool]) -> List[str]:
+    """The plan's last line: the parts of deploy.yml a run skips, their planners having found nothing to do."""
+    parts = [part for part, same in unchanged.items() if same]
+    return ["unchanged, not run: %s" % ", ".join(parts)] if parts else []
 
 
 class AppPlan:
@@ -109,7 +114,7 @@ class AppPlan:
             outcome = EnvironmentPlanner(definition, apis, self.region, params.get("account_id")).run()
             account_id = outcome["context"]["account_id"]
             warnings = outcome["warnings"]
-            data.update(context=outcome["context"], plan=outcome["plan"], plan_lines=plan_lines(outcome["plan"]),
-                        api_calls=combined_calls(apis.all()))
+            data.update(context=outcome["context"], plan=outcome["plan"], plan_lines=plan_lines(outcome["plan"]) + skipped_line(outcome["unchanged"]),
+                        unchanged=outcome["unchanged"], work=outcome["work"], api_calls=combined_calls(apis.all()))
         data["model"] = model_values(definition, self.region, account_id)
         return Result(changed=False, data=data, warnings=warnings)
