@@ -199,10 +199,10 @@ plan:
 unchanged:
   description:
     - Per part of C(deploy.yml) (V(platform), V(logging), V(services)), whether the owners' planners, run in check
-      mode on the options that part gives its modules, found nothing to do: C(deploy.yml) then skips the part's module
-      runs. V(services) covers the image repositories, the load balancer, the DNS record, the services, the release
+      mode on the options that part gives its modules, found nothing to do (C(deploy.yml) then skips the part's module
+      runs). V(services) covers the image repositories, the load balancer, the DNS record, the services, the release
       (a deployment in progress or a revision not yet marked verified is work) and the load balancer's alarms.
-    - V(platform) is always V(false): its resources are written by amazon.aws modules whose comparisons app_plan does
+    - V(platform) is always V(false), its resources being written by amazon.aws modules whose comparisons app_plan does
       not repeat.
   returned: when read_account is true and context is not given
   type: dict

@@ -533,8 +533,8 @@ class EnvironmentPlanner:
                 "EvaluateTargetHealth": have.get("EvaluateTargetHealth")}
         changes = ["alias %s: %s -> %s" % (key, have[key], wanted[key]) for key in sorted(wanted) if have[key] != wanted[key]]
         if not record.get("AliasTarget"):
-            changes = ["A %s -> alias to %s" % (",".join(r.get("Value", "") for r in record.get("ResourceRecords") or []),
-                                                 wanted["DNSName"])]
+            values = ",".join(r.get("Value", "") for r in record.get("ResourceRecords") or [])
+            changes = ["A %s -> alias to %s" % (values, wanted["DNSName"])]
         self.entries.append(entry("dns_record", name, UPDATE if changes else UNCHANGED, changes))
 
     def _release_decisions(self, rendered: Dict[str, Any]) -> None:
