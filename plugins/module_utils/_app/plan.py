@@ -509,7 +509,7 @@ class EnvironmentPlanner:
         out: Dict[str, List[str]] = {}
         for item in entries:
             out.setdefault(item["name"], []).extend("%s: %s" % (item["resource"].replace("_", " "), change)
-                                                    for change in item["changes"] or [item["action"]])
+                                                    for change in item.get("changes") or [item["action"]])
         return out
 
     def _dns_record(self, zone_id: str, load_balancer: Dict[str, Any]) -> None:

@@ -4,9 +4,7 @@
 import os
 import sys
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from app_cases import local_env
 from ansible_collections.shipyard.ecs.plugins.module_utils._app import model
@@ -20,12 +18,6 @@ import build_demo_images  # noqa: E402 pylint: disable=wrong-import-position,imp
 REGION = "us-east-1"
 APP = {"format": 1, "name": "shop", "listeners": [{"port": 80, "default_service": "web"}],
        "services": {"web": {"container_port": 3000, "health_check": {"path": "/"}, "cpu": 256, "memory": 512, "desired_count": 1}}}
-
-
-@pytest.fixture
-def client():
-    with mock_aws():
-        yield lambda service: boto3.client(service, region_name=REGION)
 
 
 @pytest.fixture
