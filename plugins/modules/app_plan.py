@@ -174,7 +174,16 @@ model:
       description: The Cloud Map namespace (empty when no service uses discovery) and each service's name in it.
       type: dict
     platform:
-      description: The platform role's variables.
+      description: The application's platform (network, EC2 capacity, secrets its execution role reads).
+      type: dict
+    platform_stack:
+      description: The options of M(shipyard.ecs.platform_stack) (network, security groups, IAM roles) the platform role gives it.
+      type: dict
+    platform_names:
+      description: Which of C(platform_stack)'s security groups and roles are the load balancer's, the tasks', the instances', the execution and task roles, the infrastructure role.
+      type: dict
+    cluster:
+      description: M(shipyard.ecs.ecs_stack)'s C(cluster) option as the platform role gives it (Fargate capacity, Container Insights, tags).
       type: dict
     logging:
       description: The logging role's variables.
@@ -201,12 +210,14 @@ unchanged:
     - Per part of C(deploy.yml) (V(platform), V(logging), V(services)), whether the owners' planners, run in check
       mode on the options that part gives its modules, found nothing to do (C(deploy.yml) then skips the part's module
       runs). V(services) covers the image repositories, the load balancer, the DNS record, the services, the release
-      (a deployment in progress or a revision not yet marked verified is work) and the load balancer's alarms.
-    - V(platform) is always V(false), its resources being written by amazon.aws modules whose comparisons app_plan does
-      not repeat.
+      (a deployment in progress or a revision not yet marked verified is work) and the load balancer's alarms;
+      V(platform) the network, security groups and IAM roles (M(shipyard.ecs.platform_stack)'s planner) and the
+      cluster's settings.
+    - With EC2 capacity V(platform) is always V(false) - its launch template, Auto Scaling group and instance role are
+      amazon.aws modules', whose comparisons app_plan does not repeat.
   returned: when read_account is true and context is not given
   type: dict
-  sample: {platform: false, logging: true, services: true}
+  sample: {platform: true, logging: true, services: true}
 work:
   description: Per part, what its planners found to do (one line each); empty where the part is unchanged.
   returned: when read_account is true and context is not given

@@ -29,7 +29,7 @@ BIN = os.path.dirname(sys.executable)
 
 # Tasks of each role deploy.yml runs; the job's events must show all three roles at work.
 ROLE_TASKS = {
-    "platform": "Create the task execution role",
+    "platform": "Set up the network, security groups and IAM roles",
     "logging": "Write the log groups, metric filters, alarm topic and service alarms",
     "services": "Shape the services",
 }

@@ -107,14 +107,12 @@ def test_deploy_converges_under_faults_never_prints_secrets_and_a_second_run_cha
     second = ok(run_playbook(DEPLOY, extra_vars={"env_smoke_http": True}, env=_proxy_env(aws)))
     assert second.changed_tasks() == []
     assert aws.write_calls() == []
-    # The owners' planners (run by app_plan) found nothing to do for the logging and services parts: none of
-    # their modules runs; the platform's amazon.aws modules still do.
+    # The owners' planners (run by app_plan) found nothing to do in any part: no role's module runs.
     planned = second.task("Validate the application and plan the environment")
-    assert planned["unchanged"] == {"platform": False, "logging": True, "services": True}, planned["work"]
-    assert planned["plan_lines"][-1] == "unchanged, not run: logging, services"
+    assert planned["unchanged"] == {"platform": True, "logging": True, "services": True}, planned["work"]
+    assert planned["plan_lines"][-1] == "unchanged, not run: platform, logging, services"
     ran = [t["name"] for t in second.tasks() if not t.get("skipped")]
-    assert [name for name in ran if name.startswith(("shipyard.ecs.services :", "shipyard.ecs.logging :"))] == [], ran
-    assert "shipyard.ecs.platform : Create the task execution role" in ran
+    assert [name for name in ran if name.startswith(("shipyard.ecs.platform :", "shipyard.ecs.services :", "shipyard.ecs.logging :"))] == [], ran
     smoke = second.task("Request the load balancer's endpoints")["results"]
     assert [(r["item"]["name"], r["status"]) for r in smoke] == [(":80/ping", 200), (":80/", 200), (":8080/", 200)]
     assert "flask-microservices/users" in smoke[0]["json"]["image"]

@@ -96,8 +96,8 @@ def test_an_ec2_bridge_service_with_two_containers_is_planned_first(aws, run_pla
     plan = {(e["resource"], e["name"]): e for e in check.task("Validate the application and plan the environment")["plan"]}
     service = plan[("service", "node")]["changes"]
     assert "capacity provider pingpong-local-ec2, network mode bridge, containers node-john, node-paul" in service
-    assert plan[("security_group", "pingpong-local-instances")]["changes"] == ["ingress: tcp 32768-65535 from pingpong-local-alb"]
-    assert "changes" not in plan[("security_group", "pingpong-local-tasks")], "bridge tasks use the instances' group"
+    assert "ingress: - -> ['tcp 32768-65535 from pingpong-local-alb']" in plan[("security_group", "pingpong-local-instances")]["changes"]
+    assert "ingress: - -> []" in plan[("security_group", "pingpong-local-tasks")]["changes"], "bridge tasks use the instances' group"
     assert plan[("asg_policy", "pingpong-local-cpu")]["action"] == "create"
     assert ("log_group", "microservice-ping-pong-node") in plan
     assert aws.write_calls() == []

@@ -21,8 +21,14 @@ def _playbook(workdir, capacity):
             "region": "{{ aws_region }}", "endpoint_url": "{{ aws_endpoint_url }}",
             "access_key": "{{ aws_access_key }}", "secret_key": "{{ aws_secret_key }}"}},
         "roles": [{"role": "shipyard.ecs.platform", "vars": {
-            "platform_name": "ec2-check", "platform_network": "{{ env_network }}",
-            "platform_task_ports": [5000], "platform_ec2_capacity": capacity}}],
+            "platform_name": "ec2-check",
+            "platform_stack": {"name": "ec2-check", "network": "{{ env_network }}", "security_groups": [
+                {"name": "ec2-check-instances", "description": "ec2-check instances",
+                 "rules": [{"from_port": 32768, "to_port": 65535, "cidr_ip": "10.0.0.0/16"}]}],
+                "roles": [{"name": "ec2-check-task-execution", "trust_service": "ecs-tasks.amazonaws.com"}]},
+            "platform_names": {"instance_security_group": "ec2-check-instances", "execution_role": "ec2-check-task-execution"},
+            "platform_cluster": {"name": "ec2-check", "capacity_providers": ["FARGATE", "FARGATE_SPOT"]},
+            "platform_ec2_capacity": capacity}}],
     }]
     path = os.path.join(workdir, "platform_ec2.yml")
     with open(path, "w") as handle:
@@ -38,7 +44,8 @@ def test_check_mode_on_a_fresh_account_reads_the_ami_and_writes_nothing(aws, ans
     assert {"ssm:GetParameter", "iam:GetRole", "autoscaling:DescribeAutoScalingGroups"} <= {
         "%s:%s" % (c["service"], c["operation"]) for c in aws.calls()}
     changed = run.changed_tasks()
-    assert {"shipyard.ecs.platform : Create the VPC", "shipyard.ecs.platform : Create the instance role"} <= set(changed), changed
+    assert {"shipyard.ecs.platform : Set up the network, security groups and IAM roles",
+            "shipyard.ecs.platform : Create the instance role"} <= set(changed), changed
 
 
 def test_bad_ec2_capacity_fails_before_any_call_naming_the_option(aws, ansible):

@@ -255,7 +255,7 @@ def test_installed_tarball_deploys_to_the_local_emulated_aws_and_shows_its_statu
                  timeout=900, bin_dir=venv_bin)
     installed = str(user / "collections" / "ansible_collections" / "shipyard" / "ecs")
     # The roles ran from the installed collection, not from a checkout.
-    assert "included: %s/roles/platform/tasks/iam.yml" % installed in deploy.stdout
+    assert "included: %s/roles/platform/tasks/cluster.yml" % installed in deploy.stdout
     deprecations = [line for line in (deploy.stdout + deploy.stderr).splitlines() if "[DEPRECATION WARNING]" in line]
     # The one README.md explains (Deprecation warnings); any other is new and needs fixing or explaining.
     assert [line for line in deprecations if "assume_role_policy_document_raw" not in line] == []

@@ -6,8 +6,8 @@
 
 """Read-only calls the environment plan makes to services no module of ours writes to.
 
-The network, security groups and IAM roles are written by amazon.aws modules in the platform
-role, certificates and zones are the user's: the plan only reads them, with batched filters.
+Certificates and hosted zones are the user's, the EC2 capacity's scaling policies community.aws's: the
+plan only reads them.
 """
 
 from __future__ import annotations
@@ -20,75 +20,6 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import Aw
 
 class PlanApiError(AwsApiError):
     """A read of the environment plan failed."""
-
-
-def tag_filters(tags: Dict[str, str]) -> List[Dict[str, Any]]:
-    return [{"Name": "tag:%s" % key, "Values": [value]} for key, value in sorted(tags.items())]
-
-
-class Ec2Api(AwsApi):
-    error = PlanApiError
-    service = "ec2"
-
-    def describe_vpcs(self, vpc_ids: Optional[List[str]] = None, filters: Optional[List[Dict[str, Any]]] = None) -> List[Dict[str, Any]]:
-        kwargs: Dict[str, Any] = {}
-        if vpc_ids:
-            kwargs["VpcIds"] = vpc_ids
-        if filters:
-            kwargs["Filters"] = filters
-        try:
-            return list(self.paginate("describe_vpcs", "Vpcs", **kwargs))
-        except PlanApiError as exc:
-            if exc.code == "InvalidVpcID.NotFound":
-                return []
-            raise
-
-    def describe_subnets(self, subnet_ids: Optional[List[str]] = None, filters: Optional[List[Dict[str, Any]]] = None) -> List[Dict[str, Any]]:
-        kwargs: Dict[str, Any] = {}
-        if subnet_ids:
-            kwargs["SubnetIds"] = subnet_ids
-        if filters:
-            kwargs["Filters"] = filters
-        try:
-            return list(self.paginate("describe_subnets", "Subnets", **kwargs))
-        except PlanApiError as exc:
-            if exc.code == "InvalidSubnetID.NotFound":
-                return []
-            raise
-
-    def describe_security_groups(self, vpc_id: str, names: List[str]) -> List[Dict[str, Any]]:
-        return list(self.paginate("describe_security_groups", "SecurityGroups",
-                                  Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": names}]))
-
-    def describe_internet_gateways(self, vpc_id: str) -> List[Dict[str, Any]]:
-        return list(self.paginate("describe_internet_gateways", "InternetGateways",
-                                  Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}]))
-
-    def describe_route_tables(self, vpc_id: str, filters: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-        return list(self.paginate("describe_route_tables", "RouteTables",
-                                  Filters=[{"Name": "vpc-id", "Values": [vpc_id]}] + filters))
-
-
-class IamApi(AwsApi):
-    error = PlanApiError
-    service = "iam"
-
-    def get_role(self, name: str) -> Optional[Dict[str, Any]]:
-        try:
-            return self.call("get_role", RoleName=name)["Role"]
-        except PlanApiError as exc:
-            if exc.code == "NoSuchEntity":
-                return None
-            raise
-
-    def get_role_policy(self, role: str, policy: str) -> Optional[Dict[str, Any]]:
-        """The inline policy's document (decoded), or None."""
-        try:
-            return self.call("get_role_policy", RoleName=role, PolicyName=policy)["PolicyDocument"]
-        except PlanApiError as exc:
-            if exc.code == "NoSuchEntity":
-                return None
-            raise
 
 
 class AcmApi(AwsApi):

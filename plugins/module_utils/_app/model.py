@@ -76,6 +76,11 @@ LEGACY_KEYS = {"app_name": "name", "app_listeners": "listeners", "app_services":
                "app_smoke_checks": "smoke_checks"}
 
 
+def _group_rule(rule: Dict[str, Any]) -> Dict[str, Any]:
+    """One of :meth:`Definition.security_group_rules` as platform_stack takes it."""
+    return {key: rule[key] for key in ("proto", "from_port", "to_port", "group_name", "rule_desc")}
+
+
 def partition_of(region: str) -> str:
     if region.startswith("cn-"):
         return "aws-cn"
@@ -777,6 +782,54 @@ class Definition:
             # The role ECS assumes to move listener rules in blue/green, canary and linear deployments.
             "ecs_infrastructure_role": bool(self.progressive_services()),
         }
+
+    def platform_stack(self, region: str, account_id: str) -> Dict[str, Any]:
+        """platform_stack's options: the network, the load balancer's, tasks' and (with EC2 capacity) instances' security
+        groups, the task execution role (reading exactly the application's secrets), the task role and, for blue/green,
+        canary and linear services, the role ECS moves listener rules with."""
+        names, env = self.names, self.environment
+        rules = self.security_group_rules()
+        descriptions = names.security_group_descriptions
+        groups = []
+        if self.has_load_balancer:
+            groups.append({"name": names.security_groups["alb"], "description": descriptions["alb"],
+                           "rules": [{"from_port": port, "to_port": port, "cidr_ip": "0.0.0.0/0", "rule_desc": "load balancer listeners"}
+                                     for port in sorted(set(self.listener_ports))]})
+        groups.append({"name": names.security_groups["tasks"], "description": descriptions["tasks"],
+                       "rules": [_group_rule(rule) for rule in rules["tasks"]]})
+        if env["env_ec2_capacity"]:
+            groups.append({"name": names.instance_security_group, "description": descriptions["instances"],
+                           "rules": [_group_rule(rule) for rule in rules["instances"]]})
+        policy = "arn:%s:iam::aws:policy/" % partition_of(region)
+        secret_arns = sorted(set(self.secret_references(region, account_id).values()))
+        ssm = [arn for arn in secret_arns if arn.split(":")[2] == "ssm"]
+        secretsmanager = [arn for arn in secret_arns if arn.split(":")[2] == "secretsmanager"]
+        statements = ([{"Sid": "ReadParameters", "Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": ssm}] if ssm else []) + \
+            ([{"Sid": "ReadSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": secretsmanager}]
+             if secretsmanager else [])
+        roles = [
+            {"name": names.execution_role, "description": "%s: pull images, write logs, read the application's secrets" % names.stack,
+             "trust_service": "ecs-tasks.amazonaws.com", "managed_policies": [policy + "service-role/AmazonECSTaskExecutionRolePolicy"],
+             # Without secrets the policy goes: the role reads exactly the secrets the application names.
+             "inline_policies": {"read-secrets": {"Version": "2012-10-17", "Statement": statements} if statements else None}},
+            {"name": names.task_role, "description": "%s: what the application's containers may call" % names.stack,
+             "trust_service": "ecs-tasks.amazonaws.com", "managed_policies": [], "inline_policies": {}},
+        ]
+        if self.progressive_services():
+            roles.append({"name": names.ecs_infrastructure_role,
+                          "description": "%s: ECS moves listener rules in blue/green, canary and linear deployments" % names.stack,
+                          "trust_service": "ecs.amazonaws.com",
+                          "managed_policies": [policy + "AmazonECSInfrastructureRolePolicyForLoadBalancers"], "inline_policies": {}})
+        return {"name": names.stack, "tags": names.tags, "network": dict(env["env_network"]), "security_groups": groups, "roles": roles}
+
+    def cluster_settings(self) -> Dict[str, Any]:
+        """ecs_stack's ``cluster`` option as the platform role gives it: Fargate capacity (the EC2 capacity provider joins
+        once its Auto Scaling group exists, in the platform role), Container Insights, tags."""
+        return {"name": self.names.stack,
+                "container_insights": "enabled" if self.environment["env_container_insights"] else "disabled",
+                "capacity_providers": ["FARGATE", "FARGATE_SPOT"],
+                "default_capacity_provider_strategy": [{"capacity_provider": "FARGATE", "weight": 1}],
+                "tags": self.names.tags}
 
     def cloudwatch(self) -> Dict[str, Any]:
         """cloudwatch_stack's options of the services' side (before the services start)."""

@@ -20,14 +20,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.shipyard.ecs.plugins.module_utils._app.api import (
-    AcmApi,
-    AutoScalingPolicyApi,
-    Ec2Api,
-    IamApi,
-    Route53Api,
-    tag_filters,
-)
+from ansible_collections.shipyard.ecs.plugins.module_utils._app.api import AcmApi, AutoScalingPolicyApi, Route53Api
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.model import UNKNOWN, Context, Definition, partition_of
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.schema import MISSING, Problems
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi
@@ -54,6 +47,9 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.taskdef import t
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.runner import AlbRoutes
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.spec import ARGUMENT_SPEC as ALB_ROUTES_SPEC
+from ansible_collections.shipyard.ecs.plugins.module_utils._platform.api import PlatformEc2Api, PlatformIamApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._platform.spec import ARGUMENT_SPEC as PLATFORM_STACK_SPEC
+from ansible_collections.shipyard.ecs.plugins.module_utils._platform.stack import PlatformStack
 from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.api import SecretsManagerApi, SsmApi, StsApi
 from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.refs import check_secret_references
 
@@ -70,8 +66,8 @@ class Apis:
         self.sts = StsApi(client("sts"))
         self.ssm = SsmApi(client("ssm"))
         self.secretsmanager = SecretsManagerApi(client("secretsmanager"))
-        self.ec2 = Ec2Api(client("ec2"))
-        self.iam = IamApi(client("iam"))
+        self.ec2 = PlatformEc2Api(client("ec2"))
+        self.iam = PlatformIamApi(client("iam"))
         self.acm = AcmApi(client("acm"))
         self.route53 = Route53Api(client("route53"))
         self.ecr = EcrApi(client("ecr"))
@@ -130,29 +126,31 @@ class EnvironmentPlanner:
                          "wrong credentials" % account)
         ctx = Context(region=self.region, account_id=account)
         self._check_secrets(ctx, problems)
-        network = self._network(problems)
+        platform = self._platform(ctx, problems)
         images = self._images(ctx, problems)
         certificate_arn, zone_id = self._https(problems)
         problems.raise_if_any()
 
-        ctx.vpc_id = network.get("vpc_id") or UNKNOWN
-        # Subnets still to create stand for themselves, one per zone, so that the load balancer's planner
-        # sees as many zones as it will get.
-        planned = self.d.environment["env_network"].get("public_subnets", [])
-        ctx.subnet_ids = network.get("subnet_ids") or ["%s: subnet in %s" % (UNKNOWN, subnet["az"]) for subnet in planned]
-        ctx.private_subnet_ids = network.get("private_subnet_ids", [])
+        names = self.d.names
+        ctx.vpc_id = platform["vpc_id"] or UNKNOWN
+        ctx.subnet_ids = platform["subnet_ids"]
+        if self.d.environment["env_network"]["create"]:
+            # Subnets still to create stand for themselves, one per zone (so that the load balancer's planner sees as
+            # many zones as it will get).
+            ctx.subnet_ids = [r["id"] for r in platform["resources"] if r["kind"] == "subnet"]
+        ctx.private_subnet_ids = platform["private_subnet_ids"]
         ctx.images = images
         ctx.certificate_arn = certificate_arn
-        groups = self._security_groups(ctx)
-        ctx.alb_security_group_id = groups.get("alb", UNKNOWN)
-        ctx.task_security_group_id = groups.get("tasks", UNKNOWN)
-        roles = self._roles(ctx)
-        ctx.execution_role_arn = roles.get("execution", UNKNOWN)
-        ctx.task_role_arn = roles.get("task", UNKNOWN)
-        ctx.infrastructure_role_arn = roles.get("infrastructure", UNKNOWN)
+        groups = platform["security_groups"]
+        ctx.alb_security_group_id = groups.get(names.security_groups["alb"], UNKNOWN)
+        ctx.task_security_group_id = groups.get(names.security_groups["tasks"], UNKNOWN)
+        roles = platform["roles"]
+        ctx.execution_role_arn = roles.get(names.execution_role, UNKNOWN)
+        ctx.task_role_arn = roles.get(names.task_role, UNKNOWN)
+        ctx.infrastructure_role_arn = roles.get(names.ecs_infrastructure_role, UNKNOWN)
         rendered = self.d.render(ctx)
         scaling_policies = self._scaling_policies(ctx)
-        self._cluster()
+        self._cluster_settings()
         # The network's entries come before start: they belong to the platform too.
         self._part("platform", 0)
         start = len(self.entries)
@@ -182,12 +180,18 @@ class EnvironmentPlanner:
                         # The EC2 capacity's scaling policies that are missing or differ (the platform role writes them).
                         "scaling_policies_to_write": scaling_policies,
                         # The load balancer as alb_routes describes it (what the checks after a skipped services role use).
-                        "load_balancer": {k: described[k] for k in ("arn", "dns_name", "canonical_hosted_zone_id") if k in described}},
+                        "load_balancer": {k: described[k] for k in ("arn", "dns_name", "canonical_hosted_zone_id") if k in described},
+                        # What the platform role reports, as platform_stack's planner read it (what the services role is
+                        # given when the platform role is skipped).
+                        "platform": {"vpc_id": ctx.vpc_id, "subnet_ids": ctx.subnet_ids, "private_subnet_ids": ctx.private_subnet_ids,
+                                     "alb_security_group_id": groups.get(names.security_groups["alb"], ""),
+                                     "task_security_group_id": ctx.task_security_group_id,
+                                     "execution_role_arn": ctx.execution_role_arn, "task_role_arn": ctx.task_role_arn,
+                                     "infrastructure_role_arn": roles.get(names.ecs_infrastructure_role, "")}},
             "plan": self.entries,
             # Per part of deploy.yml, whether its owners' planners found nothing to do: the part's module runs are
-            # skipped. The platform's resources are planned by app_plan's own reads, not their owners' (amazon.aws)
-            # modules: its part always runs.
-            "unchanged": {part: not self._work[part] and part != "platform" for part in PARTS},
+            # skipped.
+            "unchanged": {part: not self._work[part] for part in PARTS},
             "work": {part: self._work[part] for part in PARTS},
             "warnings": self.warnings,
         }
@@ -204,76 +208,29 @@ class EnvironmentPlanner:
         for ref in unchecked:
             self.warnings.append("secret %s is in another account or region: not checked" % ref)
 
-    def _network(self, problems: Problems) -> Dict[str, Any]:
-        net = self.d.environment["env_network"]
-        name = self.d.names.stack
-        ec2 = self.apis.ec2
-        if net["create"]:
-            vpcs = [v for v in ec2.describe_vpcs(filters=tag_filters({"Name": name}))
-                    if v.get("CidrBlock") == net["cidr"]]
-            if not vpcs:
-                self.entries.append(entry("vpc", name, CREATE, ["cidr: %s" % net["cidr"]]))
-                self.entries.append(entry("internet_gateway", name, CREATE))
-                for subnet in net["public_subnets"]:
-                    self.entries.append(entry("subnet", "%s-public-%s" % (name, subnet["az"]), CREATE,
-                                              ["cidr: %s" % subnet["cidr"]]))
-                self.entries.append(entry("route_table", name + "-public", CREATE))
-                return {}
-            vpc_id = vpcs[0]["VpcId"]
-            self.entries.append(entry("vpc", name, UNCHANGED, id=vpc_id))
-            gateways = ec2.describe_internet_gateways(vpc_id)
-            self.entries.append(entry("internet_gateway", name, UNCHANGED if gateways else CREATE))
-            subnets = ec2.describe_subnets(filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
-            by_cidr = {s["CidrBlock"]: s for s in subnets}
-            ids = []
-            for subnet in net["public_subnets"]:
-                found = by_cidr.get(subnet["cidr"])
-                label = "%s-public-%s" % (name, subnet["az"])
-                if found is None:
-                    self.entries.append(entry("subnet", label, CREATE, ["cidr: %s" % subnet["cidr"]]))
-                elif found.get("AvailabilityZone") != subnet["az"]:
-                    problems.add("env_network.public_subnets", subnet, "subnet %s of the VPC is in %s, not %s"
-                                 % (found["SubnetId"], found.get("AvailabilityZone"), subnet["az"]))
-                else:
-                    ids.append(found["SubnetId"])
-                    self.entries.append(entry("subnet", label, UNCHANGED, id=found["SubnetId"]))
-            tables = ec2.describe_route_tables(vpc_id, tag_filters({"Name": name + "-public"}))
-            self.entries.append(entry("route_table", name + "-public", UNCHANGED if tables else CREATE))
-            return {"vpc_id": vpc_id, "subnet_ids": ids if len(ids) == len(net["public_subnets"]) else []}
-        if "vpc_id" in net:
-            vpcs = ec2.describe_vpcs(vpc_ids=[net["vpc_id"]])
-            where, value = "env_network.vpc_id", net["vpc_id"]
-        else:
-            vpcs = ec2.describe_vpcs(filters=tag_filters(net["vpc_tags"]))
-            where, value = "env_network.vpc_tags", net["vpc_tags"]
-        if len(vpcs) != 1:
-            problems.add(where, value, "%d VPCs match; expected exactly one" % len(vpcs))
+    def _platform(self, ctx: Context, problems: Problems) -> Dict[str, Any]:
+        """platform_stack's own planner, in check mode, on the options the platform role gives it: the network (found or
+        created), the security groups and the IAM roles, with the ids it read (unknown ones: what is still to create)."""
+        options = self.d.platform_stack(self.region, ctx.account_id)
+        try:
+            entries, outcome = self._owner_plan(PLATFORM_STACK_SPEC, options, "platform",
+                                                lambda p: PlatformStack(self.apis.ec2, self.apis.iam, p, check_mode=True))
+        except ValidationError as exc:
+            # The network is the environment's env_network: its problems name the inventory's key.
+            problems.add("env_" + exc.option if exc.option.startswith("network") else exc.option, exc.value, exc.reason)
             return {}
-        vpc_id = vpcs[0]["VpcId"]
-        filters = [{"Name": "vpc-id", "Values": [vpc_id]}] + tag_filters(net.get("subnet_tags", {}))
-        subnets = ec2.describe_subnets(subnet_ids=net.get("subnet_ids"), filters=filters)
-        if "subnet_ids" in net:
-            missing = sorted(set(net["subnet_ids"]) - {s["SubnetId"] for s in subnets})
-            if missing:
-                problems.add("env_network.subnet_ids", net["subnet_ids"], "not subnets of %s: %s" % (vpc_id, ", ".join(missing)))
-        zones = {s.get("AvailabilityZone") for s in subnets}
-        if len(zones) < 2:
-            problems.add("env_network.subnet_tags" if "subnet_tags" in net else "env_network.subnet_ids",
-                         net.get("subnet_tags", net.get("subnet_ids", MISSING)),
-                         "the subnets found (%s) span %d Availability Zone(s); a load balancer needs two"
-                         % (", ".join(sorted(s["SubnetId"] for s in subnets)) or "none", len(zones)))
-        self.entries.append(entry("vpc", vpc_id, UNCHANGED, ["existing: not managed"]))
-        out = {"vpc_id": vpc_id, "subnet_ids": sorted(s["SubnetId"] for s in subnets)}
-        if "private_subnet_ids" in net or "private_subnet_tags" in net:
-            private = ec2.describe_subnets(subnet_ids=net.get("private_subnet_ids"), filters=[
-                {"Name": "vpc-id", "Values": [vpc_id]}] + tag_filters(net.get("private_subnet_tags", {})))
-            key = "private_subnet_ids" if "private_subnet_ids" in net else "private_subnet_tags"
-            missing = sorted(set(net.get("private_subnet_ids", [])) - {s["SubnetId"] for s in private})
-            if missing or not private:
-                problems.add("env_network." + key, net[key], "not subnets of %s: %s" % (vpc_id, ", ".join(missing))
-                             if missing else "no subnet of %s matches" % vpc_id)
-            out["private_subnet_ids"] = sorted(s["SubnetId"] for s in private)
-        return out
+        planned = {(e["resource"], e["name"]): e for e in entries}
+        existing = not self.d.environment["env_network"]["create"]
+        for resource in outcome.data["resources"]:
+            key = (resource["kind"], resource["name"])
+            if key in planned:
+                self.entries.append(planned.pop(key))
+            elif existing and resource["kind"] == "vpc":
+                self.entries.append(entry("vpc", resource["name"], UNCHANGED, ["existing: not managed"]))
+            else:
+                self.entries.append(entry(resource["kind"], resource["name"], UNCHANGED, id=resource["id"]))
+        self.warnings.extend(outcome.warnings)
+        return outcome.data
 
     def _images(self, ctx: Context, problems: Problems) -> Dict[str, str]:
         """Each container's image (by image key), pinned by digest where ECR already holds it."""
@@ -378,57 +335,6 @@ class EnvironmentPlanner:
 
     # -- the plan of each resource ------------------------------------------------------------
 
-    def _security_groups(self, ctx: Context) -> Dict[str, str]:
-        """The load balancer's, the tasks' and (with EC2 capacity) the instances' groups and their inbound rules."""
-        names = dict(self.d.names.security_groups)
-        if not self.d.has_load_balancer:
-            del names["alb"]
-        platform = self.d.platform(self.region, ctx.account_id)
-        wanted = {"alb": ["tcp %d from 0.0.0.0/0" % port for port in sorted(set(self.d.listener_ports))],
-                  "tasks": _rule_lines(platform["task_rules"])}
-        if self.d.environment["env_ec2_capacity"]:
-            names["instances"] = self.d.names.instance_security_group
-            wanted["instances"] = _rule_lines(platform["instance_rules"])
-        found: Dict[str, Dict[str, Any]] = {}
-        if ctx.vpc_id != UNKNOWN:
-            found = {g["GroupName"]: g for g in self.apis.ec2.describe_security_groups(ctx.vpc_id, list(names.values()))}
-        by_id = {g["GroupId"]: g["GroupName"] for g in found.values()}
-        ids = {}
-        for role, name in sorted(names.items()):
-            group = found.get(name)
-            if group is None:
-                self.entries.append(entry("security_group", name, CREATE, ["ingress: %s" % line for line in wanted[role]]))
-                continue
-            ids[role] = group["GroupId"]
-            current = _permission_lines(group.get("IpPermissions") or [], by_id)
-            changes = ["ingress: + %s" % line for line in wanted[role] if line not in current] + \
-                ["ingress: - %s" % line for line in current if line not in wanted[role]]
-            self.entries.append(entry("security_group", name, UPDATE if changes else UNCHANGED, changes, id=group["GroupId"]))
-        return ids
-
-    def _roles(self, ctx: Context) -> Dict[str, str]:
-        names = self.d.names
-        out = {}
-        secret_arns = self.d.platform(self.region, ctx.account_id)["secret_arns"]
-        wanted = [("execution", names.execution_role), ("task", names.task_role)]
-        if self.d.progressive_services():
-            wanted.append(("infrastructure", names.ecs_infrastructure_role))
-        for role, name in wanted:
-            found = self.apis.iam.get_role(name)
-            if found is None:
-                self.entries.append(entry("iam_role", name, CREATE))
-                continue
-            out[role] = found["Arn"]
-            changes = []
-            if role == "execution" and secret_arns:
-                policy = self.apis.iam.get_role_policy(name, "read-secrets") or {}
-                granted = sorted({arn for stmt in policy.get("Statement", []) for arn in _as_list(stmt.get("Resource"))})
-                added, removed = sorted(set(secret_arns) - set(granted)), sorted(set(granted) - set(secret_arns))
-                changes = ["read-secrets policy: + %s" % arn for arn in added] + \
-                    ["read-secrets policy: - %s" % arn for arn in removed]
-            self.entries.append(entry("iam_role", name, UPDATE if changes else UNCHANGED, changes))
-        return out
-
     def _scaling_policies(self, ctx: Context) -> List[str]:
         """The Auto Scaling group's target-tracking policies: the names of those to create or update."""
         policies = self.d.platform(self.region, ctx.account_id)["ec2_capacity"].get("scaling_policies", [])
@@ -463,8 +369,26 @@ class EnvironmentPlanner:
             name = self.d.names.stack
             clusters = [c for c in self.apis.ecs.describe_clusters([name]).get("clusters", []) if c.get("status") == "ACTIVE"]
             self._cluster_active = bool(clusters)
-            self.entries.append(entry("ecs_cluster", name, UNCHANGED if clusters else CREATE))
         return self._cluster_active
+
+    def _cluster_settings(self) -> None:
+        """The cluster's settings by ecs_stack's own planner, in check mode, on the options the platform role gives it.
+        With EC2 capacity, the capacity provider and what it stands on (instance role and profile, launch template, Auto
+        Scaling group) are amazon.aws modules', whose comparisons the plan does not make: that part always runs."""
+        name = self.d.names.stack
+        if not self._cluster():
+            self.entries.append(entry("ecs_cluster", name, CREATE))
+            return
+        if self.d.environment["env_ec2_capacity"]:
+            self.entries.append(entry("ecs_cluster", name, UNCHANGED))
+            self._work["platform"].append("EC2 capacity (amazon.aws modules): always run")
+            return
+        apis = self.apis
+        entries, _outcome = self._owner_plan(
+            ECS_STACK_SPEC, {"cluster": self.d.cluster_settings()}, "cluster",
+            lambda p: EcsStack(p, apis.ecs, apis.app_autoscaling, apis.elbv2, apis.namespaces, region=self.region, check_mode=True,
+                               secrets=(apis.ssm, apis.secretsmanager, apis.sts), auto_scaling=apis.auto_scaling))
+        self.entries.extend(entries or [entry("ecs_cluster", name, UNCHANGED)])
 
     def _part(self, part: str, start: int) -> None:
         """The entries from ``start`` on are ``part``'s: those not unchanged are its work."""
@@ -681,33 +605,6 @@ def _first_revision(spec: Dict[str, Any]) -> List[str]:
         out.append("autoscaling %d..%d tasks, %s" % (scaling["min_capacity"], scaling["max_capacity"], ", ".join(
             "%s target %s" % (policy["metric"], policy["target"]) for policy in scaling["policies"])))
     return out
-
-
-def _ports(low: Any, high: Any) -> str:
-    return str(low) if low == high else "%s-%s" % (low, high)
-
-
-def _rule_lines(rules: List[Dict[str, Any]]) -> List[str]:
-    """The model's inbound rules as the plan shows them: ``tcp 32768-65535 from <group name>``."""
-    return sorted({"%s %s from %s" % (r["proto"], _ports(r["from_port"], r["to_port"]), r["group_name"]) for r in rules})
-
-
-def _permission_lines(permissions: List[Dict[str, Any]], group_names: Dict[str, str]) -> List[str]:
-    """A described group's inbound permissions in the same lines (other groups by name where known)."""
-    out = set()
-    for perm in permissions:
-        ports = _ports(perm.get("FromPort"), perm.get("ToPort"))
-        for ip_range in perm.get("IpRanges") or []:
-            out.add("%s %s from %s" % (perm.get("IpProtocol"), ports, ip_range.get("CidrIp")))
-        for pair in perm.get("UserIdGroupPairs") or []:
-            out.add("%s %s from %s" % (perm.get("IpProtocol"), ports, group_names.get(pair.get("GroupId"), pair.get("GroupId"))))
-    return sorted(out)
-
-
-def _as_list(value: Any) -> List[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
 
 
 def plan_lines(entries: List[Dict[str, Any]], show_unchanged: bool = False) -> List[str]:

@@ -54,6 +54,15 @@ def model_values(d: Definition, region: str, account_id: str) -> Dict[str, Any]:
         # cloudwatch_stack's options of the services' side (the logging role).
         "cloudwatch": d.cloudwatch(),
         "platform": d.platform(region, account_id),
+        # platform_stack's options (the platform role's network, security groups and IAM roles), which of its groups and
+        # roles the role's facts name, and ecs_stack's cluster option.
+        "platform_stack": d.platform_stack(region, account_id),
+        "platform_names": {"alb_security_group": names.security_groups["alb"] if d.has_load_balancer else "",
+                           "task_security_group": names.security_groups["tasks"],
+                           "instance_security_group": names.instance_security_group if d.environment["env_ec2_capacity"] else "",
+                           "execution_role": names.execution_role, "task_role": names.task_role,
+                           "infrastructure_role": names.ecs_infrastructure_role if d.progressive_services() else ""},
+        "cluster": d.cluster_settings(),
         # What cloudwatch_stack state=absent deletes (teardown.yml).
         "cloudwatch_absent": {
             "log_groups": [{"name": group} for group in sorted({g for groups in d.log_groups().values() for g in groups})],

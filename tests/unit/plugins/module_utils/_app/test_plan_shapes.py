@@ -3,11 +3,16 @@ policies, the tasks' and instances' inbound rules, no load balancer without a we
 
 import boto3
 import pytest
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from moto import mock_aws
 
 from app_cases import local_env, reference_app
 from ansible_collections.shipyard.ecs.plugins.module_utils._app import model
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.plan import Apis, EnvironmentPlanner
+from ansible_collections.shipyard.ecs.plugins.module_utils._app.schema import Problems
+from ansible_collections.shipyard.ecs.plugins.module_utils._platform.api import PlatformEc2Api, PlatformIamApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._platform.spec import ARGUMENT_SPEC as PLATFORM_STACK_SPEC
+from ansible_collections.shipyard.ecs.plugins.module_utils._platform.stack import PlatformStack
 
 REGION = "us-east-1"
 EC2_CAPACITY = {"instance_type": "t3.small", "max_size": 2,
@@ -64,20 +69,21 @@ def test_scaling_policies_of_a_group_not_created_yet_are_all_to_write(client):
     assert [e["changes"] for e in plan.entries] == [["ASGAverageCPUUtilization target 60.0"], ["ASGAverageNetworkOut target 1000000.0"]]
 
 
+def platform(client, plan):
+    """What the platform role made: platform_stack on the model's options (its ids by name); the roles aside (moto
+    in-process has no AWS managed policy to attach)."""
+    options = ArgumentSpecValidator(PLATFORM_STACK_SPEC).validate(plan.d.platform_stack(REGION, "123456789012")).validated_parameters
+    options["roles"] = []
+    return PlatformStack(PlatformEc2Api(client("ec2")), PlatformIamApi(client("iam")), options).run().data
+
+
 def test_the_tasks_group_rules_are_compared_by_port_and_source_group(client):
-    ec2 = client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
-    alb = ec2.create_security_group(GroupName="flask-microservices-local-alb", Description="x", VpcId=vpc)["GroupId"]
-    tasks = ec2.create_security_group(GroupName="flask-microservices-local-tasks", Description="x", VpcId=vpc)["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=alb, IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]} for port in (80, 8080)])
-    ec2.authorize_security_group_ingress(GroupId=tasks, IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "UserIdGroupPairs": [{"GroupId": alb}]} for port in (5000, 8080, 9000)])
-    ctx = model.Context(region=REGION, account_id="123456789012", vpc_id=vpc)
+    made = platform(client, planner(client))
     plan = planner(client)
-    assert plan._security_groups(ctx) == {"alb": alb, "tasks": tasks}
-    assert {e["name"]: e["action"] for e in plan.entries} == {"flask-microservices-local-alb": "unchanged",
-                                                              "flask-microservices-local-tasks": "unchanged"}
+    found = plan._platform(model.Context(region=REGION, account_id="123456789012"), Problems())
+    assert found["security_groups"] == made["security_groups"]
+    assert {e["name"]: e["action"] for e in plan.entries if e["resource"] == "security_group"} == {
+        "flask-microservices-local-alb": "unchanged", "flask-microservices-local-tasks": "unchanged"}
     # users becomes a backend: reached from the tasks, no longer from the load balancer.
     app = reference_app()
     users = app["services"]["users"]
@@ -85,10 +91,11 @@ def test_the_tasks_group_rules_are_compared_by_port_and_source_group(client):
         del users[key]
     users["kind"] = "backend"
     plan = planner(client, app=app)
-    plan._security_groups(ctx)
+    plan._platform(model.Context(region=REGION, account_id="123456789012"), Problems())
     tasks_entry = [e for e in plan.entries if e["name"] == "flask-microservices-local-tasks"][0]
-    assert tasks_entry["changes"] == ["ingress: + tcp 5000 from flask-microservices-local-tasks",
-                                      "ingress: - tcp 5000 from flask-microservices-local-alb"]
+    assert tasks_entry["action"] == "update"
+    assert tasks_entry["changes"] == ["ingress.tcp 5000 from flask-microservices-local-tasks: - -> tasks to users",
+                                      "ingress.tcp 5000 from flask-microservices-local-alb: alb to users -> -"]
 
 
 def test_without_a_web_service_no_load_balancer_group_is_planned(client):
@@ -99,6 +106,10 @@ def test_without_a_web_service_no_load_balancer_group_is_planned(client):
         svc.pop("health_check", None)
         svc["kind"] = "backend"
     plan = planner(client, app=app)
-    plan._security_groups(model.Context(region=REGION, account_id="123456789012", vpc_id=model.UNKNOWN))
-    assert [e["name"] for e in plan.entries] == ["flask-microservices-local-tasks"]
-    assert plan.entries[0]["changes"] == ["ingress: tcp %d from flask-microservices-local-tasks" % port for port in (5000, 8080, 9000)]
+    plan._platform(model.Context(region=REGION, account_id="123456789012"), Problems())
+    groups = [e for e in plan.entries if e["resource"] == "security_group"]
+    assert [e["name"] for e in groups] == ["flask-microservices-local-tasks"]
+    assert groups[0]["action"] == "create"
+    ingress = [c for c in groups[0]["changes"] if c.startswith("ingress")]
+    assert len(ingress) == 1 and ingress[0].startswith(
+        "ingress: - -> ['tcp 5000 from flask-microservices-local-tasks', 'tcp 8080 from flask-microservices-local-tasks', 'tcp 9000")
