@@ -180,7 +180,9 @@ model:
       description: The options of M(shipyard.ecs.platform_stack) (network, security groups, IAM roles) the platform role gives it.
       type: dict
     platform_names:
-      description: Which of C(platform_stack)'s security groups and roles are the load balancer's, the tasks', the instances', the execution and task roles, the infrastructure role.
+      description:
+        - Which of C(platform_stack)'s security groups and roles are the load balancer's, the tasks', the instances',
+          the execution and task roles, the infrastructure role.
       type: dict
     cluster:
       description: M(shipyard.ecs.ecs_stack)'s C(cluster) option as the platform role gives it (Fargate capacity, Container Insights, tags).

@@ -87,7 +87,9 @@ options:
         description: Tags that select the existing VPC.
         type: dict
       subnet_ids:
-        description: Ids of existing subnets of the VPC for the load balancer and tasks (all subnets of the VPC when neither this nor O(network.subnet_tags) is given).
+        description:
+          - Ids of existing subnets of the VPC for the load balancer and tasks.
+          - All subnets of the VPC when neither this nor O(network.subnet_tags) is given.
         type: list
         elements: str
       subnet_tags:

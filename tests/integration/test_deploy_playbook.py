@@ -131,9 +131,21 @@ def test_deploy_converges_under_faults_never_prints_secrets_and_a_second_run_cha
         "deregistration_delay.timeout_seconds"]
     elbv2.modify_target_group_attributes(TargetGroupArn=users_tg, Attributes=[
         {"Key": "deregistration_delay.timeout_seconds", "Value": str(int(delay) + 7)}])
+    # And the platform's (platform_stack: a rule opened on the tasks' group; ecs_stack: the cluster's Container Insights).
+    ec2 = boto3_client("ec2")
+    tasks_group = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [NAME + "-tasks"]}])["SecurityGroups"][0]
+    ec2.authorize_security_group_ingress(GroupId=tasks_group["GroupId"], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    boto3_client("ecs").update_cluster(cluster=NAME, settings=[{"name": "containerInsights", "value": "enabled"}])
     mended = ok(run_playbook(DEPLOY))
     planned = mended.task("Validate the application and plan the environment")
-    assert planned["unchanged"]["services"] is False
+    assert planned["unchanged"] == {"platform": False, "logging": True, "services": False}, planned["work"]
+    assert "update security_group %s-tasks" % NAME in planned["work"]["platform"], planned["work"]
+    assert any("cluster" in line for line in planned["work"]["platform"]), planned["work"]
+    rules = ec2.describe_security_groups(GroupIds=[tasks_group["GroupId"]])["SecurityGroups"][0]["IpPermissions"]
+    assert sorted(json.dumps(r, sort_keys=True) for r in rules) == sorted(json.dumps(r, sort_keys=True) for r in tasks_group["IpPermissions"])
+    settings = boto3_client("ecs").describe_clusters(clusters=[NAME], include=["SETTINGS"])["clusters"][0]["settings"]
+    assert {s["name"]: s["value"] for s in settings}["containerInsights"] == "disabled"
     assert "update ecr_repository flask-microservices/users" in planned["work"]["services"], planned["work"]
     assert any("local-users" in line for line in planned["work"]["services"]), planned["work"]
     assert json.loads(ecr.get_lifecycle_policy(repositoryName="flask-microservices/users")["lifecyclePolicyText"]) == json.loads(policy)

@@ -17,6 +17,9 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.api import EcrAp
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.archive import ImageArchive
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.batch import EcrBatchPush
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.spec import ARGUMENT_SPEC as ECR_PUSH_SPEC
+from ansible_collections.shipyard.ecs.plugins.module_utils._platform.api import PlatformEc2Api, PlatformIamApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._platform.spec import ARGUMENT_SPEC as PLATFORM_SPEC
+from ansible_collections.shipyard.ecs.plugins.module_utils._platform.stack import PlatformStack
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), *[".."] * 5, "tools"))
 import build_demo_images  # noqa: E402 pylint: disable=wrong-import-position,import-error
@@ -115,3 +118,43 @@ def test_the_domain_s_record_is_planned_against_the_load_balancer(client):
     [record] = plan(lb)
     assert record["action"] == "update"
     assert record["changes"] == ["alias DNSName: other-2.us-east-1.elb.amazonaws.com. -> shop-local-1.us-east-1.elb.amazonaws.com."]
+
+
+def platform_as_made(client, env):
+    """The platform as the platform role leaves it: platform_stack and ecs_stack (the cluster) on the model's options; the
+    roles' managed policies aside (moto in-process has no AWS managed policy to attach)."""
+    definition = model.load(APP, env)
+    options = ArgumentSpecValidator(PLATFORM_SPEC).validate(definition.platform_stack(REGION, "123456789012")).validated_parameters
+    for role in options["roles"]:
+        role["managed_policies"] = []
+    PlatformStack(PlatformEc2Api(client("ec2")), PlatformIamApi(client("iam")), options).run()
+    cluster = definition.cluster_settings()
+    client("ecs").create_cluster(clusterName=cluster["name"], capacityProviders=cluster["capacity_providers"],
+                                 defaultCapacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1}],
+                                 settings=[{"name": "containerInsights", "value": cluster["container_insights"]}],
+                                 tags=[{"key": k, "value": v} for k, v in sorted(cluster["tags"].items())])
+
+
+def test_the_platform_part_is_unchanged_exactly_when_platform_stack_and_the_cluster_have_nothing_to_do(client, archive):
+    env = dict(local_env(), env_services={"web": {"archive": archive[0]}})
+    platform_as_made(client, env)
+    outcome = EnvironmentPlanner(model.load(APP, env), Apis(client), REGION).run()
+    # The roles' managed policies were left out above: the plan asks for them, nothing else.
+    assert outcome["work"]["platform"] == ["update iam_role shop-local-task-execution"], outcome["work"]
+    execution = [e for e in outcome["plan"] if e["name"] == "shop-local-task-execution"][0]
+    assert execution["changes"] == ["managed_policies.arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy: - -> attached"]
+    assert outcome["context"]["platform"]["vpc_id"].startswith("vpc-")
+    assert outcome["context"]["platform"]["task_security_group_id"].startswith("sg-")
+    # Drift of a route, a subnet's tag and the cluster's Container Insights is the platform's work too.
+    ec2 = client("ec2")
+    vpc = outcome["context"]["platform"]["vpc_id"]
+    table = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "tag:Name", "Values": ["shop-local-public"]}])
+    ec2.delete_route(RouteTableId=table["RouteTables"][0]["RouteTableId"], DestinationCidrBlock="0.0.0.0/0")
+    ec2.delete_tags(Resources=[outcome["context"]["platform"]["subnet_ids"][0]], Tags=[{"Key": "Environment"}])
+    client("ecs").update_cluster(cluster="shop-local", settings=[{"name": "containerInsights", "value": "enabled"}])
+    drifted = EnvironmentPlanner(model.load(APP, env), Apis(client), REGION).run()
+    work = drifted["work"]["platform"]
+    assert "update route_table shop-local-public" in work, work
+    assert any(line.startswith("update subnet shop-local-public-") for line in work), work
+    assert any("cluster" in line for line in work), work
+    assert drifted["unchanged"]["platform"] is False

@@ -109,7 +109,7 @@ def test_create_then_noop_then_check_agrees(aws):
 
 
 def test_drift_is_planned_in_check_mode_and_corrected(aws):
-    first, _ = run(aws)
+    first = run(aws)[0]
     ec2, iam = aws["ec2"], aws["iam"]
     groups = first.data["security_groups"]
     # Out of band: a rule opened to the world, a tag removed, a route deleted, the secrets policy widened,
@@ -148,14 +148,14 @@ def test_a_policy_given_as_null_is_deleted_and_others_left_alone(aws):
         '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}'))
     options = copy.deepcopy(OPTIONS)
     options["roles"][0]["inline_policies"] = {"read-secrets": None}
-    result, _ = run(aws, options)
+    result = run(aws, options)[0]
     assert [(a.name, [c["path"] for c in a.changes]) for a in result.plan.actions] == [
         ("shop-prod-task-execution", ["inline_policies.read-secrets"])]
     assert aws["iam"].list_role_policies(RoleName="shop-prod-task-execution")["PolicyNames"] == ["theirs"]
 
 
 def test_a_rule_moved_to_another_port_is_added_before_the_old_one_goes(aws):
-    first, _ = run(aws)
+    first = run(aws)[0]
     options = copy.deepcopy(OPTIONS)
     options["security_groups"][1]["rules"][0].update(from_port=8081, to_port=8081)
     options["security_groups"][1]["rules"][1]["rule_desc"] = "tasks to catalog and search"
@@ -202,11 +202,10 @@ def test_a_subnet_in_another_zone_is_refused_before_any_write(aws):
 
 
 def test_an_existing_vpc_is_found_not_managed(aws):
-    created, _ = run(aws)
+    created = run(aws)[0]
     options = copy.deepcopy(OPTIONS)
     options["name"] = "shop-stage"
-    options["network"] = {"create": False, "vpc_tags": {"Name": "shop-prod"}, "subnet_ids": created["subnet_ids"] if False else
-                          created.data["subnet_ids"]}
+    options["network"] = {"create": False, "vpc_tags": {"Name": "shop-prod"}, "subnet_ids": created.data["subnet_ids"]}
     options["security_groups"] = [dict(g, name=g["name"].replace("prod", "stage")) for g in OPTIONS["security_groups"]]
     options["security_groups"][1]["rules"] = [{"from_port": 80, "to_port": 80, "group_name": "shop-stage-alb"}]
     options["roles"] = []
