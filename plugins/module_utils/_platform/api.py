@@ -37,18 +37,23 @@ class PlatformEc2Api(AwsApi):
     service = "ec2"
 
     # reads ------------------------------------------------------------------------------------
-    def describe_vpcs(self, vpc_ids: Optional[List[str]] = None, filters: Optional[List[Dict[str, Any]]] = None) -> List[Dict[str, Any]]:
+    def _described(self, operation: str, key: str, ids_key: str, ids: Optional[List[str]],
+                   filters: Optional[List[Dict[str, Any]]], not_found: str) -> List[Dict[str, Any]]:
+        """Every item ``operation`` describes by ids and/or filters; none when an id does not exist."""
         kwargs: Dict[str, Any] = {}
-        if vpc_ids:
-            kwargs["VpcIds"] = vpc_ids
+        if ids:
+            kwargs[ids_key] = ids
         if filters:
             kwargs["Filters"] = filters
         try:
-            return list(self.paginate("describe_vpcs", "Vpcs", **kwargs))
+            return list(self.paginate(operation, key, **kwargs))
         except PlatformApiError as exc:
-            if exc.code == "InvalidVpcID.NotFound":
+            if exc.code == not_found:
                 return []
             raise
+
+    def describe_vpcs(self, vpc_ids: Optional[List[str]] = None, filters: Optional[List[Dict[str, Any]]] = None) -> List[Dict[str, Any]]:
+        return self._described("describe_vpcs", "Vpcs", "VpcIds", vpc_ids, filters, "InvalidVpcID.NotFound")
 
     def vpc_attribute(self, vpc_id: str, attribute: str) -> bool:
         """``enableDnsSupport`` or ``enableDnsHostnames``."""
@@ -57,17 +62,7 @@ class PlatformEc2Api(AwsApi):
         return bool((found.get(key) or {}).get("Value"))
 
     def describe_subnets(self, subnet_ids: Optional[List[str]] = None, filters: Optional[List[Dict[str, Any]]] = None) -> List[Dict[str, Any]]:
-        kwargs: Dict[str, Any] = {}
-        if subnet_ids:
-            kwargs["SubnetIds"] = subnet_ids
-        if filters:
-            kwargs["Filters"] = filters
-        try:
-            return list(self.paginate("describe_subnets", "Subnets", **kwargs))
-        except PlatformApiError as exc:
-            if exc.code == "InvalidSubnetID.NotFound":
-                return []
-            raise
+        return self._described("describe_subnets", "Subnets", "SubnetIds", subnet_ids, filters, "InvalidSubnetID.NotFound")
 
     def describe_internet_gateways(self, vpc_id: str) -> List[Dict[str, Any]]:
         return list(self.paginate("describe_internet_gateways", "InternetGateways",
