@@ -66,6 +66,14 @@ def tags_to_dict(tags: Optional[Sequence[Dict[str, Any]]]) -> Dict[str, str]:
     return out
 
 
+def tag_delta(current: Dict[str, str], wanted: Dict[str, str], purge: bool = True) -> Tuple[Dict[str, str], List[str]]:
+    """Tags to set (new or with another value) and, with ``purge``, keys to remove so that ``current`` becomes
+    ``wanted``; AWS's own ``aws:`` tags are never removed (AWS refuses to)."""
+    add = {k: v for k, v in sorted(wanted.items()) if current.get(k) != v}
+    remove = sorted(k for k in current if k not in wanted and not k.startswith("aws:")) if purge else []
+    return add, remove
+
+
 def differences(before: Any, after: Any, path: Path = ()) -> List[Dict[str, Any]]:
     """Leaf-level differences between two normalised documents.
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from ansible_collections.shipyard.ecs.plugins.module_utils._aws.diff import differences
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.diff import differences, tag_delta
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.result import Action, Plan
 
@@ -126,12 +126,6 @@ def shown(key: str) -> str:
         host = _rest.split("/", 1)[0]
         return "%s:%s%s%s/***" % (protocol, head, sep, host)
     return key
-
-
-def tag_delta(current: Dict[str, str], wanted: Dict[str, str], purge: bool) -> TagDelta:
-    add = {k: v for k, v in sorted(wanted.items()) if current.get(k) != v}
-    remove = sorted(k for k in current if k not in wanted) if purge else []
-    return add, remove
 
 
 def _tags_after(current: Dict[str, str], delta: TagDelta) -> Dict[str, str]:

@@ -6,24 +6,17 @@
 
 """Repository and lifecycle policies: built from simple rules, parsed, normalised, compared.
 
-Two policy documents that mean the same thing must compare equal, whatever their key order,
-whitespace, single-item-versus-list spelling or statement order, so that a second run never
-reports a phantom change.
+Two policy documents that mean the same thing must compare equal (repository policies with
+``_aws.policy.normalise_policy``), so that a second run never reports a phantom change.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, Dict, List, Optional
 
-from ansible_collections.shipyard.ecs.plugins.module_utils._aws.diff import canonical, prune
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.diff import prune
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
-
-ACCOUNT_ID = re.compile(r"^\d{12}$")
-# IAM treats these members' string values as sets; a lone string means a one-item set.
-SET_KEYS = ("Action", "NotAction", "Resource", "NotResource")
-CASE_INSENSITIVE_KEYS = ("Action", "NotAction")
 
 
 def parse_policy(option: str, value: Any) -> Dict[str, Any]:
@@ -38,56 +31,6 @@ def parse_policy(option: str, value: Any) -> Dict[str, Any]:
         if isinstance(doc, dict):
             return doc
     raise ValidationError(option, value, "must be a JSON object (a dict or a JSON string)")
-
-
-def _as_set(value: Any, lower: bool = False) -> List[Any]:
-    items = value if isinstance(value, list) else [value]
-    if lower:
-        items = [v.lower() if isinstance(v, str) else v for v in items]
-    return sorted(set(items), key=canonical)
-
-
-def _principal(value: Any) -> Any:
-    if not isinstance(value, dict):
-        return value
-    out = {}
-    for kind, ids in value.items():
-        ids = _as_set(ids)
-        if kind == "AWS":
-            # IAM stores a bare account id as the account's root ARN.
-            ids = sorted(set("arn:aws:iam::%s:root" % i if isinstance(i, str) and ACCOUNT_ID.match(i) else i for i in ids))
-        out[kind] = ids
-    return out
-
-
-def _condition(value: Any) -> Any:
-    if not isinstance(value, dict):
-        return value
-    return {op: {key: _as_set(v) for key, v in (body or {}).items()} for op, body in value.items()}
-
-
-def normalise_policy(doc: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
-    """An IAM-style policy in a canonical form (sets sorted, one-item sets as lists)."""
-    if doc is None:
-        return None
-    out = dict(doc)
-    statements = doc.get("Statement", [])
-    if isinstance(statements, dict):
-        statements = [statements]
-    norm = []
-    for st in statements:
-        st = dict(st)
-        for key in SET_KEYS:
-            if key in st:
-                st[key] = _as_set(st[key], lower=key in CASE_INSENSITIVE_KEYS)
-        for key in ("Principal", "NotPrincipal"):
-            if key in st:
-                st[key] = _principal(st[key])
-        if "Condition" in st:
-            st["Condition"] = _condition(st["Condition"])
-        norm.append(prune(st))
-    out["Statement"] = sorted(norm, key=canonical)
-    return prune(out)
 
 
 def policy_text(doc: Dict[str, Any]) -> str:

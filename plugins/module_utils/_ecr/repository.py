@@ -25,10 +25,11 @@ from typing import Any, Dict, List, Optional, Sequence
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import chunks
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.diff import differences, prune, tags_to_dict
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.policy import normalise_policy
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.result import Action, Plan
 
 from .api import EcrApi, EcrError
-from .policies import lifecycle_from_rules, normalise_lifecycle, normalise_policy, parse_policy, policy_text
+from .policies import lifecycle_from_rules, normalise_lifecycle, parse_policy, policy_text
 
 REPOSITORY_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_./")
 EXTRA_KEYS = ("lifecycle_policy", "repository_policy", "tags")

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Set, Tuple
 
-from ansible_collections.shipyard.ecs.plugins.module_utils._aws.diff import differences
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.diff import differences, tag_delta
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.result import Action, Plan
 
 from . import priorities as prio
@@ -181,13 +181,6 @@ class AlbPlan:
         return self.report.changed
 
 
-def tags_delta(current: Dict[str, str], wanted: Dict[str, str]) -> Tuple[Dict[str, str], List[str]]:
-    """Tags to add or update, and keys to remove (AWS-reserved ``aws:`` keys are never removed)."""
-    add = {k: v for k, v in wanted.items() if current.get(k) != v}
-    remove = sorted(k for k in current if k not in wanted and not k.startswith("aws:"))
-    return add, remove
-
-
 def _rule_doc(rule: Dict[str, Any], priority: Any) -> Dict[str, Any]:
     doc = {"listener": rule["listener"], "priority": priority, "conditions": rule["conditions"],
            "actions": rule["actions"]}
@@ -255,7 +248,7 @@ def _plan_lb(desired: Desired, snap: Snapshot, plan: AlbPlan) -> None:
         before["attributes"] = {k: snap.lb_attributes.get(k) for k in attrs}
         after["attributes"] = attrs
         plan.lb_update["attributes"] = attrs
-    add, remove = tags_delta(snap.lb_tags, want["tags"])
+    add, remove = tag_delta(snap.lb_tags, want["tags"])
     if add or remove:
         before["tags"], after["tags"] = snap.lb_tags, want["tags"]
         plan.lb_update["tags"] = (add, remove)
@@ -284,7 +277,7 @@ def _plan_target_groups(desired: Desired, snap: Snapshot, plan: AlbPlan) -> None
             update["attributes"] = attrs
             before["attributes"] = {k: cur["attributes"].get(k) for k in attrs}
             after["attributes"] = attrs
-        add, remove = tags_delta(cur["tags"], want["tags"])
+        add, remove = tag_delta(cur["tags"], want["tags"])
         if add or remove:
             update["tags"] = (add, remove)
             before["tags"], after["tags"] = cur["tags"], want["tags"]
@@ -367,7 +360,7 @@ def _plan_listeners(desired: Desired, snap: Snapshot, plan: AlbPlan) -> None:
         certs = (sorted(extra_want - extra_cur), sorted(extra_cur - extra_want))
         if certs[0] or certs[1]:
             before["certificates"], after["certificates"] = cur["certificates"], want["certificates"]
-        add, remove = tags_delta(cur["tags"], want["tags"])
+        add, remove = tag_delta(cur["tags"], want["tags"])
         if add or remove:
             before["tags"], after["tags"] = cur["tags"], want["tags"]
         if after:
@@ -460,7 +453,7 @@ def _plan_listener_rules(port: int, desired: Desired, snap: Snapshot, plan: AlbP
         after: Dict[str, Any] = {}
         if cur["actions"] != route["actions"]:
             before["actions"], after["actions"] = cur["actions"], route["actions"]
-        add, remove = tags_delta(cur["tags"], route["tags"])
+        add, remove = tag_delta(cur["tags"], route["tags"])
         if add or remove:
             before["tags"], after["tags"] = cur["tags"], route["tags"]
         if "actions" in after or add or remove:

@@ -24,12 +24,12 @@ cannot change in EC2: a different one is reported as a warning.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import combined_calls
-from ansible_collections.shipyard.ecs.plugins.module_utils._aws.diff import sort_list
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.diff import tag_delta, tags_to_dict
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.policy import normalise_policy
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.result import Action, Plan, Result
 
 from .api import PlatformApiError, PlatformEc2Api, PlatformIamApi, tag_filters
@@ -45,42 +45,6 @@ ALL_OUT: Rules = {("-1", None, None, "cidr:" + ANYWHERE): ""}
 def trust_policy(service: str) -> Dict[str, Any]:
     return {"Version": "2012-10-17",
             "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
-
-
-def _as_list(value: Any) -> List[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, (list, tuple)) else [value]
-
-
-def normal_policy(document: Any) -> Any:
-    """A policy document in a form that compares equal whatever AWS's or the writer's ordering and casing of lists."""
-    if isinstance(document, str):
-        document = json.loads(document)
-    if not isinstance(document, dict):
-        return document
-    statements = []
-    for statement in _as_list(document.get("Statement")):
-        out = {}
-        for key, value in statement.items():
-            if key in ("Action", "NotAction", "Resource", "NotResource"):
-                out[key] = sorted(_as_list(value))
-            elif key in ("Principal", "NotPrincipal") and isinstance(value, dict):
-                out[key] = {kind: sorted(_as_list(who)) for kind, who in value.items()}
-            else:
-                out[key] = value
-        statements.append(out)
-    return {"Version": document.get("Version"), "Statement": sort_list(statements)}
-
-
-def tag_delta(have: Dict[str, str], want: Dict[str, str]) -> Tuple[Dict[str, str], List[str]]:
-    """Tags to set and keys to remove so that ``have`` becomes ``want`` (AWS's own ``aws:`` tags stay)."""
-    return ({k: v for k, v in want.items() if have.get(k) != v},
-            sorted(k for k in have if k not in want and not k.startswith("aws:")))
-
-
-def tags_of(resource: Dict[str, Any]) -> Dict[str, str]:
-    return {t["Key"]: t.get("Value", "") for t in resource.get("Tags") or []}
 
 
 def rules_of(permissions: List[Dict[str, Any]]) -> Rules:
@@ -199,13 +163,17 @@ class Pass:
         after = {c["path"]: c["after"] for c in changes}
         self.plan.add(Action(verb, kind, name, reason=reason, before=before, after=after, changes=changes))
 
+    @staticmethod
+    def _tag_changes(have: Dict[str, str], want: Dict[str, str], changes: List[Dict[str, Any]]) -> Tuple[Dict[str, str], List[str]]:
+        """Record the tag differences; the tags to set and the keys to remove."""
+        put, remove = tag_delta(have, want)
+        changes.extend({"path": "tags.%s" % key, "before": have.get(key), "after": value} for key, value in put.items())
+        changes.extend({"path": "tags.%s" % key, "before": have[key], "after": None} for key in remove)
+        return put, remove
+
     def _ec2_tags(self, resource_id: str, have: Dict[str, str], want: Dict[str, str], changes: List[Dict[str, Any]]) -> None:
         """Record (and write) the tag differences of an EC2 resource."""
-        put, remove = tag_delta(have, want)
-        for key in sorted(put):
-            changes.append({"path": "tags.%s" % key, "before": have.get(key), "after": put[key]})
-        for key in remove:
-            changes.append({"path": "tags.%s" % key, "before": have[key], "after": None})
+        put, remove = self._tag_changes(have, want, changes)
         if self.write and put:
             self.ec2.create_tags(resource_id, put)
         if self.write and remove:
@@ -248,7 +216,7 @@ class Pass:
                 changes.append({"path": path, "before": False, "after": True})
                 if self.write:
                     self.ec2.set_vpc_attribute(vpc_id, attribute, True)
-        self._ec2_tags(vpc_id, tags_of(found), want_tags, changes)
+        self._ec2_tags(vpc_id, tags_to_dict(found.get("Tags")), want_tags, changes)
         self._record("update" if changes else "unchanged", "vpc", self.name, changes, resource_id=vpc_id)
         return vpc_id
 
@@ -263,7 +231,7 @@ class Pass:
             return gateway_id
         gateway = gateways[0]
         changes: List[Dict[str, Any]] = []
-        self._ec2_tags(gateway["InternetGatewayId"], tags_of(gateway), want_tags, changes)
+        self._ec2_tags(gateway["InternetGatewayId"], tags_to_dict(gateway.get("Tags")), want_tags, changes)
         self._record("update" if changes else "unchanged", "internet_gateway", self.name, changes,
                      resource_id=gateway["InternetGatewayId"])
         return gateway["InternetGatewayId"]
@@ -297,7 +265,7 @@ class Pass:
                 changes.append({"path": "map_public_ip_on_launch", "before": False, "after": True})
                 if self.write:
                     self.ec2.map_public_ip_on_launch(current["SubnetId"])
-            self._ec2_tags(current["SubnetId"], tags_of(current), want_tags, changes)
+            self._ec2_tags(current["SubnetId"], tags_to_dict(current.get("Tags")), want_tags, changes)
             self._record("update" if changes else "unchanged", "subnet", name, changes, resource_id=current["SubnetId"])
             ids.append(current["SubnetId"])
         return ids
@@ -348,7 +316,7 @@ class Pass:
             changes.append({"path": "subnets.%s" % subnet_id, "before": "associated", "after": None})
             if self.write:
                 self.ec2.disassociate_route_table(associations[subnet_id])
-        self._ec2_tags(table_id, tags_of(table), want_tags, changes)
+        self._ec2_tags(table_id, tags_to_dict(table.get("Tags")), want_tags, changes)
         self._record("update" if changes else "unchanged", "route_table", name, changes, resource_id=table_id)
 
     def _associate(self, table_id: str, subnet_id: str) -> None:
@@ -443,7 +411,7 @@ class Pass:
             changes: List[Dict[str, Any]] = []
             self._group_rules(group_id, rules_of(current.get("IpPermissions") or []), want,
                               rules_of(current.get("IpPermissionsEgress") or []), ALL_OUT, names, changes)
-            self._ec2_tags(group_id, tags_of(current), self.tags(group["name"]), changes)
+            self._ec2_tags(group_id, tags_to_dict(current.get("Tags")), self.tags(group["name"]), changes)
             self._record("update" if changes else "unchanged", "security_group", group["name"], changes, resource_id=group_id)
 
     def _group_rules(self, group_id: str, have_in: Rules, want_in: Rules, have_out: Rules, want_out: Rules,
@@ -502,9 +470,9 @@ class Pass:
                 {"path": "tags", "before": None, "after": want_tags}], resource_id=arn)
             return arn
         changes: List[Dict[str, Any]] = []
-        have_trust = normal_policy(current.get("AssumeRolePolicyDocument"))
-        if have_trust != normal_policy(trust):
-            changes.append({"path": "trust", "before": have_trust, "after": normal_policy(trust)})
+        have_trust = normalise_policy(current.get("AssumeRolePolicyDocument"))
+        if have_trust != normalise_policy(trust):
+            changes.append({"path": "trust", "before": have_trust, "after": normalise_policy(trust)})
             if self.write:
                 self.iam.update_trust(name, trust)
         if role["description"] and current.get("Description", "") != role["description"]:
@@ -523,19 +491,15 @@ class Pass:
         for policy, document in sorted(inline.items()):
             have = self.iam.get_role_policy(name, policy)
             if document is None and have is not None:
-                changes.append({"path": "inline_policies.%s" % policy, "before": normal_policy(have), "after": None})
+                changes.append({"path": "inline_policies.%s" % policy, "before": normalise_policy(have), "after": None})
                 if self.write:
                     self.iam.delete_role_policy(name, policy)
-            elif document is not None and (have is None or normal_policy(have) != normal_policy(document)):
-                changes.append({"path": "inline_policies.%s" % policy, "before": normal_policy(have) if have else None,
-                                "after": normal_policy(document)})
+            elif document is not None and (have is None or normalise_policy(have) != normalise_policy(document)):
+                changes.append({"path": "inline_policies.%s" % policy, "before": normalise_policy(have) if have else None,
+                                "after": normalise_policy(document)})
                 if self.write:
                     self.iam.put_role_policy(name, policy, document)
-        put, remove = tag_delta(tags_of(current), want_tags)
-        for key in sorted(put):
-            changes.append({"path": "tags.%s" % key, "before": tags_of(current).get(key), "after": put[key]})
-        for key in remove:
-            changes.append({"path": "tags.%s" % key, "before": tags_of(current)[key], "after": None})
+        put, remove = self._tag_changes(tags_to_dict(current.get("Tags")), want_tags, changes)
         if self.write and put:
             self.iam.tag_role(name, put)
         if self.write and remove:

@@ -5,12 +5,8 @@ import json
 import pytest
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
-from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.policies import (
-    lifecycle_from_rules,
-    normalise_lifecycle,
-    normalise_policy,
-    parse_policy,
-)
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.policy import normalise_policy
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.policies import lifecycle_from_rules, normalise_lifecycle, parse_policy
 
 PULL_POLICY = {
     "Version": "2012-10-17",
