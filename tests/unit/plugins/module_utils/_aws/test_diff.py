@@ -1,6 +1,6 @@
 """Normalise/compare helpers."""
 
-from ansible_collections.shipyard.ecs.plugins.module_utils._aws.diff import differences, is_subset, prune, sort_list, tags_to_dict
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.diff import differences, is_subset, prune, sort_list, tag_delta, tags_to_dict
 
 
 def test_prune_treats_missing_empty_and_null_alike():
@@ -39,3 +39,11 @@ def test_is_subset_ignores_fields_aws_adds():
 
 def test_tags_to_dict_accepts_both_casings():
     assert tags_to_dict([{"Key": "a", "Value": "1"}, {"key": "b", "value": "2"}]) == {"a": "1", "b": "2"}
+
+
+def test_tag_delta_sets_what_differs_removes_what_is_not_wanted_and_spares_aws_tags():
+    current = {"Application": "shop", "Owner": "ops", "aws:cloudformation:stack-name": "base"}
+    wanted = {"Application": "shop", "Environment": "prod"}
+    assert tag_delta(current, wanted) == ({"Environment": "prod"}, ["Owner"])
+    assert tag_delta(current, wanted, purge=False) == ({"Environment": "prod"}, [])
+    assert tag_delta(wanted, wanted) == ({}, [])
