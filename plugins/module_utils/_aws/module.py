@@ -14,12 +14,27 @@ A module's ``main()`` is::
 ``run_module`` builds an ``AnsibleAWSModule`` (so every amazon.aws connection option works),
 calls the runner, and turns the area's exception into ``fail_json``; nothing else in the
 collection calls ``exit_json`` or ``fail_json``.
+
+The module's clients share one boto3 session (``Sessions``): amazon.aws opens a new session
+for every client, so botocore loads its endpoint data and each service's model again per
+client (about 0.1 s each; app_plan asks for 17 clients).  The connection options are
+amazon.aws's own (``get_aws_connection_info``), applied the way ``boto3_conn`` applies them.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, Optional
 
+try:
+    import boto3
+    import botocore.config
+    from botocore.exceptions import BotoCoreError, NoRegionError
+except ImportError:  # pragma: no cover - reported by AnsibleAWSModule
+    boto3 = None  # type: ignore
+    BotoCoreError = NoRegionError = Exception  # type: ignore
+
+from ansible.module_utils.ansible_release import __version__ as ansible_version
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from .errors import ShipyardError
@@ -32,14 +47,61 @@ WAIT_OPTIONS: Dict[str, Dict[str, Any]] = {
 }
 
 
+class Sessions:
+    """boto3 clients from one session per profile (the session caches what botocore loads)."""
+
+    def __init__(self, user_agent: str = "") -> None:
+        self.user_agent = user_agent or "APN/1.0 Ansible/%s shipyard.ecs" % ansible_version
+        self._sessions: Dict[Optional[str], Any] = {}
+
+    def session(self, profile: Optional[str]) -> Any:
+        if profile not in self._sessions:
+            self._sessions[profile] = boto3.session.Session(profile_name=profile)
+        return self._sessions[profile]
+
+    def client(self, service: str, region: Optional[str] = None, endpoint: Optional[str] = None, **params: Any) -> Any:
+        """A client as amazon.aws's ``boto3_conn(conn_type="client")`` makes it: its user agent, then ``config`` and
+        ``aws_config`` merged over it; the other keyword arguments go to ``Session.client`` (keys, ``verify``)."""
+        profile = params.pop("profile_name", None)
+        config = botocore.config.Config(user_agent=self.user_agent)
+        for name in ("config", "aws_config"):
+            extra = params.pop(name, None)
+            if extra:
+                config = config.merge(extra if isinstance(extra, botocore.config.Config) else botocore.config.Config(**extra))
+        return self.session(profile).client(service, config=config, region_name=region, endpoint_url=endpoint, **params)
+
+
+class ShipyardAWSModule(AnsibleAWSModule):
+    """AnsibleAWSModule whose clients come from one shared session (``Sessions``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._shipyard_sessions = Sessions()
+
+    def client(self, service: str, retry_decorator: Any = None, **extra_params: Any) -> Any:
+        if retry_decorator is not None:
+            return super().client(service, retry_decorator=retry_decorator, **extra_params)
+        region, endpoint_url, connect = get_aws_connection_info(self)
+        settings: Dict[str, Any] = dict(region=region, endpoint=endpoint_url, **connect)
+        settings.update(extra_params)
+        try:
+            return self._shipyard_sessions.client(service, **settings)
+        except NoRegionError:
+            self.fail_json(msg="The %s module requires a region and none was found in configuration, environment variables or "
+                           "module parameters" % self._name)
+        except (ValueError, BotoCoreError) as exc:
+            self.fail_json_aws(exc, msg="Couldn't connect to AWS")
+        return None  # pragma: no cover - fail_json exits
+
+
 def run_module(
     argument_spec: Dict[str, Any],
-    run: Callable[[AnsibleAWSModule], Result],
+    run: Callable[[ShipyardAWSModule], Result],
     **module_kwargs: Any,
 ) -> None:
     """Build the module, run it, report.  Only place that exits."""
     module_kwargs.setdefault("supports_check_mode", True)
-    module = AnsibleAWSModule(argument_spec=argument_spec, **module_kwargs)
+    module = ShipyardAWSModule(argument_spec=argument_spec, **module_kwargs)
     try:
         result = run(module)
     except ShipyardError as exc:
