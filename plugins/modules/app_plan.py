@@ -220,6 +220,16 @@ unchanged:
   returned: when read_account is true and context is not given
   type: dict
   sample: {platform: true, logging: true, services: true}
+unchanged_owners:
+  description:
+    - Per owner of the V(services) part, whether its planner found nothing to do (the services role then skips its
+      module run) - V(ecr_image_push) (repositories and images), V(alb_routes) (the load balancer), V(route53) (the
+      domain's record), V(cloudwatch_load_balancer) (the load balancer's alarms and the dashboard), V(ecs_stack) (the
+      services; task definitions are the release's). An owner the services role does not run here (no repository to
+      make, no load balancer, no domain with a hosted zone) is not listed.
+  returned: when read_account is true and context is not given
+  type: dict
+  sample: {ecr_image_push: false, alb_routes: true, route53: true, cloudwatch_load_balancer: true, ecs_stack: true}
 work:
   description: Per part, what its planners found to do (one line each); empty where the part is unchanged.
   returned: when read_account is true and context is not given
@@ -238,7 +248,10 @@ options:
     - The options of alb_routes (load_balancer; has_load_balancer says whether there is one), ecs_stack (cluster,
       stack_services), ecs_rolling_deploy (release_services) and cloudwatch_stack's load balancer side
       (cloudwatch_load_balancer).
-  returned: when context is given
+    - Without O(context), the same options rendered from what the plan read, when it knows them all (every id,
+      image digest and target group exists and M(shipyard.ecs.alb_routes) has nothing to change); otherwise empty
+      (the services role renders them once the owners before M(shipyard.ecs.ecs_stack) ran).
+  returned: when context is given, or when read_account is true (then empty where the plan does not know them all)
   type: dict
 api_calls:
   description: Read calls made, per service (never a write).

@@ -205,3 +205,35 @@ def test_deploy_converges_under_faults_never_prints_secrets_and_a_second_run_cha
     assert failures == [(":80/ping", 500)], failed_check
     assert fourth.changed_tasks() == []
     assert aws.write_calls() == []
+
+    # A change only the release sees (one value of one container) runs only the release: the plan found nothing to do
+    # for the other owners and knew every option, so the services role neither renders nor runs them.
+    users["environment"]["APP_SETTINGS"] = "project.config.ProductionConfig"
+    changed_app.write_text(yaml.safe_dump(app))
+    release = ok(run_playbook(DEPLOY, extra_vars=extra))
+    planned = release.task("Validate the application and plan the environment")
+    assert planned["unchanged"] == {"platform": True, "logging": True, "services": False}, planned["work"]
+    assert planned["unchanged_owners"] == {"ecr_image_push": True, "alb_routes": True, "cloudwatch_load_balancer": True,
+                                           "ecs_stack": True}, planned["work"]
+    assert planned["plan_lines"][-1] == ("unchanged, not run: platform, logging, "
+                                         "in services: alb_routes, cloudwatch_load_balancer, ecr_image_push, ecs_stack")
+    ran = [t["name"] for t in release.tasks() if not t.get("skipped") and t["name"].startswith("shipyard.ecs.")
+           and "Validating arguments" not in t["name"]]
+    assert ran == ["shipyard.ecs.services : Keep the services' options", "shipyard.ecs.services : Release the services' task definitions",
+                   "shipyard.ecs.services : Write the release report", "shipyard.ecs.services : Summarise the release"], ran
+    services = {s["serviceName"]: s for s in ecs.describe_services(cluster=NAME, services=["users"])["services"]}
+    td = ecs.describe_task_definition(taskDefinition=services["users"]["taskDefinition"])["taskDefinition"]
+    assert td["revision"] == 3
+    assert {e["name"]: e["value"] for e in td["containerDefinitions"][0]["environment"]}["APP_SETTINGS"] == "project.config.ProductionConfig"
+    # What the role was given is what it would have rendered: the next run has nothing to do.
+    aws.clear_calls()
+    again = ok(run_playbook(DEPLOY, extra_vars=extra))
+    assert again.task("Validate the application and plan the environment")["unchanged"] == {
+        "platform": True, "logging": True, "services": True}
+    assert again.changed_tasks() == [] and aws.write_calls() == []
+    # Its smoke check judged the targets as the plan read them: no target group described again.
+    assert again.task("Describe the targets of the load balancer").get("skipped")
+    assert "local-users: healthy" in again.task("Check that every web service has targets and all are healthy")["msg"]
+    # One read per target group (3 web services), all by app_plan: the smoke check's came from the release's planner's.
+    operations = [c["operation"] for c in aws.calls()]
+    assert (operations.count("DescribeTargetGroupAttributes"), operations.count("DescribeTargetHealth")) == (3, 3)

@@ -35,7 +35,7 @@ PLAYBOOK = """
   hosts: localhost
   gather_facts: false
   vars:
-    services_rendered: {options: {name: app, release_services: [{name: users, images: {users: "%s"}}]}}
+    services_options: {name: app, release_services: [{name: users, images: {users: "%s"}}]}
     services_context: {subnet_ids: [subnet-1]}
     services_report_dir: "%s"
   tasks:

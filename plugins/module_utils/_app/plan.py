@@ -15,6 +15,7 @@ written.  The load balancer's part is alb_routes' own planner, run on the same o
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -115,6 +116,8 @@ class EnvironmentPlanner:
         self._cluster_active: Optional[bool] = None
         # What each part's planners found to do (entries not unchanged, and what the plan lines do not show).
         self._work: Dict[str, List[str]] = {part: [] for part in PARTS}
+        # Whether each owner of the services part found nothing to do.
+        self._unchanged_owners: Dict[str, bool] = {}
 
     # -- the whole run ---------------------------------------------------------------------
 
@@ -157,20 +160,29 @@ class EnvironmentPlanner:
         self._cloudwatch(self.d.cloudwatch())
         self._part("logging", start)
         start = len(self.entries)
-        self._repositories()
-        load_balancer = self._load_balancer(ctx, rendered) if self.d.has_load_balancer else {}
+        # An owner is recorded where the services role would run it (repositories to make, a load balancer, a domain).
+        mark = self._owner("ecr_image_push", start, self._repositories) if self.d.repositories() else start
+        load_balancer: Dict[str, Any] = {}
+        if self.d.has_load_balancer:
+            mark = self._owner("alb_routes", mark, lambda: load_balancer.update(self._load_balancer(ctx, rendered)))
         ctx.load_balancer_arn = load_balancer.get("load_balancer", {}).get("arn", "")
         ctx.target_group_arns = load_balancer.get("target_groups", {})
         ctx.load_balancer_dns_name = load_balancer.get("load_balancer", {}).get("dns_name", "")
         ctx.advanced_configuration = load_balancer.get("advanced_configuration", {})
-        self._dns_record(zone_id, load_balancer.get("load_balancer", {}))
-        self._cloudwatch(self.d.cloudwatch_load_balancer(ctx))
+        if zone_id and self.d.environment["env_domain"]:
+            mark = self._owner("route53", mark, lambda: self._dns_record(zone_id, load_balancer.get("load_balancer", {})))
+        mark = self._owner("cloudwatch_load_balancer", mark, lambda: self._cloudwatch(self.d.cloudwatch_load_balancer(ctx)))
         # Environment values that name the load balancer's DNS name are rendered with it once it is known.
         rendered = self.d.render(ctx)
         self._services(ctx, rendered)
+        # The task definitions' entries are the release's (ecs_rolling_deploy registers the revisions), the rest ecs_stack's.
+        self._unchanged_owners["ecs_stack"] = all(e["action"] == UNCHANGED for e in self.entries[mark:] if e["resource"] != "task_definition")
         self._part("services", start)
         if not self._work["services"]:
             self._release_decisions(rendered)
+        # The smoke check after a skipped services role judges the targets as this run read them (the release's planner
+        # read the same target groups: no second call).
+        target_health = self._target_health(load_balancer.get("target_groups", {})) if not self._work["services"] else {}
         described = load_balancer.get("load_balancer", {})
         return {
             "context": {"region": self.region, "account_id": account, "partition": partition_of(self.region),
@@ -181,6 +193,8 @@ class EnvironmentPlanner:
                         "scaling_policies_to_write": scaling_policies,
                         # The load balancer as alb_routes describes it (what the checks after a skipped services role use).
                         "load_balancer": {k: described[k] for k in ("arn", "dns_name", "canonical_hosted_zone_id") if k in described},
+                        # With nothing to do in the services part: each web service's target groups' targets' states.
+                        "target_health": target_health,
                         # What the platform role reports, as platform_stack's planner read it (what the services role is
                         # given when the platform role is skipped).
                         "platform": {"vpc_id": ctx.vpc_id, "subnet_ids": ctx.subnet_ids, "private_subnet_ids": ctx.private_subnet_ids,
@@ -193,6 +207,12 @@ class EnvironmentPlanner:
             # skipped.
             "unchanged": {part: not self._work[part] for part in PARTS},
             "work": {part: self._work[part] for part in PARTS},
+            # Per owner of the services part, whether its planner found nothing to do (its module run is skipped), and the
+            # options the services role would render once the owners before ecs_stack ran, when the plan already knows them
+            # all (every id, image digest and target group exists; the load balancer's owner has nothing to change): the
+            # role then renders nothing again.
+            "unchanged_owners": dict(self._unchanged_owners),
+            "options": rendered if self._complete(rendered) else {},
             "warnings": self.warnings,
         }
 
@@ -389,6 +409,28 @@ class EnvironmentPlanner:
             lambda p: EcsStack(p, apis.ecs, apis.app_autoscaling, apis.elbv2, apis.namespaces, region=self.region, check_mode=True,
                                secrets=(apis.ssm, apis.secretsmanager, apis.sts), auto_scaling=apis.auto_scaling))
         self.entries.extend(entries or [entry("ecs_cluster", name, UNCHANGED)])
+
+    def _owner(self, owner: str, start: int, plan: Callable[[], Any]) -> int:
+        """Run ``plan`` (an owner's part of the plan, adding entries from ``start`` on); record whether the owner has
+        nothing to do; where the next owner's entries start."""
+        plan()
+        self._unchanged_owners[owner] = all(e["action"] == UNCHANGED for e in self.entries[start:])
+        return len(self.entries)
+
+    def _complete(self, rendered: Dict[str, Any]) -> bool:
+        """Whether ``rendered`` is what the services role's render gives after ecr_image_push and alb_routes ran: nothing
+        in it is still to be created (ids, image digests of repositories that exist) and alb_routes changes nothing."""
+        if not self._unchanged_owners.get("alb_routes", True):
+            return False
+        if any(e["resource"] == "ecr_repository" and e["action"] == CREATE for e in self.entries):
+            return False
+        return UNKNOWN not in json.dumps(rendered, sort_keys=True, default=str)
+
+    def _target_health(self, arns: Dict[str, str]) -> Dict[str, List[str]]:
+        """The state of each target of each web service's target groups (that exist), by target group name."""
+        names = sorted({name for groups in self.d.serving_target_groups().values() for name in groups if arns.get(name)})
+        return {name: [str((t.get("TargetHealth") or {}).get("State")) for t in self.apis.elbv2.describe_target_health(arns[name])]
+                for name in names}
 
     def _part(self, part: str, start: int) -> None:
         """The entries from ``start`` on are ``part``'s: those not unchanged are its work."""

@@ -88,9 +88,14 @@ def model_values(d: Definition, region: str, account_id: str) -> Dict[str, Any]:
     }
 
 
-def skipped_line(unchanged: Dict[str, bool]) -> List[str]:
-    """The plan's last line: the parts of deploy.yml a run skips, their planners having found nothing to do."""
+def skipped_line(unchanged: Dict[str, bool], owners: Optional[Dict[str, bool]] = None) -> List[str]:
+    """The plan's last line: the parts of deploy.yml a run skips, and in a services part that runs, the owners it skips,
+    their planners having found nothing to do."""
     parts = [part for part, same in unchanged.items() if same]
+    if not unchanged.get("services", True):
+        skipped = [owner for owner, same in sorted((owners or {}).items()) if same]
+        if skipped:
+            parts.append("in services: %s" % ", ".join(skipped))
     return ["unchanged, not run: %s" % ", ".join(parts)] if parts else []
 
 
@@ -123,7 +128,9 @@ class AppPlan:
             outcome = EnvironmentPlanner(definition, apis, self.region, params.get("account_id")).run()
             account_id = outcome["context"]["account_id"]
             warnings = outcome["warnings"]
-            data.update(context=outcome["context"], plan=outcome["plan"], plan_lines=plan_lines(outcome["plan"]) + skipped_line(outcome["unchanged"]),
-                        unchanged=outcome["unchanged"], work=outcome["work"], api_calls=combined_calls(apis.all()))
+            data.update(context=outcome["context"], plan=outcome["plan"],
+                        plan_lines=plan_lines(outcome["plan"]) + skipped_line(outcome["unchanged"], outcome["unchanged_owners"]),
+                        unchanged=outcome["unchanged"], unchanged_owners=outcome["unchanged_owners"], options=outcome["options"],
+                        work=outcome["work"], api_calls=combined_calls(apis.all()))
         data["model"] = model_values(definition, self.region, account_id)
         return Result(changed=False, data=data, warnings=warnings)

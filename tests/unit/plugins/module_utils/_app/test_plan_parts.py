@@ -62,7 +62,21 @@ def test_a_new_account_has_work_in_every_part_and_nothing_is_skipped(client, arc
     outcome = run(client, archive[0])
     assert outcome["unchanged"] == {"platform": False, "logging": False, "services": False}
     assert "create ecr_repository shop/web" in outcome["work"]["services"]
-    assert skipped_line(outcome["unchanged"]) == []
+    assert skipped_line(outcome["unchanged"], outcome["unchanged_owners"]) == []
+    # Every owner of the services part has work (without a domain there is no DNS record's owner); the options the role
+    # renders once the repositories and the load balancer exist are not known yet.
+    assert outcome["unchanged_owners"] == {"ecr_image_push": False, "alb_routes": False, "cloudwatch_load_balancer": False,
+                                           "ecs_stack": False}
+    assert outcome["options"] == {}
+    assert outcome["context"]["target_health"] == {}
+
+
+def test_the_last_line_names_the_parts_and_the_services_owners_not_run():
+    owners = {"ecr_image_push": False, "alb_routes": True, "route53": True, "cloudwatch_load_balancer": False, "ecs_stack": True}
+    assert skipped_line({"platform": True, "logging": True, "services": False}, owners) == [
+        "unchanged, not run: platform, logging, in services: alb_routes, ecs_stack, route53"]
+    assert skipped_line({"platform": False, "logging": True, "services": True}, owners) == ["unchanged, not run: logging, services"]
+    assert skipped_line({"platform": False, "logging": False, "services": False}, dict.fromkeys(owners, False)) == []
 
 
 def test_the_repository_s_settings_are_planned_by_ecr_image_push_s_planner(client, archive):
