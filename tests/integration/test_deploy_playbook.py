@@ -237,3 +237,20 @@ def test_deploy_converges_under_faults_never_prints_secrets_and_a_second_run_cha
     # One read per target group (3 web services), all by app_plan: the smoke check's came from the release's planner's.
     operations = [c["operation"] for c in aws.calls()]
     assert (operations.count("DescribeTargetGroupAttributes"), operations.count("DescribeTargetHealth")) == (3, 3)
+
+    # A new repository (a worker pushed from its own archive) while the load balancer has nothing to do: the options are
+    # not all known before the push, so the role renders them, with the load balancer's ARNs (alb_routes runs: the
+    # web services keep their target groups).
+    app["services"]["worker"] = {"kind": "worker", "cpu": 256, "memory": 512, "desired_count": 1}
+    changed_app.write_text(yaml.safe_dump(app))
+    images = os.environ["SHIPYARD_DEMO_IMAGES"]
+    services_vars = {name: {"archive": os.path.join(images, name + ".tar")} for name in ("client", "users", "swagger")}
+    services_vars["worker"] = {"archive": os.path.join(images, "users.tar")}
+    grown = ok(run_playbook(DEPLOY, extra_vars=dict(extra, env_services=services_vars)))
+    planned = grown.task("Validate the application and plan the environment")
+    assert planned["options"] == {} and planned["unchanged_owners"]["alb_routes"] is True, planned["work"]
+    assert not grown.task("shipyard.ecs.services : Create the load balancer, listeners, target groups and routes").get("skipped")
+    services = {s["serviceName"]: s for s in ecs.describe_services(cluster=NAME, services=["worker", "users"])["services"]}
+    assert services["worker"]["status"] == "ACTIVE"
+    assert services["users"]["loadBalancers"][0]["targetGroupArn"] == users_tg["TargetGroupArn"]
+    assert ok(run_playbook(DEPLOY, extra_vars=dict(extra, env_services=services_vars))).changed_tasks() == []

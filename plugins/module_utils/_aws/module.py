@@ -31,7 +31,12 @@ try:
     from botocore.exceptions import BotoCoreError, NoRegionError
 except ImportError:  # pragma: no cover - reported by AnsibleAWSModule
     boto3 = None  # type: ignore
-    BotoCoreError = NoRegionError = Exception  # type: ignore
+
+    class BotoCoreError(Exception):  # type: ignore[no-redef]
+        """Stands in for botocore's when botocore is missing (the module then fails on its own)."""
+
+    class NoRegionError(BotoCoreError):  # type: ignore[no-redef]
+        """Stands in for botocore's when botocore is missing."""
 
 from ansible.module_utils.ansible_release import __version__ as ansible_version
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
