@@ -568,6 +568,18 @@ options:
         that log with C(awslogs) and a stream prefix.
     type: int
     default: 20
+  report_dir:
+    description:
+      - Directory to write the release's report to (created when missing), as M(shipyard.ecs.release_report) writes it
+        from the registered result - a self-contained HTML page C(release-<report_name>-<UTC time>.html) and the JSON
+        beside it - also for a failed release; RV(report) gives the paths. Written on the host the module runs on (the
+        controller, for this collection's playbooks), saving the playbook a task.
+      - Not in check mode, not with O(one_off_task), and not for options refused before the release began. A report that
+        cannot be written is a warning, not a failure.
+    type: path
+  report_name:
+    description: What was released, for the report's title and file names. Defaults to O(cluster).
+    type: str
   progress_file:
     description:
       - A file to append the release's progress to while it waits, one JSON object per line and per look at a service -
@@ -835,6 +847,20 @@ deregistered:
   returned: always
   type: list
   elements: str
+report:
+  description: The release report written to O(report_dir) - C(html_path), C(json_path) and C(status).
+  returned: when O(report_dir) is given and the report was written
+  type: dict
+  sample: {"html_path": "build/reports/release-app-20260101T120000Z.html", "json_path": "build/reports/release-app-20260101T120000Z.json",
+           "status": "succeeded"}
+target_health:
+  description:
+    - Target group name -> the state of each of its targets (V(healthy), V(initial), V(unhealthy), V(draining)...), read
+      once the release is over, for every target group of the released services (for ECS-native strategies also the
+      alternate group). A smoke check judges it instead of describing the target groups again.
+  returned: success, not in check mode and not with O(one_off_task)
+  type: dict
+  sample: {"local-users": ["healthy", "healthy"], "local-client": ["healthy"]}
 api_calls:
   description: Read and write API calls made, per AWS service.
   returned: always
@@ -881,13 +907,13 @@ state_left:
 """
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.module import run_module
-from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.runner import ReleaseRunner
+from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.reported import run_release
 from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.spec import ARGUMENT_SPEC
 
 
 def main():
     """Run one release; all logic lives in module_utils/_deploy."""
-    run_module(ARGUMENT_SPEC, lambda module: ReleaseRunner.from_module(module).run())
+    run_module(ARGUMENT_SPEC, run_release)
 
 
 if __name__ == "__main__":

@@ -220,7 +220,14 @@ def test_deploy_converges_under_faults_never_prints_secrets_and_a_second_run_cha
     ran = [t["name"] for t in release.tasks() if not t.get("skipped") and t["name"].startswith("shipyard.ecs.")
            and "Validating arguments" not in t["name"]]
     assert ran == ["shipyard.ecs.services : Keep the services' options", "shipyard.ecs.services : Release the services' task definitions",
-                   "shipyard.ecs.services : Write the release report", "shipyard.ecs.services : Summarise the release"], ran
+                   "shipyard.ecs.services : Summarise the release"], ran
+    # The release wrote its report, and its smoke check judged the targets as the release read them once it was over.
+    released = release.task("shipyard.ecs.services : Release the services' task definitions")
+    assert os.path.exists(released["report"]["html_path"]) and released["report"]["status"] == "succeeded"
+    assert "report: " + released["report"]["html_path"] in release.task("shipyard.ecs.services : Summarise the release")["msg"]
+    assert release.task("Describe the targets of the load balancer").get("skipped")
+    assert sorted(released["target_health"]) == ["local-client", "local-swagger", "local-users"], released["target_health"]
+    assert "local-users: healthy" in release.task("Check that every web service has targets and all are healthy")["msg"]
     services = {s["serviceName"]: s for s in ecs.describe_services(cluster=NAME, services=["users"])["services"]}
     td = ecs.describe_task_definition(taskDefinition=services["users"]["taskDefinition"])["taskDefinition"]
     assert td["revision"] == 3

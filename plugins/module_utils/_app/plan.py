@@ -45,7 +45,7 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.lookups import N
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.spec import ARGUMENT_SPEC as ECS_STACK_SPEC
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.stack import EcsStack
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.taskdef import task_definition_changes, task_definition_from_options
-from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
+from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api, health_states
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.runner import AlbRoutes
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.spec import ARGUMENT_SPEC as ALB_ROUTES_SPEC
 from ansible_collections.shipyard.ecs.plugins.module_utils._platform.api import PlatformEc2Api, PlatformIamApi
@@ -429,8 +429,7 @@ class EnvironmentPlanner:
     def _target_health(self, arns: Dict[str, str]) -> Dict[str, List[str]]:
         """The state of each target of each web service's target groups (that exist), by target group name."""
         names = sorted({name for groups in self.d.serving_target_groups().values() for name in groups if arns.get(name)})
-        return {name: [str((t.get("TargetHealth") or {}).get("State")) for t in self.apis.elbv2.describe_target_health(arns[name])]
-                for name in names}
+        return {name: health_states(self.apis.elbv2.describe_target_health(arns[name])) for name in names}
 
     def _part(self, part: str, start: int) -> None:
         """The entries from ``start`` on are ``part``'s: those not unchanged are its work."""

@@ -50,7 +50,7 @@ from .readiness import (
     primary_deployment,
     stop_summary,
 )
-from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
+from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api, health_states
 from .watcher import Observer, RolloutWatcher, Timeline
 from .strategies import (
     HELD,
@@ -83,6 +83,11 @@ def recent_events(service: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """The service's most recent events (ECS lists them newest first)."""
     events = (service or {}).get("events") or []
     return [{"created_at": str(e.get("createdAt")), "message": e.get("message")} for e in events[:MAX_EVENTS_REPORTED]]
+
+
+def target_group_name(arn: str) -> str:
+    """``arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>`` -> ``<name>``."""
+    return arn.split(":targetgroup/", 1)[-1].split("/", 1)[0]
 
 
 def family_of(arn: str) -> str:
@@ -182,7 +187,14 @@ class ReleaseRunner:
         if self.options.wait:
             self.mark_released()
             cleanup = self.cleanup()
-        return self._result(plan, migration=migration, deregistered=cleanup)
+        result = self._result(plan, migration=migration, deregistered=cleanup)
+        result.data["target_health"] = self.target_health()
+        return result
+
+    def target_health(self) -> Dict[str, List[str]]:
+        """Target group name -> its targets' states, read once the release is over (what a smoke check judges)."""
+        read = self.observer.target_health([p.request.key for p in self.plans])
+        return {target_group_name(arn): health_states(targets) for arn, targets in read.items()}
 
     # planning -----------------------------------------------------------------------------
     def describe_task_definition(self, arn: str) -> Dict[str, Any]:

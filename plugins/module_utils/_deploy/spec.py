@@ -75,4 +75,6 @@ ARGUMENT_SPEC = dict(
     keep_revisions=dict(type="int"),
     log_lines=dict(type="int", default=20),
     progress_file=dict(type="path"),
+    report_dir=dict(type="path"),
+    report_name=dict(type="str"),
 )

@@ -72,6 +72,18 @@ class Observer:
         self.clock = clock
         self.look_at_stopped = look_at_stopped
 
+    def target_health(self, keys: List[Key]) -> Dict[str, List[Dict[str, Any]]]:
+        """Target group ARN -> its targets' health descriptions, read now, for every target group of these services
+        (the one each load balancer binding names and, for ECS-native strategies, its alternate)."""
+        groups = set()
+        for svc in self.describe(keys).values():
+            for binding in (svc or {}).get("loadBalancers") or []:
+                groups.update(arn for arn in (binding.get("targetGroupArn"), (binding.get("advancedConfiguration") or {}).get(
+                    "alternateTargetGroupArn")) if arn)
+        if self.elbv2 is None:
+            return {}
+        return {arn: self.elbv2.describe_target_health(arn) for arn in sorted(groups)}
+
     def describe(self, keys: List[Key]) -> Dict[Key, Optional[Dict[str, Any]]]:
         """Described services by (cluster, name); None for a service ECS does not know."""
         out: Dict[Key, Optional[Dict[str, Any]]] = {k: None for k in keys}

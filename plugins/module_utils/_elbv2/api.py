@@ -191,6 +191,11 @@ class Elbv2Api(AwsApi):
         self.call("remove_tags", ResourceArns=[arn], TagKeys=sorted(keys))
 
 
+def health_states(descriptions: List[Dict[str, Any]]) -> List[str]:
+    """The state of each target in ``DescribeTargetHealth``'s descriptions (``healthy``, ``initial``, ``draining``...)."""
+    return [str((d.get("TargetHealth") or {}).get("State")) for d in descriptions]
+
+
 def _priority_int(priority: Any) -> int:
     try:
         return int(priority)

@@ -80,6 +80,9 @@ def test_blue_green_healthy_release_reports_each_stage_and_judges_the_production
     assert [kw["ListenerArn"] for kw in world.ops("describe_rules")] == [LISTENER]
     assert any(kw == {"TargetGroupArn": GREEN_TG} for kw in world.ops("describe_target_health"))
     assert world.writes == ["update_service", "continue_service_deployment", "tag_resource"]
+    # The health a smoke check judges: both groups (the alternate serves now), read once the release was over.
+    health = result.data["target_health"]
+    assert sorted(health) == ["talk", "talk-alt"] and health["talk-alt"] and set(health["talk-alt"]) == {"healthy"}, health
     # The ServiceDeployments are described together, one call per look.
     assert all(len(kw["serviceDeploymentArns"]) == 1 for kw in world.ops("describe_service_deployments"))
 

@@ -62,6 +62,15 @@ def test_release_of_a_new_image_registers_a_revision_and_completes(world):
     assert [c for c in writes(world) if c != "tag_resource"] == ["register_task_definition", "update_service"]
 
 
+def test_a_release_returns_its_target_groups_health_read_once_it_is_over(world):
+    result = release(world, services=users_v2())
+    assert result.data["target_health"] == {"users": ["healthy", "healthy"]}
+    # Read after the release's last write, one read per target group.
+    assert world.calls[-1] == "describe_target_health" and "update_service" in world.calls
+    # Check mode reads nothing more: a smoke check does not run there.
+    assert "target_health" not in release(world, check_mode=True, services=users_v2()).data
+
+
 def test_second_run_with_the_same_input_is_a_noop_without_writes(world):
     release(world, services=users_v2())
     world.calls.clear()
