@@ -23,6 +23,7 @@ amazon.aws's own (``get_aws_connection_info``), applied the way ``boto3_conn`` a
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable, Dict, Optional
 
 try:
@@ -76,6 +77,29 @@ class Sessions:
         return self.session(profile).client(service, config=config, region_name=region, endpoint_url=endpoint, **params)
 
 
+class LazyClient:
+    """A boto3 client made on its first use.
+
+    A module asks for every client its runner may need (ecs_rolling_deploy: ECS, ELBv2, CloudWatch Logs for a failed
+    task's log lines, SSM, Secrets Manager and STS for secret references), but a run often needs a few: making a client
+    loads its service model (about 0.05 s, more for the large ones such as SSM's), so none is made until it is used.
+    Every attribute (API methods, ``meta``, ``exceptions``, paginators and waiters) is the client's own. Made once
+    even when threads (ecr_image_push's uploads) first use it together: a boto3 session is not thread-safe.
+    """
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = self._make()
+        return getattr(self._client, name)
+
+
 class ShipyardAWSModule(AnsibleAWSModule):
     """AnsibleAWSModule whose clients come from one shared session (``Sessions``)."""
 
@@ -89,8 +113,13 @@ class ShipyardAWSModule(AnsibleAWSModule):
         region, endpoint_url, connect = get_aws_connection_info(self)
         settings: Dict[str, Any] = dict(region=region, endpoint=endpoint_url, **connect)
         settings.update(extra_params)
+        # Made on first use: a runner's first call is a read, so a missing region or bad connection settings still
+        # fail the module before anything is written.
+        return LazyClient(lambda: self._make_client(service, settings))
+
+    def _make_client(self, service: str, settings: Dict[str, Any]) -> Any:
         try:
-            return self._shipyard_sessions.client(service, **settings)
+            return self._shipyard_sessions.client(service, **dict(settings))
         except NoRegionError:
             self.fail_json(msg="The %s module requires a region and none was found in configuration, environment variables or "
                            "module parameters" % self._name)

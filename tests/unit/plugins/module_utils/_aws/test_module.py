@@ -75,5 +75,29 @@ def test_no_region_fails_as_amazon_aws_says_it(monkeypatch, capsys):
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
-    out = run_module_with(monkeypatch, capsys, {"access_key": "a", "secret_key": "b"}, lambda module: {"client": str(module.client("ecs"))})
+    # Told at the client's first use: a runner's first call, a read.
+    out = run_module_with(monkeypatch, capsys, {"access_key": "a", "secret_key": "b"},
+                          lambda module: {"region": module.client("ecs").meta.region_name})
     assert out["failed"] and "requires a region" in out["msg"]
+
+
+def test_a_client_is_made_on_its_first_use_and_once(monkeypatch, capsys):
+    made = []
+    real = Sessions.client
+
+    def counting(self, service, **settings):
+        made.append(service)
+        return real(self, service, **settings)
+
+    monkeypatch.setattr(Sessions, "client", counting)
+
+    def use(module):
+        module.client("ssm"), module.client("sts")
+        ecs = module.client("ecs")
+        before = list(made)
+        return {"before": before, "region": ecs.meta.region_name, "again": ecs.meta.endpoint_url, "made": made,
+                "operation": ecs.can_paginate("list_services")}
+
+    out = run_module_with(monkeypatch, capsys, {"region": "eu-west-1", "access_key": "a", "secret_key": "b"}, use)
+    assert out["before"] == [] and out["made"] == ["ecs"]
+    assert out["region"] == "eu-west-1" and out["operation"] is True
