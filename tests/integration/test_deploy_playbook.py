@@ -244,6 +244,8 @@ def test_deploy_converges_under_faults_never_prints_secrets_and_a_second_run_cha
     # One read per target group (3 web services), all by app_plan: the smoke check's came from the release's planner's.
     operations = [c["operation"] for c in aws.calls()]
     assert (operations.count("DescribeTargetGroupAttributes"), operations.count("DescribeTargetHealth")) == (3, 3)
+    # The release's planner lists each web service's running tasks (to find their targets), not its stopped ones.
+    assert operations.count("ListTasks") == 3, operations
 
     # A new repository (a worker pushed from its own archive) while the load balancer has nothing to do: the options are
     # not all known before the push, so the role renders them, with the load balancer's ARNs (alb_routes runs: the

@@ -236,7 +236,8 @@ class ReleaseRunner:
                 steady_tracks.append(Track(request.cluster, request.name, choice.arn, primary.get("id")))
         steady: Dict[Key, Judgement] = {}
         if steady_tracks:
-            observations = self.observer.observe(steady_tracks)
+            # Judged on readiness alone (no fail-fast): stopped tasks would not change the verdict, so they are not listed.
+            observations = self.observer.observe(steady_tracks, stopped=False)
             readiness_only = Policy(max_failed_tasks=0, unhealthy_timeout=0, wait_for_drain=self.options.policy.wait_for_drain)
             for track in steady_tracks:
                 steady[track.key] = judge(track, observations[track.key], readiness_only)

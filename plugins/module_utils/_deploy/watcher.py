@@ -98,8 +98,10 @@ class Observer:
                         out[(cluster, name)] = svc
         return out
 
-    def observe(self, tracks: List[Track]) -> Dict[Key, Observation]:
-        """One observation per track, all services read together."""
+    def observe(self, tracks: List[Track], stopped: Optional[bool] = None) -> Dict[Key, Observation]:
+        """One observation per track, all services read together; the stopped tasks too when ``stopped`` (default: the
+        observer's ``look_at_stopped``)."""
+        look_at_stopped = self.look_at_stopped if stopped is None else stopped
         services = self.describe([t.key for t in tracks])
         now = self.clock()
         arns_by_cluster: Dict[str, List[str]] = {}
@@ -111,9 +113,9 @@ class Observer:
             # Running tasks matter only to find their targets; a service without a load balancer
             # is judged on its deployment's counts alone.
             running = self.ecs.list_tasks(track.cluster, serviceName=track.service) if svc.get("loadBalancers") else []
-            stopped = self.ecs.list_tasks(track.cluster, "STOPPED", serviceName=track.service) if self.look_at_stopped else []
-            listed[track.key] = (running, stopped)
-            arns_by_cluster.setdefault(track.cluster, []).extend(running + stopped)
+            gone = self.ecs.list_tasks(track.cluster, "STOPPED", serviceName=track.service) if look_at_stopped else []
+            listed[track.key] = (running, gone)
+            arns_by_cluster.setdefault(track.cluster, []).extend(running + gone)
         tasks: Dict[str, Dict[str, Any]] = {}
         for cluster, arns in arns_by_cluster.items():
             if arns:
@@ -138,7 +140,7 @@ class Observer:
             obs = Observation(service=svc, at=now)
             if svc:
                 dep = deployment_by_id(svc, track.deployment_id) if track.deployment_id else primary_deployment(svc)
-                running, stopped = listed.get(track.key, ([], []))
+                running, gone = listed.get(track.key, ([], []))
                 if dep:
                     obs.running_tasks = [tasks[a] for a in running if a in tasks and task_of_deployment(tasks[a], dep)
                                          and tasks[a].get("desiredStatus", "RUNNING") == "RUNNING"]
@@ -147,7 +149,7 @@ class Observer:
                     # from the service, but its stopped tasks (why it failed) are still listed.
                     dep = {"id": track.deployment_id, "taskDefinition": track.revision}
                 if dep:
-                    obs.stopped_tasks = [tasks[a] for a in stopped if a in tasks and task_of_deployment(tasks[a], dep)]
+                    obs.stopped_tasks = [tasks[a] for a in gone if a in tasks and task_of_deployment(tasks[a], dep)]
                 obs.targets = {arn: health.get(arn, []) for b in svc.get("loadBalancers") or []
                                for arn in (b.get("targetGroupArn"), (b.get("advancedConfiguration") or {}).get(
                                    "alternateTargetGroupArn")) if arn}

@@ -78,6 +78,9 @@ def test_second_run_with_the_same_input_is_a_noop_without_writes(world):
     assert result.changed is False
     assert result.data["services"][0]["action"] == "noop"
     assert writes(world) == []
+    # A steady service is judged on readiness alone: its running tasks are listed (to find their targets), its stopped
+    # ones are not (they could not change the verdict).
+    assert world.calls.count("list_tasks") == 1
 
 
 def test_check_mode_reports_the_release_and_its_diff_without_writes(world):
