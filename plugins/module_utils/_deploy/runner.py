@@ -126,6 +126,8 @@ class ReleaseRunner:
                                         interval=options.poll_interval, max_interval=options.max_poll_interval,
                                         clock=clock, sleep=sleep, rollback=options.rollback)
         self.held: List[Dict[str, Any]] = []
+        # The planner's readiness judgement of each service steady on its revision (its tasks and targets as read then).
+        self.steady: Dict[Key, Judgement] = {}
 
     def strategy(self, key: Key) -> ReleaseStrategy:
         """The strategy of a released service: ECS-native for BLUE_GREEN/CANARY/LINEAR, else rolling."""
@@ -234,7 +236,7 @@ class ReleaseRunner:
             primary = primary_deployment(described[request.key]) or {}
             if choice.arn and primary.get("taskDefinition") == choice.arn:
                 steady_tracks.append(Track(request.cluster, request.name, choice.arn, primary.get("id")))
-        steady: Dict[Key, Judgement] = {}
+        steady = self.steady = {}
         if steady_tracks:
             # Judged on readiness alone (no fail-fast): stopped tasks would not change the verdict, so they are not listed.
             observations = self.observer.observe(steady_tracks, stopped=False)
@@ -833,9 +835,9 @@ class ReleaseRunner:
         return round(times[-1] - starts[0], 1) if starts and times else None
 
     def _counts(self, sp: ServicePlan) -> Dict[str, Any]:
-        """Tasks running/desired and targets healthy/total as last seen (the plan's read for unchanged services)."""
+        """Tasks running/desired and targets healthy/total as last seen (the planner's read for unchanged services)."""
         judged = self.watcher.last_judgements.get(sp.request.key) if self.watcher else None
-        judged = self.native.last_judgements.get(sp.request.key, judged)
+        judged = self.native.last_judgements.get(sp.request.key, judged) or self.steady.get(sp.request.key)
         summary = judged.summary if judged and judged.summary else {}
         svc = sp.service or {}
         tasks = {"running": summary.get("running", svc.get("runningCount")), "desired": summary.get("desired", svc.get("desiredCount"))}

@@ -81,6 +81,10 @@ def test_second_run_with_the_same_input_is_a_noop_without_writes(world):
     # A steady service is judged on readiness alone: its running tasks are listed (to find their targets), its stopped
     # ones are not (they could not change the verdict).
     assert world.calls.count("list_tasks") == 1
+    # The summary shows its tasks and targets as the planner read them.
+    assert {k: result.data["services"][0][k] for k in ("tasks", "targets")} == {
+        "tasks": {"running": 2, "desired": 2}, "targets": {"healthy": 2, "total": 2}}
+    assert result.data["summary"][2].split()[-3:] == ["2/2", "2/2", "unchanged"], result.data["summary"]
 
 
 def test_check_mode_reports_the_release_and_its_diff_without_writes(world):
