@@ -205,6 +205,17 @@ def _best_health(matches: List[Dict[str, Any]]) -> Dict[str, Any]:
     return states[0]
 
 
+def bound_target_groups(service: Optional[Dict[str, Any]]) -> List[str]:
+    """The target groups a service's load balancer bindings name: each binding's group and, for ECS-native
+    blue/green, canary and linear, its alternate (a task serves from either group of the pair)."""
+    groups: List[str] = []
+    for binding in (service or {}).get("loadBalancers") or []:
+        for arn in (binding.get("targetGroupArn"), (binding.get("advancedConfiguration") or {}).get("alternateTargetGroupArn")):
+            if arn and arn not in groups:
+                groups.append(arn)
+    return groups
+
+
 def target_states(service: Dict[str, Any], tasks: List[Dict[str, Any]], targets: Dict[str, List[Dict[str, Any]]]) -> List[Dict[str, Any]]:
     """One row per (target group, task): the target's state, or ``unregistered``."""
     rows = []

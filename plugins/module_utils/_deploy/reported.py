@@ -23,11 +23,10 @@ from .errors import DeployError
 from .runner import ReleaseRunner
 
 
-def write_release_report(directory: str, name: str, registered: Dict[str, Any], warnings: List[str],
-                         write: Callable[..., Dict[str, Any]] = write_report) -> Optional[Dict[str, Any]]:
+def write_release_report(directory: str, name: str, registered: Dict[str, Any], warnings: List[str]) -> Optional[Dict[str, Any]]:
     """The report's paths and status, or None (and a warning) when it could not be written."""
     try:
-        return write(directory, name, registered)
+        return write_report(directory, name, registered)
     except OSError as exc:
         warnings.append("cannot write the release report to %s: %s" % (directory, exc))
         return None
@@ -37,13 +36,13 @@ def run_release(module: Any, make_runner: Callable[[Any], ReleaseRunner] = Relea
     """Run the release of ``module``'s options; write its report to ``report_dir`` (not in check mode)."""
     runner = make_runner(module)
     directory = module.params.get("report_dir")
-    name = module.params.get("report_name") or module.params["cluster"]
     if not directory or module.check_mode or module.params.get("one_off_task"):
         return runner.run()
+    name = module.params.get("report_name") or module.params["cluster"]
     try:
         result = runner.run()
     except DeployError as exc:
-        # Failed after it began: a summary exists, the report tells the failure (before any write, no report).
+        # A failure after the release began has a summary, and gets a report; options refused before it began do not.
         if "summary" in exc.details:
             warnings: List[str] = []
             written = write_release_report(directory, name, dict(exc.to_result(), msg=exc.msg, failed=True), warnings)

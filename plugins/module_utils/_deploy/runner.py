@@ -50,7 +50,7 @@ from .readiness import (
     primary_deployment,
     stop_summary,
 )
-from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api, health_states
+from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api, health_states, target_group_name
 from .watcher import Observer, RolloutWatcher, Timeline
 from .strategies import (
     HELD,
@@ -83,11 +83,6 @@ def recent_events(service: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """The service's most recent events (ECS lists them newest first)."""
     events = (service or {}).get("events") or []
     return [{"created_at": str(e.get("createdAt")), "message": e.get("message")} for e in events[:MAX_EVENTS_REPORTED]]
-
-
-def target_group_name(arn: str) -> str:
-    """``arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>`` -> ``<name>``."""
-    return arn.split(":targetgroup/", 1)[-1].split("/", 1)[0]
 
 
 def family_of(arn: str) -> str:
@@ -194,8 +189,10 @@ class ReleaseRunner:
         return result
 
     def target_health(self) -> Dict[str, List[str]]:
-        """Target group name -> its targets' states, read once the release is over (what a smoke check judges)."""
-        read = self.observer.target_health([p.request.key for p in self.plans])
+        """Target group name -> its targets' states, read once the release is over (what a smoke check judges).
+
+        A release changes task definitions, not load balancer bindings: the groups are those the planner read."""
+        read = self.observer.target_health([p.service for p in self.plans])
         return {target_group_name(arn): health_states(targets) for arn, targets in read.items()}
 
     # planning -----------------------------------------------------------------------------

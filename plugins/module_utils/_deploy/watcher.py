@@ -30,6 +30,7 @@ from .readiness import (
     Observation,
     Policy,
     Track,
+    bound_target_groups,
     deployment_by_id,
     judge,
     primary_deployment,
@@ -72,17 +73,13 @@ class Observer:
         self.clock = clock
         self.look_at_stopped = look_at_stopped
 
-    def target_health(self, keys: List[Key]) -> Dict[str, List[Dict[str, Any]]]:
-        """Target group ARN -> its targets' health descriptions, read now, for every target group of these services
-        (the one each load balancer binding names and, for ECS-native strategies, its alternate)."""
-        groups = set()
-        for svc in self.describe(keys).values():
-            for binding in (svc or {}).get("loadBalancers") or []:
-                groups.update(arn for arn in (binding.get("targetGroupArn"), (binding.get("advancedConfiguration") or {}).get(
-                    "alternateTargetGroupArn")) if arn)
+    def target_health(self, services: List[Optional[Dict[str, Any]]]) -> Dict[str, List[Dict[str, Any]]]:
+        """Target group ARN -> its targets' health descriptions, read now, for every target group these (described)
+        services are bound to."""
         if self.elbv2 is None:
             return {}
-        return {arn: self.elbv2.describe_target_health(arn) for arn in sorted(groups)}
+        groups = sorted({arn for svc in services for arn in bound_target_groups(svc)})
+        return {arn: self.elbv2.describe_target_health(arn) for arn in groups}
 
     def describe(self, keys: List[Key]) -> Dict[Key, Optional[Dict[str, Any]]]:
         """Described services by (cluster, name); None for a service ECS does not know."""
@@ -121,19 +118,7 @@ class Observer:
             if arns:
                 for task in self.ecs.describe_tasks(cluster, sorted(set(arns))):
                     tasks[task.get("taskArn")] = task
-        wanted_groups = set()
-        for track in tracks:
-            svc = services.get(track.key)
-            for binding in (svc or {}).get("loadBalancers") or []:
-                if binding.get("targetGroupArn"):
-                    wanted_groups.add(binding["targetGroupArn"])
-                alternate = (binding.get("advancedConfiguration") or {}).get("alternateTargetGroupArn")
-                if alternate:
-                    wanted_groups.add(alternate)
-        health: Dict[str, List[Dict[str, Any]]] = {}
-        if self.elbv2 is not None:
-            for arn in sorted(wanted_groups):
-                health[arn] = self.elbv2.describe_target_health(arn)
+        health = self.target_health([services.get(track.key) for track in tracks])
         out: Dict[Key, Observation] = {}
         for track in tracks:
             svc = services.get(track.key)
@@ -150,9 +135,7 @@ class Observer:
                     dep = {"id": track.deployment_id, "taskDefinition": track.revision}
                 if dep:
                     obs.stopped_tasks = [tasks[a] for a in gone if a in tasks and task_of_deployment(tasks[a], dep)]
-                obs.targets = {arn: health.get(arn, []) for b in svc.get("loadBalancers") or []
-                               for arn in (b.get("targetGroupArn"), (b.get("advancedConfiguration") or {}).get(
-                                   "alternateTargetGroupArn")) if arn}
+                obs.targets = {arn: health.get(arn, []) for arn in bound_target_groups(svc)}
             out[track.key] = obs
         return out
 

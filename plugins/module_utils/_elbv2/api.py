@@ -196,6 +196,11 @@ def health_states(descriptions: List[Dict[str, Any]]) -> List[str]:
     return [str((d.get("TargetHealth") or {}).get("State")) for d in descriptions]
 
 
+def target_group_name(arn: str) -> str:
+    """``arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>`` -> ``<name>``."""
+    return arn.split(":targetgroup/", 1)[-1].split("/", 1)[0]
+
+
 def _priority_int(priority: Any) -> int:
     try:
         return int(priority)

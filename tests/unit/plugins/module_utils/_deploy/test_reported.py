@@ -12,7 +12,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import RetryPolicy
 from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.errors import DeployError
 from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.options import ReleaseOptions
-from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.reported import run_release, write_release_report
+from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.reported import run_release
 from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.runner import ReleaseRunner
 from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.spec import ARGUMENT_SPEC
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsApi, LogsApi
@@ -91,8 +91,3 @@ def test_a_report_that_cannot_be_written_is_a_warning_not_a_failed_release(world
     assert result.data["services"][0]["status"] == "completed" and "report" not in result.data
     assert len(result.warnings) == 1 and result.warnings[0].startswith("cannot write the release report to %s" % (blocked / "reports"))
 
-
-def test_write_release_report_passes_what_it_wrote_through():
-    warnings = []
-    assert write_release_report("d", "n", {}, warnings, write=lambda *a: {"html_path": "x"}) == {"html_path": "x"}
-    assert warnings == []
