@@ -90,4 +90,3 @@ def test_a_report_that_cannot_be_written_is_a_warning_not_a_failed_release(world
     result = run_release(Module(services=users_v2(), report_dir=str(blocked / "reports")), runner_of(world))
     assert result.data["services"][0]["status"] == "completed" and "report" not in result.data
     assert len(result.warnings) == 1 and result.warnings[0].startswith("cannot write the release report to %s" % (blocked / "reports"))
-
