@@ -9,7 +9,11 @@ enabled for these runs only), with the ratios against issue 14's targets. Also: 
 wall time of ours, and a one-image release's playbook overhead (wall time minus the time
 ecs_rolling_deploy spent waiting on ECS, from its timeline) at the smallest size.
 
-    .venv/bin/python bench/bench_deploy_noop.py [--services 3,10,30] [--repeat 3] [--no-release]
+    .venv/bin/python bench/bench_deploy_noop.py [--services 3,10,30] [--repeat 3] [--no-release] [--latency-ms 30]
+
+``--latency-ms`` adds that much to every answer of the emulator (its fault injection), the round trip of
+an API call to AWS from a runner in the same region: the local emulator answers in about a millisecond, so
+without it a run's reads cost only their CPU, and reads made several at once gain little on two cores.
 
 A full run (3, 10, 30 services, 3 repeats) takes tens of minutes; ``--services 3 --repeat 1`` a few.
 """
@@ -197,10 +201,12 @@ class Environment:
 
 
 # figures ---------------------------------------------------------------------------------------
-def measure(size: int, archive: str, workdir: str, repeat: int, release: bool) -> Dict[str, Any]:
+def measure(size: int, archive: str, workdir: str, repeat: int, release: bool, latency_ms: float = 0) -> Dict[str, Any]:
     env = Environment(size, archive, workdir)
     env.aws.start()
     try:
+        if latency_ms:
+            env.aws.inject_fault("*", latency_ms=latency_ms)
         first = env.run("ours", "first-deploy")
         print("  %2d services: first deploy, ours %.1fs (%d API calls, %d module runs)" % (
             size, first["seconds"], first["calls"], first["module_runs"]), flush=True)
@@ -302,6 +308,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="no-op runs of each per size (default: %(default)s)")
     parser.add_argument("--no-release", dest="release", action="store_false",
                         help="skip the one-image release at the smallest size")
+    parser.add_argument("--latency-ms", type=float, default=0.0,
+                        help="added to every API call's answer, as AWS's round trip (default: %(default)s)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, counts) and print it")
     args = parser.parse_args(argv)
     sizes = sorted({int(s) for s in args.services.split(",") if s.strip()})
@@ -315,14 +323,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     archive = archives[0]
     workdir = tempfile.mkdtemp(prefix="shipyard-bench-noop-")
     # Figures are only comparable on a quiet machine: the load is printed with them.
-    print("== deploy.yml no-op against the peer playbook: %s services, %d repeats, image %s%s; load average %.1f on %d CPUs" % (
+    print("== deploy.yml no-op against the peer playbook: %s services, %d repeats, image %s%s%s; load average %.1f on %d CPUs" % (
         ", ".join(str(s) for s in sizes), args.repeat, os.path.basename(archive),
-        ", app file format: 1" if checkout_uses_versioned_app_file() else "", os.getloadavg()[0], os.cpu_count() or 1),
+        ", app file format: 1" if checkout_uses_versioned_app_file() else "",
+        ", %g ms added to every API call" % args.latency_ms if args.latency_ms else "", os.getloadavg()[0], os.cpu_count() or 1),
         flush=True)
     try:
         results = []
         for size in sizes:
-            results.append(measure(size, archive, workdir, args.repeat, args.release and size == sizes[0]))
+            results.append(measure(size, archive, workdir, args.repeat, args.release and size == sizes[0], args.latency_ms))
             with open(os.path.join(workdir, "results.json"), "w", encoding="utf-8") as handle:
                 json.dump(results, handle, indent=1, default=str)
         report(results, args.repeat)

@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import read_each
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.api import StsApi
@@ -92,12 +93,11 @@ def read_state(apis: Apis, desired: Desired, region: str) -> Snapshot:
                     "arn": log_group_arn(raw), "name": raw["logGroupName"],
                     "retention_days": raw.get("retentionInDays"), "kms_key_id": raw.get("kmsKeyId"), "tags": {}}
     if desired.state == "present":
+        # One call per existing group (Logs lists one group's filters at a time), several at once.
+        groups = [g for g in sorted(desired.metric_filters) if g in snap.log_groups]
+        found = dict(zip(groups, read_each(apis.logs.describe_metric_filters, groups)))
         for group in sorted(desired.metric_filters):
-            if group not in snap.log_groups:
-                snap.metric_filters[group] = {}
-                continue
-            snap.metric_filters[group] = {f["filterName"]: metric_filter_from_aws(f)
-                                          for f in apis.logs.describe_metric_filters(group)}
+            snap.metric_filters[group] = {f["filterName"]: metric_filter_from_aws(f) for f in found.get(group, [])}
 
     raw_alarms = apis.cloudwatch.describe_alarms(list(desired.alarms)) if desired.alarms else []
     for raw in raw_alarms:

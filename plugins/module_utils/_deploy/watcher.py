@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import read_each
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.waiter import Verdict, Waiter
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import EcsApi
 
@@ -79,7 +80,7 @@ class Observer:
         if self.elbv2 is None:
             return {}
         groups = sorted({arn for svc in services for arn in bound_target_groups(svc)})
-        return {arn: self.elbv2.describe_target_health(arn) for arn in groups}
+        return dict(zip(groups, read_each(self.elbv2.describe_target_health, groups)))
 
     def describe(self, keys: List[Key]) -> Dict[Key, Optional[Dict[str, Any]]]:
         """Described services by (cluster, name); None for a service ECS does not know."""
@@ -103,14 +104,17 @@ class Observer:
         now = self.clock()
         arns_by_cluster: Dict[str, List[str]] = {}
         listed: Dict[Key, Tuple[List[str], List[str]]] = {}
-        for track in tracks:
-            svc = services.get(track.key)
-            if not svc:
-                continue
+
+        def list_tasks(track: Track) -> Tuple[List[str], List[str]]:
             # Running tasks matter only to find their targets; a service without a load balancer
             # is judged on its deployment's counts alone.
-            running = self.ecs.list_tasks(track.cluster, serviceName=track.service) if svc.get("loadBalancers") else []
+            running = self.ecs.list_tasks(track.cluster, serviceName=track.service) \
+                if services[track.key].get("loadBalancers") else []  # type: ignore[union-attr]
             gone = self.ecs.list_tasks(track.cluster, "STOPPED", serviceName=track.service) if look_at_stopped else []
+            return running, gone
+
+        known = [track for track in tracks if services.get(track.key)]
+        for track, (running, gone) in zip(known, read_each(list_tasks, known)):
             listed[track.key] = (running, gone)
             arns_by_cluster.setdefault(track.cluster, []).extend(running + gone)
         tasks: Dict[str, Dict[str, Any]] = {}

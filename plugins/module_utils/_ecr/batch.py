@@ -23,7 +23,7 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Set
 
-from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import combined_calls
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import combined_calls, read_each
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.result import Action, Plan, Result
 
@@ -199,17 +199,26 @@ class EcrBatchPush(EcrImagePush):
     def _plan(self, elements: List[Element], workdir: str) -> List[ElementWork]:
         manage = self.params.get("manage_repository", True)
         described = describe_repositories(self.api, [e.name for e in elements])
+        for element in elements:
+            if element.spec is None:
+                raise AssertionError("element %s was not validated" % element.name)
+        # What ECR keeps behind one call per repository (lifecycle, policy, tags; the images' tags), read for
+        # several repositories at once.
+        existing = [e for e in elements if e.name in described]
+        currents = dict(zip([e.name for e in existing], read_each(
+            lambda e: read_extras(self.api, repository_document(described[e.name]), e.name,
+                                  [k for k in EXTRA_KEYS if k in e.spec.desired]), existing)))  # type: ignore[union-attr]
+        tagged = [e for e in existing if e.tags]
+
+        def tags_now(element: Element) -> Dict[str, Optional[str]]:
+            with blame(element):
+                return current_tags(self.api, element.name, element.tags)
+        image_tags = dict(zip([e.name for e in tagged], read_each(tags_now, tagged)))
         works: List[ElementWork] = []
         for element in elements:
             spec = element.spec
-            if spec is None:
-                raise AssertionError("element %s was not validated" % element.name)
-            repo = described.get(element.name)
-            current = None
-            if repo is not None:
-                current = read_extras(self.api, repository_document(repo), element.name,
-                                      [k for k in EXTRA_KEYS if k in spec.desired])
-            elif not manage:
+            current = currents.get(element.name)
+            if current is None and not manage:
                 raise ValidationError(element.path("name"), element.name,
                                       "repository does not exist and manage_repository=false")
             with blame(element):
@@ -218,7 +227,7 @@ class EcrBatchPush(EcrImagePush):
             work = ElementWork(element=element, current=current, plan=plan, repository_uri=uri)
             works.append(work)
             with blame(element):
-                self._plan_image(work, workdir)
+                self._plan_image(work, workdir, image_tags.get(element.name, {t: None for t in element.tags}))
         return works
 
     def _host(self, described: Dict[str, Dict[str, Any]]) -> str:
@@ -227,14 +236,13 @@ class EcrBatchPush(EcrImagePush):
             return repo["repositoryUri"].split("/", 1)[0]
         return self._registry_host()
 
-    def _plan_image(self, work: ElementWork, workdir: str) -> None:
+    def _plan_image(self, work: ElementWork, workdir: str, now: Dict[str, Optional[str]]) -> None:
+        """The image's part of the plan; ``now``: the digest each of the element's tags points at (None: no such tag)."""
         element, p = work.element, work.element.params
         exists = work.current is not None
         future = planned_view(element.spec, work.current, work.plan) if self.params.get("manage_repository", True) \
             else (work.current or {})
         immutable = future.get("image_tag_mutability") == "IMMUTABLE"
-        now = current_tags(self.api, element.name, element.tags) if exists and element.tags \
-            else {t: None for t in element.tags}
         if element.source in ("archive", "docker_image"):
             path = p["archive"] if element.source == "archive" else save_image(p["docker_image"], workdir)
             work.archive = ImageArchive(path, ref=p.get("archive_ref"), hash_workers=self.params.get("parallel_uploads", 4),

@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.api import AppAutoscalingApi, AutoScalingApi, EcsApi, EcsError
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.autoscaling import DIMENSION, resource_id
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import read_each
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.cloudmap import PRIVATE_DNS, current_namespace, service_id_of
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecs.cluster import current_cluster
@@ -155,17 +156,22 @@ def _read_policies(aas: AppAutoscalingApi, current: Current) -> None:
 
 
 def _read_task_definitions(ecs: EcsApi, current: Current, taskdefs: Mapping[str, Dict[str, Any]]) -> None:
-    """Revisions in use by live services we have a definition for; latest of each new family."""
+    """Revisions in use by live services we have a definition for; latest of each new family (one call each,
+    several at once)."""
+    in_use: List[str] = []
+    families: List[str] = []
     for name, kwargs in sorted(taskdefs.items()):
         svc = current.services.get(name)
         if is_live(svc):
             arn = svc.get("taskDefinition")  # type: ignore[union-attr]
-            if arn and arn not in current.task_definitions:
-                current.task_definitions[arn] = ecs.describe_task_definition(arn)["taskDefinition"]
-        else:
-            family = kwargs["family"]
-            if family not in current.latest_revisions:
-                current.latest_revisions[family] = _latest_revision(ecs, family)
+            if arn and arn not in current.task_definitions and arn not in in_use:
+                in_use.append(arn)
+        elif kwargs["family"] not in current.latest_revisions and kwargs["family"] not in families:
+            families.append(kwargs["family"])
+    for arn, found in zip(in_use, read_each(lambda arn: ecs.describe_task_definition(arn)["taskDefinition"], in_use)):
+        current.task_definitions[arn] = found
+    for family, latest in zip(families, read_each(lambda family: _latest_revision(ecs, family), families)):
+        current.latest_revisions[family] = latest
 
 
 def _latest_revision(ecs: EcsApi, family: str) -> Optional[Dict[str, Any]]:

@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import read_each
+
 from .api import Elbv2Api
 from .model import actions_from_aws, conditions_from_aws, owner_of, target_group_from_aws
 
@@ -91,12 +93,14 @@ def read_state(api: Elbv2Api, name: str, tg_names: List[str], tg_attribute_keys:
         snap.lb_tags = tags.get(snap.lb["arn"], {})
 
     tg_names_by_arn = {arn: tg["TargetGroupName"] for arn, tg in raw_tgs.items()}
+    # Attributes are only compared for target groups the user declares; one call per group, several at once.
+    declared = [arn for arn, raw in raw_tgs.items() if tg_attribute_keys.get(raw["TargetGroupName"]) is not None]
+    attributes_of = dict(zip(declared, read_each(api.describe_target_group_attributes, declared)))
     for arn, raw in raw_tgs.items():
         name_ = raw["TargetGroupName"]
         tg_tags = tags.get(arn, {})
         keys = tg_attribute_keys.get(name_)
-        # Attributes are only compared for target groups the user declares.
-        attributes = api.describe_target_group_attributes(arn) if keys is not None else {}
+        attributes = attributes_of.get(arn, {})
         doc = target_group_from_aws(raw, attributes, tg_tags, keys or [])
         doc["owner"] = owner_of(tg_tags)
         snap.target_groups[name_] = doc

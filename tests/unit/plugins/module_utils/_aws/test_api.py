@@ -1,9 +1,19 @@
 """AwsApi: retries, error translation and call accounting."""
 
+import threading
+import time
+
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi, RetryPolicy, combined_calls, is_read_operation
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import (
+    READ_WORKERS,
+    AwsApi,
+    RetryPolicy,
+    combined_calls,
+    is_read_operation,
+    read_each,
+)
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import AwsApiError
 
 
@@ -109,3 +119,57 @@ def test_reads_and_writes_are_counted_apart():
 ])
 def test_read_operations_follow_aws_naming(operation, read):
     assert is_read_operation(operation) is read
+
+
+class SlowClient:
+    """Answers describe_thing(Name=n) with n after a pause; records how many calls were in flight at once."""
+
+    def __init__(self, pause=0.05, fail=None):
+        self.pause = pause
+        self.fail = dict(fail or {})
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    def describe_thing(self, Name):  # pylint: disable=invalid-name
+        with self.lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            time.sleep(self.pause)
+            if Name in self.fail:
+                raise client_error(self.fail[Name])
+            return {"Name": Name}
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+
+def test_read_each_reads_several_at_once_and_answers_in_the_items_order():
+    client = SlowClient(pause=0.05)
+    api = AreaApi(client)
+    names = ["thing-%02d" % i for i in range(20)]
+    answers = read_each(lambda name: api.call("describe_thing", Name=name)["Name"], names)
+    assert answers == names
+    assert 2 <= client.most_in_flight <= READ_WORKERS
+    # Every call is counted, however many threads made them.
+    assert api.calls["describe_thing"] == 20
+
+
+def test_read_each_raises_the_first_failing_item_in_order():
+    # thing-07 fails first in time, thing-03 first in the items' order: a loop would have raised thing-03's.
+    client = SlowClient(pause=0.01, fail={"thing-03": "ThingGone", "thing-07": "ThingNotFound"})
+    api = AreaApi(client, retry=RetryPolicy(max_attempts=1))
+    names = ["thing-%02d" % i for i in range(10)]
+    with pytest.raises(AreaError) as err:
+        read_each(lambda name: (time.sleep(0.05) if name == "thing-03" else None) or api.call("describe_thing", Name=name), names)
+    assert "ThingGone" in str(err.value)
+    assert err.value.operation == "describe_thing"
+
+
+def test_read_each_of_one_item_or_one_worker_reads_in_the_callers_thread():
+    seen = []
+    assert read_each(lambda item: seen.append(threading.current_thread()) or item * 2, [1, 2, 3], workers=1) == [2, 4, 6]
+    assert read_each(lambda item: seen.append(threading.current_thread()) or item, [5]) == [5]
+    assert read_each(lambda item: item, []) == []
+    assert set(seen) == {threading.current_thread()}
