@@ -46,6 +46,9 @@ options:
       - An element with O(repositories[].image_tags) (its own or the top-level ones) and no source reports the image
         its first tag points at, pinned by digest; it writes no image.
       - Every element is validated, and every repository and image read, before the first write of any element.
+      - The repositories' tags are read with the Resource Groups Tagging API (C(tag:GetResources)), a hundred
+        repositories a call; a repository whose tags there differ from the options (that API lags behind tag writes),
+        or every repository when the role may not call it, has its tags read with C(ecr:ListTagsForResource).
     type: list
     elements: dict
     suboptions:

@@ -325,8 +325,9 @@ def test_second_run_of_three_repositories_reads_little_and_writes_nothing(aws, r
     second = run_module("ecr_image_push", args, diff=True)
     assert not second["changed"]
     assert aws.write_calls() == []
-    # One describe for every repository; per repository, what ECR reads only one repository at a time.
-    assert calls_by_operation(aws) == {"DescribeRepositories": 1, "GetLifecyclePolicy": 3, "ListTagsForResource": 3,
+    # One describe for every repository, and one tagging read for their tags; per repository, what ECR reads only one
+    # repository at a time.
+    assert calls_by_operation(aws) == {"DescribeRepositories": 1, "GetLifecyclePolicy": 3, "GetResources": 1,
                                        "BatchGetImage": 3}
     for name in SERVICES:
         entry = second["repositories"]["%s/%s" % (prefix, name)]

@@ -24,7 +24,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.api import AcmApi, AutoScalingPolicyApi, Route53Api
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.model import UNKNOWN, Context, Definition, partition_of
 from ansible_collections.shipyard.ecs.plugins.module_utils._app.schema import MISSING, Problems
-from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi, read_each
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
 from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch import api as cloudwatch_api
 from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch.runner import CloudWatchStack
@@ -34,7 +34,7 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.options impor
 from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.planner import NOOP
 from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.runner import ReleaseRunner
 from ansible_collections.shipyard.ecs.plugins.module_utils._deploy.spec import ARGUMENT_SPEC as RELEASE_SPEC
-from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.api import EcrApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.api import EcrApi, EcrTaggingApi
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.batch import EcrBatchPush
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.archive import ArchiveError, ImageArchive
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.push import plan_tags
@@ -72,6 +72,7 @@ class Apis:
         self.acm = AcmApi(client("acm"))
         self.route53 = Route53Api(client("route53"))
         self.ecr = EcrApi(client("ecr"))
+        self.ecr_tagging = EcrTaggingApi(client("resourcegroupstaggingapi"))
         self.ecs = EcsApi(client("ecs"))
         self.elbv2 = Elbv2Api(client("elbv2"))
         self.app_autoscaling = AppAutoscalingApi(client("application-autoscaling"))
@@ -259,6 +260,10 @@ class EnvironmentPlanner:
         repos = {key: by_name[name] for key, name in self.d.repository_names().items()}
         tag = self.d.environment["env_image_tag"]
         existing = self._describe_repositories([r["name"] for r in repos.values()])
+        # The tag's digest in each existing repository: ECR answers for one repository a call, so several at once.
+        unread = sorted({r["name"] for r in repos.values() if r["name"] in existing and (r["name"], tag) not in self._digests})
+        for name, digest in zip(unread, read_each(lambda name: self._read_digest(name, tag), unread)):
+            self._digests[(name, tag)] = digest
         for key, _svc, spec, where in self.d.image_keys():
             if key not in repos:
                 out[key] = spec["image"]
@@ -293,11 +298,14 @@ class EnvironmentPlanner:
             self._repositories_found = describe_repositories(self.apis.ecr, names) if names else {}
         return self._repositories_found
 
+    def _read_digest(self, repository: str, tag: str) -> Optional[str]:
+        images = self.apis.ecr.batch_get_image(repository, [{"imageTag": tag}]).get("images") or []
+        return images[0]["imageId"].get("imageDigest") if images else None
+
     def _digest(self, repository: str, tag: str) -> Optional[str]:
         """The tag's digest, asked once per repository and tag (containers may share a repository)."""
         if (repository, tag) not in self._digests:
-            images = self.apis.ecr.batch_get_image(repository, [{"imageTag": tag}]).get("images") or []
-            self._digests[(repository, tag)] = images[0]["imageId"].get("imageDigest") if images else None
+            self._digests[(repository, tag)] = self._read_digest(repository, tag)
         return self._digests[(repository, tag)]
 
     def _check_archive(self, where: str, path: str, problems: Problems) -> Optional[str]:
@@ -469,8 +477,8 @@ class EnvironmentPlanner:
         # The settings only: no image source or tag, so the planner neither opens archives nor asks the registry.
         options.pop("image_tags")
         options["repositories"] = [{"name": name} for name in names]
-        entries, _outcome = self._owner_plan(ECR_PUSH_SPEC, options, "repositories",
-                                             lambda p: EcrBatchPush(p, lambda: self.apis.ecr, check_mode=True))
+        entries, _outcome = self._owner_plan(ECR_PUSH_SPEC, options, "repositories", lambda p: EcrBatchPush(
+            p, lambda: self.apis.ecr, check_mode=True, tagging_factory=lambda: self.apis.ecr_tagging))
         out: Dict[str, List[str]] = {}
         for item in entries:
             out.setdefault(item["name"], []).extend("%s: %s" % (item["resource"].replace("_", " "), change)

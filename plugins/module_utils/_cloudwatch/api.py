@@ -18,9 +18,9 @@ from typing import Any, Dict, List, Optional
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi, chunks
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import AwsApiError, ShipyardError
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.tagging import TaggingApi as SharedTaggingApi
 
 DESCRIBE_ALARMS_BATCH = 100
-GET_RESOURCES_BATCH = 100
 LOG_GROUPS_PAGE = 50
 
 
@@ -176,25 +176,7 @@ class SnsApi(AwsApi):
         return {t["Key"]: t.get("Value", "") for t in tags}
 
 
-class TaggingApi(AwsApi):
+class TaggingApi(SharedTaggingApi):
     """Tags of resources of several services in one call (Resource Groups Tagging API)."""
 
     error = CloudWatchApiError
-    service = "resourcegroupstaggingapi"
-
-    @staticmethod
-    def _token_names(operation: str):
-        return ("PaginationToken", "PaginationToken")
-
-    def get_resources(self, arns: List[str]) -> Dict[str, Dict[str, str]]:
-        """``{arn: {key: value}}`` for the ARNs that have (or had) tags, a hundred ARNs per call.
-
-        AWS returns only resources that are or were tagged: an ARN missing from the answer has none,
-        or was tagged too recently for the tagging API to know (it is eventually consistent).
-        """
-        out: Dict[str, Dict[str, str]] = {}
-        for batch in chunks(sorted(set(arns)), GET_RESOURCES_BATCH):
-            for item in self.paginate("get_resources", "ResourceTagMappingList", ResourceARNList=batch,
-                                      ResourcesPerPage=GET_RESOURCES_BATCH):
-                out[item["ResourceARN"]] = {t["Key"]: t.get("Value", "") for t in item.get("Tags") or []}
-        return out

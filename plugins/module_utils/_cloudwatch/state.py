@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import read_each
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.tagging import tags_differ
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.api import StsApi
@@ -133,12 +134,8 @@ def _read_tags(apis: Apis, desired: Desired, snap: Snapshot) -> None:
         doc["tags"] = tags.get(doc["arn"], {})
         # The tagging API lags behind tag writes: before planning a tag change, ask the
         # resource's own service, so that a run right after another makes no needless write.
-        if _tags_differ(doc["tags"], desired.tags, desired.purge_tags):
+        if tags_differ(doc["tags"], desired.tags, desired.purge_tags):
             doc["tags"] = api.list_tags_for_resource(doc["arn"])
-
-
-def _tags_differ(current: Dict[str, str], wanted: Dict[str, str], purge: bool) -> bool:
-    return any(current.get(k) != v for k, v in wanted.items()) or (purge and any(k not in wanted for k in current))
 
 
 def _resolve_elb(apis: Apis, desired: Desired, snap: Snapshot) -> None:

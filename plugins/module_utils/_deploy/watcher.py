@@ -96,32 +96,63 @@ class Observer:
                         out[(cluster, name)] = svc
         return out
 
+    def _tasks(self, tracks: List[Track], services: Dict[Key, Optional[Dict[str, Any]]], look_at_stopped: bool
+               ) -> Tuple[Dict[Key, Tuple[List[str], List[str]]], Dict[str, Dict[str, Any]]]:
+        """The running and stopped task ARNs of each (described) track's service, and those tasks described.
+
+        Running tasks matter only to find their targets: a service without a load balancer is judged on its
+        deployment's counts alone. Where two tracks or more of one cluster need a list, the cluster's tasks are listed
+        once, when they fit in one page (the cluster of one application), and told apart by their group
+        (``service:<name>``, as ECS sets it); otherwise each service's tasks are listed, several at once."""
+        wants: Dict[str, List[Tuple[Track, str]]] = {}
+        for track in tracks:
+            if services[track.key].get("loadBalancers"):  # type: ignore[union-attr]
+                wants.setdefault(track.cluster, []).append((track, "RUNNING"))
+            if look_at_stopped:
+                wants.setdefault(track.cluster, []).append((track, "STOPPED"))
+        whole: Dict[Tuple[str, str], List[str]] = {}
+        for cluster, wanted in wants.items():
+            for status in ("RUNNING", "STOPPED"):
+                if sum(1 for want in wanted if want[1] == status) > 1:
+                    arns = self.ecs.list_cluster_tasks(cluster, "STOPPED" if status == "STOPPED" else None)
+                    if arns is not None:
+                        whole[(cluster, status)] = arns
+        alone = [(track, status) for wanted in wants.values() for track, status in wanted if (track.cluster, status) not in whole]
+        listed_alone = read_each(lambda want: self.ecs.list_tasks(want[0].cluster, "STOPPED" if want[1] == "STOPPED" else None,
+                                                                  serviceName=want[0].service), alone)
+        each = {(track.key, status): arns for (track, status), arns in zip(alone, listed_alone)}
+        arns_by_cluster: Dict[str, List[str]] = {}
+        for (cluster, _status), arns in whole.items():
+            arns_by_cluster.setdefault(cluster, []).extend(arns)
+        for (track, _status), arns in zip(alone, listed_alone):
+            arns_by_cluster.setdefault(track.cluster, []).extend(arns)
+        tasks: Dict[str, Dict[str, Any]] = {}
+        for cluster, arns in arns_by_cluster.items():
+            if arns:
+                for task in self.ecs.describe_tasks(cluster, sorted(set(arns))):
+                    tasks[task.get("taskArn")] = task
+
+        asked = {(track.key, status) for wanted in wants.values() for track, status in wanted}
+
+        def of(track: Track, status: str) -> List[str]:
+            if (track.key, status) not in asked:
+                return []
+            if (track.key, status) in each:
+                return each[(track.key, status)]
+            group = "service:%s" % services[track.key]["serviceName"]  # type: ignore[index]
+            return [a for a in whole.get((track.cluster, status), []) if a in tasks and tasks[a].get("group") == group]
+
+        listed = {track.key: (of(track, "RUNNING"), of(track, "STOPPED")) for track in tracks}
+        return listed, tasks
+
     def observe(self, tracks: List[Track], stopped: Optional[bool] = None) -> Dict[Key, Observation]:
         """One observation per track, all services read together; the stopped tasks too when ``stopped`` (default: the
         observer's ``look_at_stopped``)."""
         look_at_stopped = self.look_at_stopped if stopped is None else stopped
         services = self.describe([t.key for t in tracks])
         now = self.clock()
-        arns_by_cluster: Dict[str, List[str]] = {}
-        listed: Dict[Key, Tuple[List[str], List[str]]] = {}
-
-        def list_tasks(track: Track) -> Tuple[List[str], List[str]]:
-            # Running tasks matter only to find their targets; a service without a load balancer
-            # is judged on its deployment's counts alone.
-            running = self.ecs.list_tasks(track.cluster, serviceName=track.service) \
-                if services[track.key].get("loadBalancers") else []  # type: ignore[union-attr]
-            gone = self.ecs.list_tasks(track.cluster, "STOPPED", serviceName=track.service) if look_at_stopped else []
-            return running, gone
-
         known = [track for track in tracks if services.get(track.key)]
-        for track, (running, gone) in zip(known, read_each(list_tasks, known)):
-            listed[track.key] = (running, gone)
-            arns_by_cluster.setdefault(track.cluster, []).extend(running + gone)
-        tasks: Dict[str, Dict[str, Any]] = {}
-        for cluster, arns in arns_by_cluster.items():
-            if arns:
-                for task in self.ecs.describe_tasks(cluster, sorted(set(arns))):
-                    tasks[task.get("taskArn")] = task
+        listed, tasks = self._tasks(known, services, look_at_stopped)
         health = self.target_health([services.get(track.key) for track in tracks])
         out: Dict[Key, Observation] = {}
         for track in tracks:

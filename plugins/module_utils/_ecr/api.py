@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Optional
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import AwsApiError
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.tagging import TaggingApi
 
 # ECR names its "not found" conditions per resource; a missing policy is an ordinary state.
 NOT_FOUND_CODES = frozenset((
@@ -31,6 +32,12 @@ MANIFEST_MEDIA_TYPES = [
 
 class EcrError(AwsApiError):
     """Anything that went wrong on the ECR side: API calls, registry transport, archives, input."""
+
+
+class EcrTaggingApi(TaggingApi):
+    """The repositories' tags, a hundred repositories a call (ECR's own ListTagsForResource reads one)."""
+
+    error = EcrError
 
 
 class EcrApi(AwsApi):

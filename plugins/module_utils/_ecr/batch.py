@@ -21,12 +21,15 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Set
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import combined_calls, read_each
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.diff import tags_to_dict
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.result import Action, Plan, Result
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.tagging import tags_differ
 
+from .api import EcrApi, EcrError, EcrTaggingApi
 from .archive import ImageArchive, Manifest
 from .docker_source import save_image
 from .promote import SourceImage, current_tags, promote, resolve_source
@@ -104,8 +107,32 @@ class ElementWork:
     stats: PushStats = field(default_factory=PushStats)
 
 
+# What IAM answers a role that may not make a call.
+ACCESS_DENIED = frozenset(("AccessDeniedException", "AccessDenied"))
+
+
 class EcrBatchPush(EcrImagePush):
-    """The module's work for ``repositories``: one run for every repository of the application."""
+    """The module's work for ``repositories``: one run for every repository of the application.
+
+    ``tagging_factory`` makes the tagging API the repositories' tags are read through (a hundred a call); without
+    it each repository's tags are read from ECR."""
+
+    def __init__(self, params: Dict[str, Any], api_factory: Any, check_mode: bool = False,
+                 tagging_factory: Optional[Callable[[], EcrTaggingApi]] = None) -> None:
+        super().__init__(params, api_factory, check_mode)
+        self.tagging_factory = tagging_factory
+        self._tagging: Optional[EcrTaggingApi] = None
+
+    @classmethod
+    def from_module(cls, module: Any) -> "EcrBatchPush":
+        return cls(module.params, lambda: EcrApi(module.client("ecr")), module.check_mode,
+                   tagging_factory=lambda: EcrTaggingApi(module.client("resourcegroupstaggingapi")))
+
+    @property
+    def tagging(self) -> Optional[EcrTaggingApi]:
+        if self._tagging is None and self.tagging_factory is not None:
+            self._tagging = self.tagging_factory()
+        return self._tagging
 
     # validation -------------------------------------------------------------------------
     def validate_batch(self) -> List[Element]:
@@ -205,9 +232,13 @@ class EcrBatchPush(EcrImagePush):
         # What ECR keeps behind one call per repository (lifecycle, policy, tags; the images' tags), read for
         # several repositories at once.
         existing = [e for e in elements if e.name in described]
+        tagging = self.tagging
         currents = dict(zip([e.name for e in existing], read_each(
             lambda e: read_extras(self.api, repository_document(described[e.name]), e.name,
-                                  [k for k in EXTRA_KEYS if k in e.spec.desired]), existing)))  # type: ignore[union-attr]
+                                  [k for k in EXTRA_KEYS if k in e.spec.desired  # type: ignore[union-attr]
+                                   and not (k == "tags" and tagging is not None)]), existing)))
+        if tagging is not None:
+            self._read_tags(tagging, [e for e in existing if "tags" in e.spec.desired], currents)  # type: ignore[union-attr]
         tagged = [e for e in existing if e.tags]
 
         def tags_now(element: Element) -> Dict[str, Optional[str]]:
@@ -229,6 +260,28 @@ class EcrBatchPush(EcrImagePush):
             with blame(element):
                 self._plan_image(work, workdir, image_tags.get(element.name, {t: None for t in element.tags}))
         return works
+
+    def _read_tags(self, tagging: EcrTaggingApi, elements: List[Element], currents: Dict[str, Dict[str, Any]]) -> None:
+        """The tags of the existing repositories whose options set tags: GetResources, a hundred repositories a call;
+        ECR's own ListTagsForResource for those whose tags there differ from the options (the tagging API lags behind
+        tag writes, and a run right after another must plan no needless write). A role without tag:GetResources has
+        every repository's tags read from ECR."""
+        if not elements:
+            return
+        try:
+            found: Optional[Dict[str, Dict[str, str]]] = tagging.get_resources([currents[e.name]["arn"] for e in elements])
+        except EcrError as exc:
+            if exc.code not in ACCESS_DENIED:
+                raise
+            found = None
+        ask = []
+        for element in elements:
+            current, spec = currents[element.name], element.spec
+            current["tags"] = (found or {}).get(current["arn"], {})
+            if found is None or tags_differ(current["tags"], spec.desired["tags"], spec.purge_tags):  # type: ignore[union-attr]
+                ask.append(current)
+        for current, tags in zip(ask, read_each(lambda current: self.api.list_tags_for_resource(current["arn"]), ask)):
+            current["tags"] = tags_to_dict(tags)
 
     def _host(self, described: Dict[str, Dict[str, Any]]) -> str:
         """The registry's host: that of a repository of the same registry, else the authorization token's."""
@@ -323,7 +376,7 @@ class EcrBatchPush(EcrImagePush):
                     work.stats.missing = []
                 entry.update(work.stats.to_dict())
             repositories[work.element.name] = entry
-        calls = combined_calls([self._api] if self._api is not None else [])
+        calls = combined_calls([api for api in (self._api, self._tagging) if api is not None])
         if self.registry is not None:
             calls["registry"] = {"read": self.registry.requests - self.registry.writes, "write": self.registry.writes}
         return Result(changed=plan.changed, plan=plan, data={"repositories": repositories, "calls": calls},

@@ -20,6 +20,8 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import Aw
 
 DESCRIBE_SERVICES_BATCH = 10
 DESCRIBE_TASKS_BATCH = 100
+# ListTasks answers at most this many tasks a page.
+LIST_TASKS_PAGE = 100
 
 
 class EcsError(AwsApiError):
@@ -129,6 +131,15 @@ class EcsApi(AwsApi):
         if desired_status:
             kwargs["desiredStatus"] = desired_status
         return self.paginate("list_tasks", "taskArns", cluster=cluster, **kwargs)
+
+    def list_cluster_tasks(self, cluster: str, desired_status: Optional[str] = None) -> Optional[List[str]]:
+        """Every task of ``cluster`` (RUNNING, or ``desired_status``) when they fit in one page of ListTasks (100 tasks),
+        else None: one call tells a cluster of one application from a busy shared one."""
+        kwargs: Dict[str, Any] = {"cluster": cluster, "maxResults": LIST_TASKS_PAGE}
+        if desired_status:
+            kwargs["desiredStatus"] = desired_status
+        page = self.call("list_tasks", **kwargs)
+        return None if page.get("nextToken") else list(page.get("taskArns") or [])
 
     def describe_tasks(self, cluster: str, arns: List[str]) -> List[Dict[str, Any]]:
         out: List[Dict[str, Any]] = []

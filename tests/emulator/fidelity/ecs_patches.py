@@ -61,6 +61,7 @@ def install(sim: Simulation) -> None:
                           ("stop_task", _stop_task), ("describe_tasks", _describe_tasks)):
         patch_method(responses, name, functools.partial(handler, sim))
     patch_method(ecs_models.EC2ContainerServiceBackend, "list_tasks", _list_tasks)
+    patch_method(responses, "list_tasks", _list_tasks_page)
 
     # Targets are the simulation's (keyed by Id and port, with a health life cycle).
     patch_method(elb_models.FakeTargetGroup, "register",
@@ -359,6 +360,26 @@ def _stop_task(sim: Simulation, original: Callable, handler: Any) -> Any:
     if not any(t.split("/")[-1] == task_id for t in (backend.tasks.get(cluster.name) or {})):
         raise _invalid("The referenced task was not found.")
     return original(handler)
+
+
+def _list_tasks_page(original: Callable, handler: Any) -> Any:
+    """AWS answers ListTasks a page at a time: at most ``maxResults`` ARNs (1 to 100, default 100) and a ``nextToken``
+    while more remain (moto answered every task at once, whatever maxResults)."""
+    result = original(handler)
+    size = handler._get_param("maxResults")
+    size = 100 if size is None else size
+    if not isinstance(size, int) or not 1 <= size <= 100:
+        raise _invalid("maxResults must be between 1 and 100.")
+    token = handler._get_param("nextToken")
+    try:
+        start = int(token) if token else 0
+    except ValueError:
+        raise _invalid("Invalid nextToken.") from None
+    arns = result.result.get("taskArns") or []
+    result.result["taskArns"] = arns[start:start + size]
+    if start + size < len(arns):
+        result.result["nextToken"] = str(start + size)
+    return result
 
 
 def _describe_tasks(sim: Simulation, original: Callable, handler: Any) -> Any:

@@ -28,6 +28,7 @@ def install() -> None:
     _elbv2_rule_priorities()
     _ecr_put_image()
     _ecr_image_size()
+    _ecr_repositories_in_tagging_api()
     _logs_filter_by_stream_name_prefix()
     _iam_cheap_account_lookup()
     _acm_dns_validation()
@@ -270,6 +271,44 @@ def _ecr_put_image() -> None:
         return original(self, repository_name, image_manifest, image_tag, image_manifest_mediatype, actual)
 
     patch_method(models.ECRBackend, "put_image", put_image)
+
+
+def _ecr_repositories_in_tagging_api() -> None:
+    """The Resource Groups Tagging API answers ECR repositories (resource type ``ecr:repository``) as it answers every
+    tagged resource of the account (moto's ECR backend does not take part in it: GetResources never lists one)."""
+    from moto.core.resource_tagging import TaggedResource
+    from moto.ecr.models import ecr_backends
+    from moto.resourcegroupstaggingapi import models as tagging
+
+    class EcrRepositories:
+        """One region's repositories, as the tagging API's backends present their resources."""
+
+        def __init__(self, backend: Any) -> None:
+            self.backend = backend
+
+        @staticmethod
+        def owns_arn(arn: str) -> bool:
+            return arn.split(":")[2:3] == ["ecr"] and ":repository/" in arn
+
+        def iter_tagged_resources(self) -> Any:
+            for repository in list(self.backend.repositories.values()):
+                yield TaggedResource(arn=repository.arn, tags=self.backend.tagger.get_tag_dict_for_resource(repository.arn),
+                                     resource_type="ecr:repository")
+
+        def tag_resource(self, arn: str, tags: Dict[str, str]) -> None:
+            self.backend.tagger.tag_resource(arn, [{"Key": k, "Value": v} for k, v in tags.items()])
+
+        def untag_resource(self, arn: str, tag_keys: List[str]) -> None:
+            self.backend.tagger.untag_resource_using_names(arn, tag_keys)
+
+    original = tagging.iter_taggable_backends
+
+    def with_ecr(account_id: str, region_name: str) -> Any:
+        yield from original(account_id, region_name)
+        if account_id in ecr_backends and region_name in ecr_backends[account_id]:
+            yield EcrRepositories(ecr_backends[account_id][region_name])
+
+    tagging.iter_taggable_backends = with_ecr
 
 
 # CloudWatch Logs -------------------------------------------------------------------------------

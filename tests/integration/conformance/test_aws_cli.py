@@ -70,6 +70,28 @@ def test_a_deleted_service_drains_then_services_inactive_returns_once_its_tasks_
     assert service["status"] == "INACTIVE" and tasks == []
 
 
+def test_list_tasks_answers_a_page_at_a_time_as_the_cli_walks_them(cli, fast_stack):
+    """AWS answers ListTasks at most maxResults (1 to 100, default 100) ARNs and a nextToken while more remain; the
+    CLI's --page-size walks the pages, --max-items stops early and hands back its own NextToken."""
+    fast_stack.create_service(desired=3)
+    fast_stack.settle()
+    every = fast_stack.ecs.list_tasks(cluster=CLUSTER)
+    first = fast_stack.ecs.list_tasks(cluster=CLUSTER, maxResults=2)
+    rest = fast_stack.ecs.list_tasks(cluster=CLUSTER, maxResults=2, nextToken=first["nextToken"])
+
+    walked = cli.aws_json("ecs", "list-tasks", "--cluster", CLUSTER, "--page-size", "1")
+    limited = cli.aws_json("ecs", "list-tasks", "--cluster", CLUSTER, "--max-items", "2", "--page-size", "1")
+    described = cli.aws_json("ecs", "describe-tasks", "--cluster", CLUSTER, "--tasks", *every["taskArns"])["tasks"]
+
+    assert len(every["taskArns"]) == 3 and "nextToken" not in every
+    assert len(first["taskArns"]) == 2 and "nextToken" not in rest
+    assert sorted(first["taskArns"] + rest["taskArns"]) == sorted(every["taskArns"])
+    assert sorted(walked["taskArns"]) == sorted(every["taskArns"])
+    assert len(limited["taskArns"]) == 2 and limited.get("NextToken")
+    # A service's tasks are told apart from the cluster's others by their group.
+    assert {task["group"] for task in described} == {"service:users"}
+
+
 def test_tasks_stopped_then_describe_tasks_gives_the_one_off_exit_code(cli, fast_stack):
     fast_stack.aws.set_behaviour("migrate:3", "exit", exit_code=3, after_seconds=5)
     definition = fast_stack.task_definition("migrate:3", family="migrate")
@@ -131,3 +153,21 @@ def test_ecr_digest_and_size_as_describe_images_and_batch_get_image_answer(cli, 
     assert described["imageDigest"] == digest
     assert described["imageSizeInBytes"] == 2_811_969 + 25_165_824
     assert fetched["imageManifest"] == manifest
+
+
+def test_ecr_repositories_tags_as_the_tagging_api_answers_them(cli, fast_stack):
+    """GetResources lists ECR repositories (ecr:repository) with the tags ECR's ListTagsForResource gives; one never
+    tagged is not listed."""
+    ecr = fast_stack.clients.ecr
+    tags = [{"Key": "app", "Value": "shop"}, {"Key": "team", "Value": "web"}]
+    users = ecr.create_repository(repositoryName="users", tags=tags)["repository"]["repositoryArn"]
+    bare = ecr.create_repository(repositoryName="bare")["repository"]["repositoryArn"]
+    ecr.untag_resource(resourceArn=users, tagKeys=["team"])
+
+    by_arn = cli.aws_json("resourcegroupstaggingapi", "get-resources", "--resource-arn-list", users, bare)
+    by_type = cli.aws_json("resourcegroupstaggingapi", "get-resources", "--resource-type-filters", "ecr:repository")
+    own = cli.aws_json("ecr", "list-tags-for-resource", "--resource-arn", users)["tags"]
+
+    assert own == [{"Key": "app", "Value": "shop"}]
+    assert by_arn["ResourceTagMappingList"] == [{"ResourceARN": users, "Tags": own}]
+    assert [r["ResourceARN"] for r in by_type["ResourceTagMappingList"]] == [users]

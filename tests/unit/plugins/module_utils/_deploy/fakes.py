@@ -15,6 +15,7 @@ import copy
 import itertools
 import json
 import os
+import threading
 from typing import Any, Dict, List, Optional
 
 from botocore.exceptions import ClientError
@@ -100,6 +101,7 @@ class FakeAws:
 
     def __init__(self, clock: Optional[FakeClock] = None) -> None:
         self.clock = clock or FakeClock()
+        self.lock = threading.RLock()
         self.ids = itertools.count(1)
         self.task_definitions: Dict[str, Dict[str, Any]] = {}
         self.td_tags: Dict[str, List[Dict[str, str]]] = {}
@@ -376,11 +378,13 @@ class _Client:
 
         def call(**kwargs: Any) -> Dict[str, Any]:
             world = self.world
-            world.calls.append(operation)
-            pending = world.faults.get(operation)
-            if pending:
-                raise client_error(pending.pop(0), operation)
-            return handler(**kwargs)
+            # One call at a time, as AWS answers each request on its own (the release reads several at once).
+            with world.lock:
+                world.calls.append(operation)
+                pending = world.faults.get(operation)
+                if pending:
+                    raise client_error(pending.pop(0), operation)
+                return handler(**kwargs)
 
         return call
 
@@ -446,10 +450,19 @@ class _Client:
                     "serviceArn": svc["serviceArn"], "status": state})
         return {"serviceDeployments": out}
 
-    def _list_tasks(self, cluster: str, serviceName: Optional[str] = None, desiredStatus: str = "RUNNING", **_: Any):
-        svc = self.world.services[serviceName]
-        self.world._advance(svc)
-        return {"taskArns": [t["taskArn"] for t in self.world._tasks(svc) if t["desiredStatus"] == desiredStatus]}
+    def _list_tasks(self, cluster: str, serviceName: Optional[str] = None, desiredStatus: str = "RUNNING",
+                    maxResults: int = 100, **_: Any):
+        if serviceName is None:
+            # The whole cluster: every service's tasks (this world's clusters hold fewer than a page).
+            services = [svc for svc in self.world.services.values() if svc["_cluster"] == cluster.rsplit("/", 1)[-1]]
+        else:
+            services = [self.world.services[serviceName]]
+        arns = []
+        for svc in services:
+            self.world._advance(svc)
+            arns += [t["taskArn"] for t in self.world._tasks(svc) if t["desiredStatus"] == desiredStatus]
+        assert len(arns) <= maxResults, "a page of ListTasks holds %d tasks" % maxResults
+        return {"taskArns": arns}
 
     def _describe_tasks(self, cluster: str, tasks: List[str]) -> Dict[str, Any]:
         assert len(tasks) <= 100

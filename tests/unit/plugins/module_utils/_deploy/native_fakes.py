@@ -10,6 +10,7 @@ DeploymentLifecycleHook).
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Dict, List, Optional, Tuple
 
 from .fakes import FakeClock, client_error
@@ -43,6 +44,7 @@ class NativeWorld:
     def __init__(self, strategy: str = "BLUE_GREEN", script: Optional[List[Step]] = None,
                  pause_stages: Tuple[str, ...] = ("POST_TEST_TRAFFIC_SHIFT",)) -> None:
         self.clock = FakeClock()
+        self.lock = threading.RLock()
         self.calls: List[Tuple[str, Dict[str, Any]]] = []
         self.strategy = strategy
         self.script = script if script is not None else (CANARY if strategy in ("CANARY", "LINEAR") else BLUE_GREEN)
@@ -150,8 +152,10 @@ class _Client:
         handler = getattr(self, "_" + operation)
 
         def call(**kwargs: Any) -> Dict[str, Any]:
-            self.world.calls.append((operation, kwargs))
-            return handler(**kwargs)
+            # One call at a time, as AWS answers each request on its own (the release reads several at once).
+            with self.world.lock:
+                self.world.calls.append((operation, kwargs))
+                return handler(**kwargs)
 
         return call
 

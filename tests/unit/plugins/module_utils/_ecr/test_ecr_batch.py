@@ -5,11 +5,12 @@ import json
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import RetryPolicy
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
-from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.api import EcrApi
+from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.api import EcrApi, EcrTaggingApi
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.archive import ImageArchive
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.batch import EcrBatchPush
 from ansible_collections.shipyard.ecs.plugins.module_utils._ecr.promote import current_tags
@@ -54,8 +55,9 @@ class Env:
         self.apis.append(api)
         return api
 
-    def run(self, check_mode=False, **params):
-        return EcrBatchPush(dict(DEFAULTS, **params), self.api, check_mode=check_mode).run()
+    def run(self, check_mode=False, tagging=None, **params):
+        factory = (lambda: EcrTaggingApi(tagging, retry=RetryPolicy(sleep=lambda s: None))) if tagging is not None else None
+        return EcrBatchPush(dict(DEFAULTS, **params), self.api, check_mode=check_mode, tagging_factory=factory).run()
 
     def last_calls(self):
         return dict(self.apis[-1].calls) if self.apis else {}
@@ -174,6 +176,62 @@ def test_no_op_reads_a_fixed_number_of_calls_per_repository_and_writes_nothing(e
     users = result.data["repositories"]["app/users"]
     assert not users["changed"] and users["actions"] == []
     assert users["image_uri"] == "%s@%s" % (users["repository_uri"], users["image_digest"])
+
+
+class TaggingClient:
+    """The Resource Groups Tagging API over moto's ECR: each repository's tags as ECR has them, except those given in
+    ``stale`` (what an eventually consistent answer still says); ``denied``: the role may not call it."""
+
+    def __init__(self, ecr, stale=None, denied=False):
+        self.ecr = ecr
+        self.stale = stale or {}
+        self.denied = denied
+        self.asked = []
+
+    def get_resources(self, ResourceARNList, ResourcesPerPage):  # pylint: disable=invalid-name
+        self.asked.append(sorted(ResourceARNList))
+        assert len(ResourceARNList) <= ResourcesPerPage <= 100
+        if self.denied:
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not authorized to perform: "
+                                         "tag:GetResources"}}, "GetResources")
+        found = []
+        for arn in ResourceARNList:
+            name = arn.split(":repository/", 1)[1]
+            tags = self.stale[name] if name in self.stale else self.ecr.list_tags_for_resource(resourceArn=arn)["tags"]
+            if tags:
+                found.append({"ResourceARN": arn, "Tags": tags})
+        return {"ResourceTagMappingList": found, "PaginationToken": ""}
+
+
+def test_no_op_reads_every_repositorys_tags_in_one_tagging_call(env, archives):
+    seed_archives(env, archives)
+    tagging = TaggingClient(env.client)
+    result = env.run(tagging=tagging, **app_params(archives))
+    assert not result.changed and env.write_calls() == {}
+    assert [len(arns) for arns in tagging.asked] == [3]
+    assert env.last_calls() == {"describe_repositories": 1, "get_lifecycle_policy": 3, "batch_get_image": 3}
+
+
+def test_tags_the_tagging_api_has_not_caught_up_with_are_read_from_ecr(env, archives):
+    seed_archives(env, archives)
+    # The tagging API does not know client's tag yet: ECR's own answer decides, and nothing is planned.
+    tagging = TaggingClient(env.client, stale={"app/client": []})
+    result = env.run(check_mode=True, tagging=tagging, **app_params(archives))
+    assert not result.changed
+    assert env.last_calls()["list_tags_for_resource"] == 1
+    # A tag really missing is planned, whichever answer came first.
+    params = app_params(archives)
+    params["repositories"][1]["tags"] = {"application": "flask-microservices", "team": "web"}
+    result = env.run(check_mode=True, tagging=TaggingClient(env.client), **params)
+    assert [a.name for a in result.plan.actions] == ["app/client"]
+    assert env.last_calls()["list_tags_for_resource"] == 1
+
+
+def test_a_role_without_tag_get_resources_has_each_repositorys_tags_read_from_ecr(env, archives):
+    seed_archives(env, archives)
+    result = env.run(tagging=TaggingClient(env.client, denied=True), **app_params(archives))
+    assert not result.changed and env.write_calls() == {}
+    assert env.last_calls()["list_tags_for_resource"] == 3
 
 
 def test_only_the_repository_that_differs_is_planned(env, archives):
