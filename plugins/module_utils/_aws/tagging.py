@@ -15,11 +15,14 @@ so that a run right after a tag write plans no needless write.
 
 from __future__ import annotations
 
-from typing import Dict, List, Mapping
+from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
-from .api import AwsApi, chunks
+from .api import AwsApi, chunks, read_each
+from .errors import AwsApiError
 
 GET_RESOURCES_BATCH = 100
+# What IAM answers a role that may not make a call.
+ACCESS_DENIED = frozenset(("AccessDeniedException", "AccessDenied"))
 
 
 class TaggingApi(AwsApi):
@@ -48,3 +51,24 @@ class TaggingApi(AwsApi):
 def tags_differ(current: Mapping[str, str], wanted: Mapping[str, str], purge: bool) -> bool:
     """True when ``current`` lacks or changes a tag of ``wanted`` or, with ``purge``, has one ``wanted`` has not."""
     return any(current.get(k) != v for k, v in wanted.items()) or (purge and any(k not in wanted for k in current))
+
+
+def read_tags(tagging: TaggingApi, wanted: Mapping[str, Tuple[Mapping[str, str], bool]],
+              own: Callable[[str], Dict[str, str]]) -> Dict[str, Dict[str, str]]:
+    """The current tags of the resources ``wanted`` names (ARN -> (the tags asked for, purge)): GetResources, a hundred
+    ARNs a call; the resource's own service (``own``, several at once) for each whose answer there differs from what
+    is asked, and for every one when the role may not call tag:GetResources."""
+    if not wanted:
+        return {}
+    found: Optional[Dict[str, Dict[str, str]]]
+    try:
+        found = tagging.get_resources(list(wanted))
+    except AwsApiError as exc:
+        if exc.code not in ACCESS_DENIED:
+            raise
+        found = None
+    out = {arn: (found or {}).get(arn, {}) for arn in wanted}
+    ask = [arn for arn in wanted if found is None or tags_differ(out[arn], *wanted[arn])]
+    for arn, tags in zip(ask, read_each(own, ask)):
+        out[arn] = tags
+    return out

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import read_each
-from ansible_collections.shipyard.ecs.plugins.module_utils._aws.tagging import tags_differ
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.tagging import read_tags
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.api import StsApi
@@ -120,22 +120,16 @@ def _read_tags(apis: Apis, desired: Desired, snap: Snapshot) -> None:
     """Tags of every existing log group, alarm and the topic, a hundred ARNs per call."""
     if not desired.tags and not desired.purge_tags:
         return
-    arns = [g["arn"] for g in snap.log_groups.values()] + [a["arn"] for a in snap.alarms.values() if a.get("arn")]
-    if snap.topic is not None and desired.topic is not None:
-        arns.append(snap.topic["arn"])
-    if not arns:
-        return
-    tags = apis.tagging.get_resources(arns)
     resources = [(apis.logs, doc) for doc in snap.log_groups.values()]
     resources += [(apis.cloudwatch, doc) for doc in snap.alarms.values() if doc.get("arn")]
     if snap.topic is not None and desired.topic is not None:
         resources.append((apis.sns, snap.topic))
-    for api, doc in resources:
-        doc["tags"] = tags.get(doc["arn"], {})
-        # The tagging API lags behind tag writes: before planning a tag change, ask the
-        # resource's own service, so that a run right after another makes no needless write.
-        if tags_differ(doc["tags"], desired.tags, desired.purge_tags):
-            doc["tags"] = api.list_tags_for_resource(doc["arn"])
+    own = {doc["arn"]: api for api, doc in resources}
+    # The tagging API lags behind tag writes: a resource whose tags there differ is asked itself (read_tags).
+    tags = read_tags(apis.tagging, {arn: (desired.tags, desired.purge_tags) for arn in own},
+                     lambda arn: own[arn].list_tags_for_resource(arn))
+    for _api, doc in resources:
+        doc["tags"] = tags[doc["arn"]]
 
 
 def _resolve_elb(apis: Apis, desired: Desired, snap: Snapshot) -> None:

@@ -104,23 +104,20 @@ class Observer:
         deployment's counts alone. Where two tracks or more of one cluster need a list, the cluster's tasks are listed
         once, when they fit in one page (the cluster of one application), and told apart by their group
         (``service:<name>``, as ECS sets it); otherwise each service's tasks are listed, several at once."""
-        wants: Dict[str, List[Tuple[Track, str]]] = {}
-        for track in tracks:
-            if services[track.key].get("loadBalancers"):  # type: ignore[union-attr]
-                wants.setdefault(track.cluster, []).append((track, "RUNNING"))
-            if look_at_stopped:
-                wants.setdefault(track.cluster, []).append((track, "STOPPED"))
+        wants = [(track, status) for track in tracks for status in ("RUNNING", "STOPPED")
+                 if (services[track.key].get("loadBalancers") if status == "RUNNING" else look_at_stopped)]  # type: ignore[union-attr]
+        # ListTasks lists RUNNING tasks unless asked for another desired status.
+        desired = {"RUNNING": None, "STOPPED": "STOPPED"}
         whole: Dict[Tuple[str, str], List[str]] = {}
-        for cluster, wanted in wants.items():
-            for status in ("RUNNING", "STOPPED"):
-                if sum(1 for want in wanted if want[1] == status) > 1:
-                    arns = self.ecs.list_cluster_tasks(cluster, "STOPPED" if status == "STOPPED" else None)
-                    if arns is not None:
-                        whole[(cluster, status)] = arns
-        alone = [(track, status) for wanted in wants.values() for track, status in wanted if (track.cluster, status) not in whole]
-        listed_alone = read_each(lambda want: self.ecs.list_tasks(want[0].cluster, "STOPPED" if want[1] == "STOPPED" else None,
-                                                                  serviceName=want[0].service), alone)
-        each = {(track.key, status): arns for (track, status), arns in zip(alone, listed_alone)}
+        for cluster, status in sorted({(track.cluster, status) for track, status in wants}):
+            if sum(1 for track, s in wants if (track.cluster, s) == (cluster, status)) > 1:
+                arns = self.ecs.list_cluster_tasks(cluster, desired[status])
+                if arns is not None:
+                    whole[(cluster, status)] = arns
+        alone = [(track, status) for track, status in wants if (track.cluster, status) not in whole]
+        listed_alone = read_each(lambda want: self.ecs.list_tasks(want[0].cluster, desired[want[1]], serviceName=want[0].service),
+                                 alone)
+        arns_of: Dict[Tuple[Key, str], List[str]] = {(track.key, status): arns for (track, status), arns in zip(alone, listed_alone)}
         arns_by_cluster: Dict[str, List[str]] = {}
         for (cluster, _status), arns in whole.items():
             arns_by_cluster.setdefault(cluster, []).extend(arns)
@@ -131,18 +128,12 @@ class Observer:
             if arns:
                 for task in self.ecs.describe_tasks(cluster, sorted(set(arns))):
                     tasks[task.get("taskArn")] = task
-
-        asked = {(track.key, status) for wanted in wants.values() for track, status in wanted}
-
-        def of(track: Track, status: str) -> List[str]:
-            if (track.key, status) not in asked:
-                return []
-            if (track.key, status) in each:
-                return each[(track.key, status)]
-            group = "service:%s" % services[track.key]["serviceName"]  # type: ignore[index]
-            return [a for a in whole.get((track.cluster, status), []) if a in tasks and tasks[a].get("group") == group]
-
-        listed = {track.key: (of(track, "RUNNING"), of(track, "STOPPED")) for track in tracks}
+        # A cluster listed whole: each service's tasks by their group.
+        for track, status in wants:
+            if (track.cluster, status) in whole:
+                group = "service:%s" % services[track.key]["serviceName"]  # type: ignore[index]
+                arns_of[(track.key, status)] = [a for a in whole[(track.cluster, status)] if tasks.get(a, {}).get("group") == group]
+        listed = {track.key: (arns_of.get((track.key, "RUNNING"), []), arns_of.get((track.key, "STOPPED"), [])) for track in tracks}
         return listed, tasks
 
     def observe(self, tracks: List[Track], stopped: Optional[bool] = None) -> Dict[Key, Observation]:

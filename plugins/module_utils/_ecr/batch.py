@@ -27,9 +27,9 @@ from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import combi
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.diff import tags_to_dict
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.result import Action, Plan, Result
-from ansible_collections.shipyard.ecs.plugins.module_utils._aws.tagging import tags_differ
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.tagging import read_tags
 
-from .api import EcrApi, EcrError, EcrTaggingApi
+from .api import EcrApi, EcrTaggingApi
 from .archive import ImageArchive, Manifest
 from .docker_source import save_image
 from .promote import SourceImage, current_tags, promote, resolve_source
@@ -105,10 +105,6 @@ class ElementWork:
     archive: Optional[ImageArchive] = None
     promoted: Optional[SourceImage] = None
     stats: PushStats = field(default_factory=PushStats)
-
-
-# What IAM answers a role that may not make a call.
-ACCESS_DENIED = frozenset(("AccessDeniedException", "AccessDenied"))
 
 
 class EcrBatchPush(EcrImagePush):
@@ -266,22 +262,12 @@ class EcrBatchPush(EcrImagePush):
         ECR's own ListTagsForResource for those whose tags there differ from the options (the tagging API lags behind
         tag writes, and a run right after another must plan no needless write). A role without tag:GetResources has
         every repository's tags read from ECR."""
-        if not elements:
-            return
-        try:
-            found: Optional[Dict[str, Dict[str, str]]] = tagging.get_resources([currents[e.name]["arn"] for e in elements])
-        except EcrError as exc:
-            if exc.code not in ACCESS_DENIED:
-                raise
-            found = None
-        ask = []
-        for element in elements:
-            current, spec = currents[element.name], element.spec
-            current["tags"] = (found or {}).get(current["arn"], {})
-            if found is None or tags_differ(current["tags"], spec.desired["tags"], spec.purge_tags):  # type: ignore[union-attr]
-                ask.append(current)
-        for current, tags in zip(ask, read_each(lambda current: self.api.list_tags_for_resource(current["arn"]), ask)):
-            current["tags"] = tags_to_dict(tags)
+        by_arn = {currents[e.name]["arn"]: e for e in elements}
+        tags = read_tags(tagging, {arn: (e.spec.desired["tags"], e.spec.purge_tags)  # type: ignore[union-attr]
+                                   for arn, e in by_arn.items()},
+                         lambda arn: tags_to_dict(self.api.list_tags_for_resource(arn)))
+        for arn, element in by_arn.items():
+            currents[element.name]["tags"] = tags[arn]
 
     def _host(self, described: Dict[str, Dict[str, Any]]) -> str:
         """The registry's host: that of a repository of the same registry, else the authorization token's."""
