@@ -243,17 +243,30 @@ class ReadOnceClient:
     a caller may change what it got. A write forgets every answer. Nothing outlives the run: the
     cache is made per run, never stored.
 
-    ``cache`` is shared by the clients of one run (keyed by service)."""
+    ``cache`` is shared by the clients of one run (keyed by ``service``, the name the client was asked
+    for). Nothing here touches the client before a call is sent through it: a lazily made client
+    (``_aws.module.LazyClient``) stays unmade, its service model unloaded, while no read needs it."""
 
-    def __init__(self, client: Any, cache: Dict[Any, Any]) -> None:
+    def __init__(self, client: Any, cache: Dict[Any, Any], service: str = "") -> None:
         self._client = client
         self._cache = cache
-        meta = getattr(client, "meta", None)
-        self._service = meta.service_model.service_name if meta is not None else type(client).__name__
-        self._operations = frozenset(getattr(meta, "method_to_api_mapping", {}) or {})
+        self._service = service
+        self._operations: Optional[frozenset] = None
+
+    def _service_name(self) -> str:
+        if not self._service:
+            meta = getattr(self._client, "meta", None)
+            self._service = meta.service_model.service_name if meta is not None else type(self._client).__name__
+        return self._service
+
+    def _api_operations(self) -> frozenset:
+        if self._operations is None:
+            meta = getattr(self._client, "meta", None)
+            self._operations = frozenset(getattr(meta, "method_to_api_mapping", {}) or {})
+        return self._operations
 
     def _key(self, operation: str, kwargs: Dict[str, Any]) -> Any:
-        return (self._service, operation, json.dumps(kwargs, sort_keys=True, default=str))
+        return (self._service_name(), operation, json.dumps(kwargs, sort_keys=True, default=str))
 
     def answered(self, operation: str, kwargs: Dict[str, Any]) -> Optional[Dict[str, Any]]:
         """A copy of the answer this run already had to the same read, else None."""
@@ -264,7 +277,7 @@ class ReadOnceClient:
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._client, name)
-        if name not in self._operations:
+        if name not in self._api_operations():
             return attr
         if not is_read_operation(name):
             def write(**kwargs: Any) -> Any:
@@ -280,11 +293,17 @@ class ReadOnceClient:
 
 
 def read_once(client: Callable[[str], Any]) -> Callable[[str], Any]:
-    """A client factory like ``client`` whose clients share one run's answers (see :class:`ReadOnceClient`)."""
+    """A client factory like ``client`` whose clients share one run's answers (see :class:`ReadOnceClient`).
+
+    One client per service: the wrappers that read a service share it (boto3 clients are thread-safe), so a
+    run makes each client, and loads each service model, once at most."""
     cache: Dict[Any, Any] = {}
+    clients: Dict[str, ReadOnceClient] = {}
 
     def make(service: str) -> Any:
-        return ReadOnceClient(client(service), cache)
+        if service not in clients:
+            clients[service] = ReadOnceClient(client(service), cache, service)
+        return clients[service]
     return make
 
 

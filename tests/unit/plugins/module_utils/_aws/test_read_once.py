@@ -73,3 +73,38 @@ def test_failed_reads_are_not_kept_and_client_attributes_pass_through(counting):
             iam.call("get_role", RoleName="missing")
     assert counting.sent == ["GetRole", "GetRole"]
     assert client.get_paginator("list_roles").paginate().build_full_result()["Roles"] == []
+
+
+class Unmade:
+    """Stands for a lazily made client: records whether anything of it was asked."""
+
+    def __init__(self, service, touched):
+        self.service = service
+        self.touched = touched
+
+    def __getattr__(self, name):
+        self.touched.append((self.service, name))
+        raise AttributeError(name)
+
+
+def test_a_service_has_one_client_and_none_is_touched_before_a_call_goes_through_it():
+    touched, asked = [], []
+
+    def factory(service):
+        asked.append(service)
+        return Unmade(service, touched)
+
+    make = read_once(factory)
+    ecs, acm = AwsApi(make("ecs")), AwsApi(make("acm"))
+    assert make("ecs") is ecs.client and make("acm") is acm.client
+    assert asked == ["ecs", "acm"]
+    # Wrapping and asking for the client again made nothing: an unused service's model is never loaded.
+    assert touched == []
+
+
+def test_the_shared_client_of_a_service_answers_every_wrapper_of_it(counting):
+    make = read_once(counting)
+    first, second = AwsApi(make("ecs")), AwsApi(make("ecs"))
+    first.call("list_clusters")
+    second.call("list_clusters")
+    assert counting.sent == ["ListClusters"] and first.client is second.client
