@@ -58,9 +58,8 @@ def test_first_run_creates_everything_and_second_run_makes_no_write_call(aws, ru
     assert second["plan"] == []
     assert aws.write_calls() == []
     assert operations(aws.calls()) == [
-        "DescribeAlarms", "DescribeLogGroups", "DescribeMetricFilters", "DescribeMetricFilters",
-        "DescribeMetricFilters", "GetCallerIdentity", "GetDashboard", "GetResources", "GetTopicAttributes",
-        "ListSubscriptionsByTopic"]
+        "DescribeAlarms", "DescribeLogGroups", "DescribeMetricFilters", "GetCallerIdentity", "GetDashboard",
+        "GetResources", "GetTopicAttributes", "ListSubscriptionsByTopic"]
 
 
 def test_check_mode_on_an_empty_account_plans_everything_with_zero_writes(aws, run_module):

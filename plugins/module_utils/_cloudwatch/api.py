@@ -14,7 +14,7 @@ GetResources; metric filters per log group, subscriptions per topic, dashboards 
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import AwsApi, chunks
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import AwsApiError, ShipyardError
@@ -94,6 +94,18 @@ class LogsApi(AwsApi):
 
     def describe_metric_filters(self, group: str) -> List[Dict[str, Any]]:
         return self.paginate("describe_metric_filters", "metricFilters", logGroupName=group, limit=50)
+
+    def region_metric_filter_pages(self) -> Iterator[Tuple[List[Dict[str, Any]], bool]]:
+        """The region's metric filters (every group's: no ``logGroupName``) a page of 50 at a time, each with
+        whether more pages follow; a caller stops when it has what it needs."""
+        params: Dict[str, Any] = {"limit": 50}
+        while True:
+            page = self.call("describe_metric_filters", **params)
+            token = page.get("nextToken")
+            yield list(page.get("metricFilters") or []), bool(token)
+            if not token:
+                return
+            params["nextToken"] = token
 
     def create_log_group(self, name: str, tags: Dict[str, str], kms_key_id: Optional[str]) -> None:
         kwargs: Dict[str, Any] = {"logGroupName": name}

@@ -30,6 +30,7 @@ def install() -> None:
     _ecr_image_size()
     _ecr_repositories_in_tagging_api()
     _logs_filter_by_stream_name_prefix()
+    _logs_metric_filters()
     _iam_cheap_account_lookup()
     _acm_dns_validation()
     _ec2_rule_description_updates_return()
@@ -370,6 +371,56 @@ def _logs_filter_by_stream_name_prefix() -> None:
         return json.dumps({"events": events, "nextToken": next_token, "searchedLogStreams": searched})
 
     patch_method(responses.LogsResponse, "filter_log_events", filter_log_events)
+
+
+def _logs_metric_filters() -> None:
+    """Metric filters as CloudWatch Logs keeps them: one per name in a group, counted, listed in pages.
+
+    moto appends a second filter where ``PutMetricFilter`` names one that exists (AWS replaces it:
+    "creates or updates"), keeps a deleted group's filters, tells every group ``metricFilterCount``
+    0 and answers ``DescribeMetricFilters`` with every filter at once. AWS lists at most ``limit``
+    (1 to 50, default 50) a call with a ``nextToken`` for the rest, with or without
+    ``logGroupName`` (without: the region's filters, every group's).
+    """
+    import json
+
+    from moto.logs import models, responses
+    from moto.logs.exceptions import InvalidParameterException
+
+    def put_metric_filter(original: Callable, self: Any, filter_name: str, filter_pattern: str, log_group_name: str,
+                          metric_transformations: Any) -> None:
+        self.filters.delete_filter(filter_name, log_group_name)
+        original(self, filter_name, filter_pattern, log_group_name, metric_transformations)
+
+    def delete_log_group(original: Callable, self: Any, log_group_name: str) -> None:
+        original(self, log_group_name)
+        self.filters.metric_filters[:] = [f for f in self.filters.metric_filters if f["logGroupName"] != log_group_name]
+
+    def to_describe_dict(original: Callable, self: Any) -> Dict[str, Any]:
+        out = original(self)
+        backend = models.logs_backends[self.account_id][self.region]
+        out["metricFilterCount"] = sum(1 for f in backend.filters.metric_filters if f["logGroupName"] == self.name)
+        return out
+
+    def describe_metric_filters(original: Callable, self: Any) -> str:
+        limit = self._get_param("limit")
+        token = self._get_param("nextToken")
+        if limit is not None and not 1 <= int(limit) <= 50:
+            raise InvalidParameterException(constraint="Member must have value between 1 and 50", parameter="limit",
+                                            value=limit)
+        if token is not None and not str(token).isdigit():
+            raise InvalidParameterException(msg="The specified nextToken is invalid.")
+        listed = json.loads(original(self))["metricFilters"]
+        start, size = int(token or 0), int(limit or 50)
+        out: Dict[str, Any] = {"metricFilters": listed[start:start + size]}
+        if start + size < len(listed):
+            out["nextToken"] = str(start + size)
+        return json.dumps(out)
+
+    patch_method(models.LogsBackend, "put_metric_filter", put_metric_filter)
+    patch_method(models.LogsBackend, "delete_log_group", delete_log_group)
+    patch_method(models.LogGroup, "to_describe_dict", to_describe_dict)
+    patch_method(responses.LogsResponse, "describe_metric_filters", describe_metric_filters)
 
 
 # IAM (speed, not behaviour) --------------------------------------------------------------------

@@ -171,3 +171,36 @@ def test_ecr_repositories_tags_as_the_tagging_api_answers_them(cli, fast_stack):
     assert own == [{"Key": "app", "Value": "shop"}]
     assert by_arn["ResourceTagMappingList"] == [{"ResourceARN": users, "Tags": own}]
     assert [r["ResourceARN"] for r in by_type["ResourceTagMappingList"]] == [users]
+
+
+def test_metric_filters_one_per_name_counted_per_group_and_listed_a_page_at_a_time(cli, fast_stack):
+    """PutMetricFilter creates or replaces the group's filter of that name; DescribeLogGroups counts each group's
+    filters (metricFilterCount); DescribeMetricFilters lists at most ``limit`` (1 to 50) a call, one group's or, without
+    logGroupName, the region's, with a nextToken while more remain (the CLI's --page-size walks them); a deleted group's
+    filters are gone."""
+    logs = fast_stack.clients.logs
+    transform = [{"metricName": "errors", "metricNamespace": "shop", "metricValue": "1"}]
+    for group in ("/ecs/shop/users", "/ecs/shop/client", "/ecs/shop/gone"):
+        logs.create_log_group(logGroupName=group)
+    for name, pattern in (("errors", "ERROR"), ("errors", "?ERROR ?FATAL"), ("warnings", "WARN")):
+        logs.put_metric_filter(logGroupName="/ecs/shop/users", filterName=name, filterPattern=pattern,
+                               metricTransformations=transform)
+    for group in ("/ecs/shop/client", "/ecs/shop/gone"):
+        logs.put_metric_filter(logGroupName=group, filterName="errors", filterPattern="ERROR", metricTransformations=transform)
+    logs.delete_log_group(logGroupName="/ecs/shop/gone")
+
+    groups = cli.aws_json("logs", "describe-log-groups", "--log-group-name-prefix", "/ecs/shop/")["logGroups"]
+    users = cli.aws_json("logs", "describe-metric-filters", "--log-group-name", "/ecs/shop/users")["metricFilters"]
+    walked = cli.aws_json("logs", "describe-metric-filters", "--page-size", "1")["metricFilters"]
+    limited = cli.aws_json("logs", "describe-metric-filters", "--max-items", "2", "--page-size", "1")
+    first = logs.describe_metric_filters(limit=2)
+    rest = logs.describe_metric_filters(limit=2, nextToken=first["nextToken"])
+    refused = cli.aws("logs", "describe-metric-filters", "--limit", "51")
+
+    assert {g["logGroupName"]: g["metricFilterCount"] for g in groups} == {"/ecs/shop/client": 1, "/ecs/shop/users": 2}
+    assert sorted((f["filterName"], f["filterPattern"]) for f in users) == [("errors", "?ERROR ?FATAL"), ("warnings", "WARN")]
+    assert sorted((f["logGroupName"], f["filterName"]) for f in walked) == [
+        ("/ecs/shop/client", "errors"), ("/ecs/shop/users", "errors"), ("/ecs/shop/users", "warnings")]
+    assert len(limited["metricFilters"]) == 2 and limited.get("NextToken")
+    assert len(first["metricFilters"]) == 2 and len(rest["metricFilters"]) == 1 and "nextToken" not in rest
+    assert refused.returncode != 0 and "InvalidParameterException" in refused.stderr

@@ -6,6 +6,7 @@ import json
 
 import boto3
 import pytest
+from emulator.fidelity import fixes
 from moto import mock_aws
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import ValidationError
@@ -15,6 +16,8 @@ from .helpers import NAME, REGION, cpu_alarm, params, reads, run, writes
 
 @pytest.fixture(autouse=True)
 def aws():
+    # moto as the emulator runs it: metric filters counted per group and listed in pages, as AWS does.
+    fixes.install()
     with mock_aws():
         yield
 
@@ -44,11 +47,11 @@ def test_second_run_is_a_no_op_of_batched_reads():
     assert writes(api) == {}
     assert reads(api) == {"sts.get_caller_identity": 1, "sns.get_topic_attributes": 1,
                           "sns.list_subscriptions_by_topic": 1, "logs.describe_log_groups": 1,
-                          "logs.describe_metric_filters": 3, "cloudwatch.describe_alarms": 1,
+                          "logs.describe_metric_filters": 1, "cloudwatch.describe_alarms": 1,
                           "cloudwatch.get_dashboard": 1, "resourcegroupstaggingapi.get_resources": 1}
 
 
-def test_reads_do_not_grow_with_alarms_and_log_groups_but_for_metric_filters():
+def test_reads_do_not_grow_with_alarms_log_groups_and_metric_filters():
     services = ["svc%02d" % i for i in range(30)]
     run(params(services))
 
@@ -59,6 +62,8 @@ def test_reads_do_not_grow_with_alarms_and_log_groups_but_for_metric_filters():
     assert counts["cloudwatch.describe_alarms"] == 1
     assert counts["logs.describe_log_groups"] == 1
     assert counts["resourcegroupstaggingapi.get_resources"] == 1
+    # The account holds this environment only: its 30 groups' filters are the region's first page.
+    assert counts["logs.describe_metric_filters"] == 1
 
 
 def test_check_mode_on_an_empty_account_plans_everything_and_writes_nothing():
