@@ -251,3 +251,23 @@ def test_a_tagging_api_that_lags_behind_makes_no_needless_tag_write(monkeypatch)
     assert reads(api)["logs.list_tags_for_resource"] == 3
     assert reads(api)["cloudwatch.list_tags_for_resource"] == 3
     assert reads(api)["sns.list_tags_for_resource"] == 1
+
+
+def test_a_shared_account_whose_listing_does_not_reach_the_groups_reads_them_one_by_one():
+    """Other applications' 120 filters fill the region's first pages: after two pages (half the four groups) the
+    groups are read one call each, and what they hold is still compared (the no-op stays a no-op, drift is seen)."""
+    logs = boto3.client("logs", region_name=REGION)
+    for n in range(120):
+        logs.create_log_group(logGroupName="/other/app%03d" % n)
+        logs.put_metric_filter(logGroupName="/other/app%03d" % n, filterName="errors", filterPattern="ERROR",
+                               metricTransformations=[{"metricName": "e%d" % n, "metricNamespace": "other", "metricValue": "1"}])
+    services = ["svc%d" % n for n in range(4)]
+    run(params(services))
+
+    result, api = run(params(services))
+
+    assert not result.changed and reads(api)["logs.describe_metric_filters"] == 2 + 4
+    logs.put_metric_filter(logGroupName="/ecs/%s/svc2" % NAME, filterName="errors", filterPattern="ERROR",
+                           metricTransformations=[{"metricName": "svc2-errors", "metricNamespace": "other", "metricValue": "1"}])
+    drifted, _api = run(params(services), check_mode=True)
+    assert [(a.kind, a.name, a.verb) for a in drifted.plan.actions] == [("metric_filter", "/ecs/%s/svc2:errors" % NAME, "update")]
