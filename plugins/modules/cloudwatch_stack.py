@@ -15,8 +15,12 @@ description:
     with its subscriptions.
   - Reads are batched - C(DescribeAlarms) a hundred names per call, C(DescribeLogGroups) once per name
     prefix, tags of every log group, alarm and the topic in one C(tag:GetResources) call per hundred
-    resources, C(DescribeMetricFilters) per existing log group whose filters are listed, C(GetDashboard)
-    per named dashboard, C(ListSubscriptionsByTopic) once.
+    resources, C(GetDashboard) per named dashboard, C(ListSubscriptionsByTopic) once.
+  - Metric filters are read from the region's listing (C(DescribeMetricFilters) without a log group, 50 a
+    call) for at most half as many calls as there are log groups with filters (C(metricFilterCount) says
+    when a group is complete); the groups it did not complete are read one call each. A group without filters
+    is not read. Where C(logs:DescribeMetricFilters) is allowed only on the environment's log groups
+    (AccessDenied on the listing), each group is read.
   - A write is made only where something differs; a second run with the same options makes no write call.
   - The topic's ARN is computed from the account (C(sts:GetCallerIdentity)) and the region, so alarms
     that notify it are planned in check mode before the topic exists.

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._aws.api import read_each
-from ansible_collections.shipyard.ecs.plugins.module_utils._aws.tagging import read_tags
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import AwsApiError
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.tagging import ACCESS_DENIED, read_tags
 from ansible_collections.shipyard.ecs.plugins.module_utils._elbv2.api import Elbv2Api
 
 from ansible_collections.shipyard.ecs.plugins.module_utils._secrets.api import StsApi
@@ -80,7 +81,8 @@ def read_metric_filters(logs: Any, counts: Dict[str, Optional[int]]) -> Dict[str
     many of its filters were seen as it counts, or the listing ended. The groups not complete by then are read one
     call each (several at once). An account that holds one application's environment lists its filters in a page
     or two (30 groups: 1 call rather than 30); where a busy shared account's listing does not reach them, it costs
-    at most half again the one-call-per-group reads.
+    at most half again the one-call-per-group reads. A role whose policy allows DescribeMetricFilters on its own
+    groups only (AccessDenied on the region's listing) reads each group.
     """
     found: Dict[str, List[Dict[str, Any]]] = {group: [] for group in counts}
     pending = [group for group in sorted(counts) if counts[group] != 0]
@@ -88,16 +90,21 @@ def read_metric_filters(logs: Any, counts: Dict[str, Optional[int]]) -> Dict[str
         seen: Dict[str, List[Dict[str, Any]]] = {group: [] for group in pending}
         complete: List[str] = []
         budget = max(1, len(pending) // 2)
-        for pages, (filters, more) in enumerate(logs.region_metric_filter_pages(), start=1):
-            for item in filters:
-                if item.get("logGroupName") in seen:
-                    seen[item["logGroupName"]].append(item)
-            if not more:
-                complete = pending
-                break
-            complete = [group for group in pending if counts[group] is not None and len(seen[group]) >= (counts[group] or 0)]
-            if len(complete) == len(pending) or pages >= budget:
-                break
+        try:
+            for pages, (filters, more) in enumerate(logs.region_metric_filter_pages(), start=1):
+                for item in filters:
+                    if item.get("logGroupName") in seen:
+                        seen[item["logGroupName"]].append(item)
+                if not more:
+                    complete = pending
+                    break
+                complete = [group for group in pending if counts[group] is not None and len(seen[group]) >= (counts[group] or 0)]
+                if len(complete) == len(pending) or pages >= budget:
+                    break
+        except AwsApiError as exc:
+            if exc.code not in ACCESS_DENIED:
+                raise
+            complete = []
         for group in complete:
             found[group] = seen[group]
         pending = [group for group in pending if group not in complete]

@@ -1,6 +1,9 @@
 """read_metric_filters: the region's listing first where it is cheaper, one call per group for what it did not reach
-(scripted DescribeMetricFilters pages)."""
+(scripted DescribeMetricFilters pages; the region listing refused by a narrower policy)."""
 
+import pytest
+
+from ansible_collections.shipyard.ecs.plugins.module_utils._aws.errors import AwsApiError
 from ansible_collections.shipyard.ecs.plugins.module_utils._cloudwatch.state import read_metric_filters
 
 
@@ -73,3 +76,33 @@ def test_one_group_is_read_by_itself_and_none_makes_no_call():
     assert read_metric_filters(logs, {"/a": 1}) == {"/a": [flt("/a")]}
     assert read_metric_filters(logs, {}) == {} and read_metric_filters(logs, {"/z": 0}) == {"/z": []}
     assert logs.calls == ["/a"]
+
+
+class Refused(Logs):
+    """The region's listing refused with ``code`` (a policy that allows DescribeMetricFilters on its groups only)."""
+
+    def __init__(self, code, groups):
+        super().__init__([], groups)
+        self.code = code
+
+    def region_metric_filter_pages(self):
+        self.calls.append("region page 1")
+        if self.code:
+            raise AwsApiError("DescribeMetricFilters failed: %s" % self.code, operation="describe_metric_filters", code=self.code)
+        yield from super().region_metric_filter_pages()
+
+
+def test_a_role_refused_the_region_listing_reads_each_group():
+    logs = Refused("AccessDeniedException", {"/a": [flt("/a")], "/b": [flt("/b")]})
+
+    found = read_metric_filters(logs, {"/a": 1, "/b": 1})
+
+    assert logs.calls[0] == "region page 1" and sorted(logs.calls[1:]) == ["/a", "/b"]
+    assert found == {"/a": [flt("/a")], "/b": [flt("/b")]}
+
+
+def test_another_failure_of_the_region_listing_is_raised():
+    logs = Refused("ServiceUnavailableException", {"/a": [flt("/a")], "/b": [flt("/b")]})
+
+    with pytest.raises(AwsApiError, match="ServiceUnavailableException"):
+        read_metric_filters(logs, {"/a": 1, "/b": 1})
