@@ -247,17 +247,11 @@ class ReadOnceClient:
     for). Nothing here touches the client before a call is sent through it: a lazily made client
     (``_aws.module.LazyClient``) stays unmade, its service model unloaded, while no read needs it."""
 
-    def __init__(self, client: Any, cache: Dict[Any, Any], service: str = "") -> None:
+    def __init__(self, client: Any, cache: Dict[Any, Any], service: str) -> None:
         self._client = client
         self._cache = cache
         self._service = service
         self._operations: Optional[frozenset] = None
-
-    def _service_name(self) -> str:
-        if not self._service:
-            meta = getattr(self._client, "meta", None)
-            self._service = meta.service_model.service_name if meta is not None else type(self._client).__name__
-        return self._service
 
     def _api_operations(self) -> frozenset:
         if self._operations is None:
@@ -266,7 +260,7 @@ class ReadOnceClient:
         return self._operations
 
     def _key(self, operation: str, kwargs: Dict[str, Any]) -> Any:
-        return (self._service_name(), operation, json.dumps(kwargs, sort_keys=True, default=str))
+        return (self._service, operation, json.dumps(kwargs, sort_keys=True, default=str))
 
     def answered(self, operation: str, kwargs: Dict[str, Any]) -> Optional[Dict[str, Any]]:
         """A copy of the answer this run already had to the same read, else None."""
